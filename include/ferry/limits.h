@@ -1,0 +1,27 @@
+/* limits.h - every hard bound ferry enforces, in one table.
+ * Parsers and buffers take their maxima from here, never from the peer. */
+#ifndef FERRY_LIMITS_H
+#define FERRY_LIMITS_H
+
+/* One path component (a file name), bytes. PROTOCOL.md 4.1. */
+#define FERRY_MAX_NAME 255
+/* A relative path of components joined by '/', bytes. PROTOCOL.md 4.1. */
+#define FERRY_MAX_PATH 4096
+/* Payload of a DATA frame. PROTOCOL.md 3. */
+#define FERRY_MAX_DATA (256 * 1024)
+/* Payload of every other frame. PROTOCOL.md 3. */
+#define FERRY_MAX_CONTROL 8192
+/* Free text in HELLO (software) and ERR (message) frames. */
+#define FERRY_MAX_TEXT 1024
+/* A member ID: the CN and URI SAN of a member certificate. */
+#define FERRY_MAX_ID 64
+/* Bytes of requests a client may have in flight before it waits (pipelining). */
+#define FERRY_MAX_INFLIGHT_BYTES (32 * 1024)
+/* Requests a client may have in flight before it waits. */
+#define FERRY_MAX_INFLIGHT 256
+/* Largest file ferry accepts: 2^62 keeps every size sum below INT64_MAX. */
+#define FERRY_MAX_FILE_SIZE (1ULL << 62)
+/* One echo line. Longer lines are echoed in pieces of this size. */
+#define FERRY_MAX_ECHO_LINE 16384
+
+#endif

@@ -1,0 +1,88 @@
+/* pki.h - keys, certificates and the offline CA: what `ferry ca` and authd sign with.
+ * A CA directory holds ca.key (0600), ca.pem and a record of every issued certificate. */
+#ifndef FERRY_PKI_H
+#define FERRY_PKI_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ferry/err.h"
+#include "ferry/limits.h"
+
+enum ferry_key_type {
+	FERRY_KEY_P256 = 0, /* the default: fast, small, everywhere */
+	FERRY_KEY_ED25519,
+	FERRY_KEY_RSA3072,
+};
+
+/* "p256" | "ed25519" | "rsa3072" -> type. FERRY_E_USAGE otherwise. */
+int ferry_key_type_parse(const char *name, enum ferry_key_type *out)
+	FERRY_MUST_CHECK;
+/* A fresh private key. Caller frees with EVP_PKEY_free. */
+int ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
+	FERRY_MUST_CHECK;
+
+/*
+ * A member ID: 1..FERRY_MAX_ID bytes of [A-Za-z0-9._-], starting with a
+ * letter or digit. It becomes a directory name on peers, so nothing else.
+ */
+int ferry_id_check(const char *id) FERRY_MUST_CHECK;
+/*
+ * The member ID a certificate names: its URI SAN "ferry:<ID>", which must be
+ * unique and valid. FERRY_E_IDENTITY if absent or malformed.
+ */
+int ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1]) FERRY_MUST_CHECK;
+
+struct ferry_ca_init_opts {
+	const char *dir;  /* created 0700 if missing; must not hold a CA */
+	const char *name; /* subject CN; default "ferry Root CA" */
+	enum ferry_key_type key_type;
+	int days; /* default 3650 */
+};
+/* Creates ca.key (0600) and a self-signed ca.pem in dir. FERRY_E_EXIST if a CA is there. */
+int ferry_ca_init(const struct ferry_ca_init_opts *opts) FERRY_MUST_CHECK;
+
+/* A loaded CA: key, certificate, directory. Opaque. */
+struct ferry_ca;
+int ferry_ca_load(const char *dir, struct ferry_ca **out) FERRY_MUST_CHECK;
+void ferry_ca_free(struct ferry_ca *ca);
+/* Borrowed; valid until ferry_ca_free. */
+X509 *ferry_ca_cert(const struct ferry_ca *ca);
+
+struct ferry_cert_req {
+	const char *id;         /* subject CN and URI SAN ferry:<id> */
+	const char *const *dns; /* extra DNS SANs */
+	size_t n_dns;
+	const char *const *ips; /* extra IP SANs, textual IPv4/IPv6 */
+	size_t n_ips;
+	time_t not_before; /* 0: now - 5 minutes (clock skew) */
+	time_t not_after;  /* 0: not_before + days */
+	int days;          /* used when not_after is 0; default 365 */
+};
+/*
+ * Signs a member certificate for key's public half: CN and URI SAN name the
+ * ID, serverAuth+clientAuth, CA:FALSE, random 128-bit serial, SKI/AKI. The
+ * certificate is recorded in the CA directory. Caller frees *out.
+ */
+int ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
+    const struct ferry_cert_req *req, X509 **out) FERRY_MUST_CHECK;
+
+/*
+ * Writes an identity directory: key.pem (0600, created exclusively),
+ * cert.pem, ca.pem. dir is created 0700 if missing. FERRY_E_EXIST if
+ * key.pem already exists there.
+ */
+int ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert,
+    X509 *ca_cert) FERRY_MUST_CHECK;
+
+/* Certificate helpers. Caller frees what *out returns. */
+int ferry_cert_load(const char *path, X509 **out) FERRY_MUST_CHECK;
+int ferry_key_load(const char *path, EVP_PKEY **out) FERRY_MUST_CHECK;
+/* "SHA256:<64 hex>" of the DER certificate, into out (at least 72 bytes). */
+int ferry_cert_fingerprint(X509 *cert, char *out, size_t outlen)
+	FERRY_MUST_CHECK;
+
+#endif

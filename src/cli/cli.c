@@ -1,0 +1,182 @@
+/* cli.c - one-line errors, exit codes and default directories. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ferry/log.h"
+
+#include "cli.h"
+
+static void
+vline(const char *kind, const char *fmt, va_list ap, const char *tail)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Names from the command line or a peer may hold control bytes. */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (tail != NULL)
+		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, tail);
+	else
+		fprintf(stderr, "ferry: %s%s\n", kind, msg);
+}
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+int
+cli_exit_code(int r)
+{
+	switch (ferry_errgroup(r)) {
+	case FERRY_G_OK:
+		return EXIT_OK;
+	case FERRY_G_USAGE:
+		return EXIT_USAGE;
+	case FERRY_G_IO:
+		return EXIT_IO;
+	case FERRY_G_NOTFOUND:
+		return EXIT_NOTFOUND;
+	case FERRY_G_REFUSED:
+		return EXIT_REFUSED;
+	case FERRY_G_NET:
+	case FERRY_G_PROTO:
+	case FERRY_G_TLS:
+		return EXIT_NET;
+	case FERRY_G_AUTH:
+		return EXIT_AUTH;
+	case FERRY_G_INTEGRITY:
+		return EXIT_INTEGRITY;
+	case FERRY_G_INTERNAL:
+		break;
+	}
+	return EXIT_FAIL;
+}
+
+int
+cli_fail(int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("", fmt, ap, ferry_err_detail(r));
+	va_end(ap);
+	return cli_exit_code(r);
+}
+
+int
+cli_usage(const char *usage)
+{
+	fprintf(stderr, "usage: ferry %s\n", usage);
+	return EXIT_USAGE;
+}
+
+int
+cli_parse_int(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		cli_error("%s: '%s' is not a number from %ld to %ld", opt, s,
+		    min, max);
+		return EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	char *s;
+
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+char *
+cli_identity_dir(const char *opt)
+{
+	const char *v;
+
+	if (opt != NULL)
+		return strdup(opt);
+	if ((v = getenv("FERRY_HOME")) != NULL && *v != '\0')
+		return strdup(v);
+	if ((v = getenv("XDG_CONFIG_HOME")) != NULL && *v == '/')
+		return join(v, "ferry");
+	if ((v = getenv("HOME")) != NULL && *v != '\0')
+		return join(v, ".config/ferry");
+	return strdup(".ferry");
+}
+
+char *
+cli_data_dir(const char *leaf)
+{
+	const char *v;
+	char *base, *s;
+
+	if ((v = getenv("XDG_DATA_HOME")) != NULL && *v == '/')
+		base = join(v, "ferry");
+	else if ((v = getenv("HOME")) != NULL && *v != '\0')
+		base = join(v, ".local/share/ferry");
+	else
+		base = strdup(".ferry");
+	if (base == NULL)
+		return NULL;
+	s = join(base, leaf);
+	free(base);
+	return s;
+}
+
+static void
+cli_log(enum ferry_log_level level, const char *file, int line,
+    const char *func, const char *msg, void *arg)
+{
+	if (arg != NULL) { /* a daemon: timestamps, pid */
+		ferry_log_stderr(level, file, line, func, msg, arg);
+		return;
+	}
+	if (level == FERRY_LOG_DEBUG)
+		fprintf(stderr, "ferry: debug: %s (%s:%d)\n", msg, file, line);
+	else if (level == FERRY_LOG_INFO)
+		fprintf(stderr, "ferry: %s\n", msg);
+	else
+		fprintf(stderr, "ferry: %s: %s\n",
+		    level == FERRY_LOG_ERROR ? "error" : "warning", msg);
+}
+
+void
+cli_log_setup(int verbose, int daemon)
+{
+	static int daemon_tag = 1;
+
+	ferry_log_set(cli_log,
+	    verbose ? FERRY_LOG_DEBUG : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
+	    daemon ? &daemon_tag : NULL);
+}

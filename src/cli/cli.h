@@ -1,0 +1,51 @@
+/* cli.h - what every ferry subcommand shares: exit codes, one-line errors,
+ * default directories. Subcommands are int cmd_<name>(int argc, char **argv). */
+#ifndef FERRY_CLI_H
+#define FERRY_CLI_H
+
+#include "ferry/err.h"
+
+/* Exit codes, documented in docs/ferry.1 (EXIT STATUS). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,      /* internal error */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_NET = 3,       /* connection, TLS handshake or protocol failure */
+	EXIT_AUTH = 4,      /* certificate or identity not accepted */
+	EXIT_REFUSED = 5,   /* the peer refused the request */
+	EXIT_NOTFOUND = 6,  /* a named file does not exist */
+	EXIT_INTEGRITY = 7, /* SHA-256 mismatch */
+	EXIT_IO = 8,        /* local file system error */
+	EXIT_PARTIAL = 9,   /* some files of a batch failed, others succeeded */
+};
+
+/* "ferry: <message>" on stderr, one line. */
+void cli_error(const char *fmt, ...) FERRY_PRINTF(1, 2);
+void cli_warn(const char *fmt, ...) FERRY_PRINTF(1, 2);
+/* "ferry: <message>: <detail of r>", returns the exit code for r. */
+int cli_fail(int r, const char *fmt, ...) FERRY_PRINTF(2, 3);
+/* The exit code for a FERRY_E_* value. */
+int cli_exit_code(int r);
+/* Prints "usage: ferry <usage>" to stderr and returns EXIT_USAGE. */
+int cli_usage(const char *usage);
+/* Parses a decimal in [min, max]; prints the error and returns EXIT_USAGE. */
+int cli_parse_int(const char *opt, const char *s, long min, long max,
+    long *out);
+
+/* -i DIR, or $FERRY_HOME, $XDG_CONFIG_HOME/ferry, ~/.config/ferry. Caller frees. */
+char *cli_identity_dir(const char *opt);
+/* $XDG_DATA_HOME/ferry/<leaf>, or ~/.local/share/ferry/<leaf>. Caller frees. */
+char *cli_data_dir(const char *leaf);
+
+/* Installs the stderr log handler; verbose raises the level to debug. */
+void cli_log_setup(int verbose, int daemon);
+
+int cmd_ca(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_echo_server(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
+
+#endif
