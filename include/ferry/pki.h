@@ -1,5 +1,6 @@
 /* pki.h - keys, certificates and the offline CA: what `ferry ca` and authd sign with.
- * A CA directory holds ca.key (0600), ca.pem and a record of every issued certificate. */
+ * A CA directory holds ca.key (0600), ca.pem and a record of every issued
+ * certificate: index.tsv and certs/<SERIAL>.pem (docs/internals/pki.md). */
 #ifndef FERRY_PKI_H
 #define FERRY_PKI_H
 
@@ -32,17 +33,21 @@ int ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
 int ferry_id_check(const char *id) FERRY_MUST_CHECK;
 /*
  * The member ID a certificate names: its URI SAN "ferry:<ID>", which must be
- * unique and valid. FERRY_E_IDENTITY if absent or malformed.
+ * unique and valid. FERRY_E_IDENTITY if absent or malformed; id is then "".
  */
 int ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1]) FERRY_MUST_CHECK;
 
 struct ferry_ca_init_opts {
 	const char *dir;  /* created 0700 if missing; must not hold a CA */
-	const char *name; /* subject CN; default "ferry Root CA" */
+	const char *name; /* subject CN (1..64 chars); NULL: "ferry Root CA" */
 	enum ferry_key_type key_type;
-	int days; /* default 3650 */
+	int days; /* 0: 3650 */
 };
-/* Creates ca.key (0600) and a self-signed ca.pem in dir. FERRY_E_EXIST if a CA is there. */
+/*
+ * Creates ca.key (0600), a self-signed ca.pem, an empty index.tsv and certs/
+ * in dir. FERRY_E_EXIST (detail names the file) if a CA is there; on any
+ * failure nothing of the CA is left behind.
+ */
 int ferry_ca_init(const struct ferry_ca_init_opts *opts) FERRY_MUST_CHECK;
 
 /* A loaded CA: key, certificate, directory. Opaque. */
@@ -65,20 +70,27 @@ struct ferry_cert_req {
 /*
  * Signs a member certificate for key's public half: CN and URI SAN name the
  * ID, serverAuth+clientAuth, CA:FALSE, random 128-bit serial, SKI/AKI. The
- * certificate is recorded in the CA directory. Caller frees *out.
+ * certificate is recorded in the CA directory (certs/<SERIAL>.pem and a line
+ * of index.tsv) before it is returned. FERRY_E_USAGE, with a detail naming
+ * the value, for a bad ID, DNS name or IP, for notAfter <= notBefore and for
+ * a notAfter past the CA's own. Caller frees *out.
  */
 int ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
     const struct ferry_cert_req *req, X509 **out) FERRY_MUST_CHECK;
 
 /*
- * Writes an identity directory: key.pem (0600, created exclusively),
+ * Writes an identity directory: key.pem (0600, created exclusively, PKCS#8),
  * cert.pem, ca.pem. dir is created 0700 if missing. FERRY_E_EXIST if
- * key.pem already exists there.
+ * key.pem already exists there; FERRY_E_USAGE if cert is not key's.
  */
 int ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert,
     X509 *ca_cert) FERRY_MUST_CHECK;
 
-/* Certificate helpers. Caller frees what *out returns. */
+/*
+ * PEM loaders. Caller frees what *out returns. FERRY_E_CERT if the file is
+ * not a PEM certificate / private key (an encrypted key counts: ferry never
+ * prompts); the detail names the path.
+ */
 int ferry_cert_load(const char *path, X509 **out) FERRY_MUST_CHECK;
 int ferry_key_load(const char *path, EVP_PKEY **out) FERRY_MUST_CHECK;
 /* "SHA256:<64 hex>" of the DER certificate, into out (at least 72 bytes). */

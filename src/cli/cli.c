@@ -49,6 +49,8 @@ cli_warn(const char *fmt, ...)
 int
 cli_exit_code(int r)
 {
+	if (r == FERRY_E_INTR)
+		return EXIT_INTERRUPTED;
 	switch (ferry_errgroup(r)) {
 	case FERRY_G_OK:
 		return EXIT_OK;

@@ -17,6 +17,7 @@ enum cli_exit {
 	EXIT_INTEGRITY = 7, /* SHA-256 mismatch */
 	EXIT_IO = 8,        /* local file system error */
 	EXIT_PARTIAL = 9,   /* some files of a batch failed, others succeeded */
+	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped, nothing half-written */
 };
 
 /* "ferry: <message>" on stderr, one line. */

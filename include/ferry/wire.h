@@ -1,0 +1,93 @@
+/* wire.h - ferry's frame protocol: frame types, limits, and the codec.
+ * Encoder and decoder of each message live side by side in wire.c, as in docs/PROTOCOL.md. */
+#ifndef FERRY_WIRE_H
+#define FERRY_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/buf.h"
+#include "ferry/err.h"
+#include "ferry/limits.h"
+
+#define FERRY_ALPN "ferry/1"
+#define FERRY_PROTOCOL_VERSION 1
+/* A frame header: type u8, payload length u32 (big-endian). PROTOCOL.md 3. */
+#define FERRY_FRAME_HDR 5
+#define FERRY_SHA256_LEN 32
+
+/* Frame types. PROTOCOL.md 5; values never change meaning. */
+enum ferry_frame_type {
+	FERRY_F_NONE = 0x00, /* not on the wire: "no frame yet" */
+	FERRY_F_HELLO = 0x01,
+	FERRY_F_PUT = 0x10,
+	FERRY_F_DATA = 0x11,
+	FERRY_F_END = 0x12,
+	FERRY_F_ABORT = 0x13,
+	FERRY_F_GET = 0x20,
+	FERRY_F_FILE = 0x21,
+	FERRY_F_LIST = 0x30,
+	FERRY_F_ENTRY = 0x31,
+	FERRY_F_LISTEND = 0x32,
+	FERRY_F_OK = 0x40,
+	FERRY_F_ERR = 0x41,
+	FERRY_F_EOF = 0xff, /* not on the wire: the peer closed cleanly */
+};
+
+/* PUT flags. */
+#define FERRY_PUT_FORCE 0x1u /* replace an existing file */
+#define FERRY_PUT_FLAGS_KNOWN FERRY_PUT_FORCE
+
+/* ENTRY kinds (an ASCII letter, like ls -l's first column). */
+#define FERRY_KIND_FILE 'f'
+#define FERRY_KIND_DIR 'd'
+#define FERRY_KIND_LINK 'l'
+#define FERRY_KIND_OTHER 'o'
+
+/*
+ * One decoded message. Which fields are meaningful depends on type (see
+ * wire.c and PROTOCOL.md 5). text/data are borrowed from the frame payload
+ * and valid until the next read on the connection.
+ */
+struct ferry_msg {
+	uint8_t type;
+	uint32_t id;        /* PUT GET LIST FILE LISTEND OK ERR */
+	uint64_t size;      /* PUT FILE ENTRY OK */
+	uint32_t mode;      /* PUT FILE ENTRY: permission bits 07777 */
+	int64_t mtime;      /* PUT FILE ENTRY: seconds since the epoch */
+	uint32_t flags;     /* PUT GET */
+	uint16_t version;   /* HELLO */
+	uint64_t features;  /* HELLO */
+	uint16_t code;      /* ERR ABORT: a wire error code (err.h values) */
+	uint8_t kind;       /* ENTRY */
+	uint32_t count;     /* LISTEND */
+	uint8_t sha256[FERRY_SHA256_LEN]; /* END OK */
+	const char *text;   /* HELLO software, PUT name, GET/LIST path,
+			       ENTRY name, ERR/ABORT message; NUL-free */
+	size_t text_len;
+	const uint8_t *data; /* DATA */
+	size_t data_len;
+};
+
+/* Short upper-case name of a frame type ("PUT"), "?" if unknown. */
+const char *ferry_frame_name(uint8_t type);
+/* Largest payload a frame of this type may carry; 0 for unknown types. */
+size_t ferry_frame_max(uint8_t type);
+
+/*
+ * Parses a frame header (exactly FERRY_FRAME_HDR bytes). FERRY_E_PROTO for
+ * an unknown type or a length over that type's bound, detail set.
+ */
+int ferry_frame_header(const uint8_t *hdr, size_t n, uint8_t *type,
+    uint32_t *len) FERRY_MUST_CHECK;
+/* Writes a frame header into hdr[FERRY_FRAME_HDR]. */
+void ferry_frame_header_put(uint8_t *hdr, uint8_t type, uint32_t len);
+
+/* Decodes one frame's payload into m. FERRY_E_PROTO with detail on any flaw. */
+int ferry_msg_decode(uint8_t type, const uint8_t *payload, size_t len,
+    struct ferry_msg *m) FERRY_MUST_CHECK;
+/* Appends m as a whole frame (header + payload) to out. */
+int ferry_msg_encode(const struct ferry_msg *m, struct ferry_buf *out)
+	FERRY_MUST_CHECK;
+
+#endif

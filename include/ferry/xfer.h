@@ -1,0 +1,82 @@
+/* xfer.h - the transfer engine: push, pull and list for clients, and the
+ * server's session loop. Hashes while streaming; commits only verified files. */
+#ifndef FERRY_XFER_H
+#define FERRY_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/conn.h"
+#include "ferry/err.h"
+#include "ferry/wire.h"
+
+/* The outcome of one file, handed to the caller's report function. */
+struct ferry_xfer_result {
+	const char *name; /* as the caller named it: borrowed for the call */
+	uint64_t size;
+	uint8_t sha256[FERRY_SHA256_LEN]; /* valid when r == 0 */
+	int r;                            /* 0 or FERRY_E_* */
+	const char *detail;               /* one line when r != 0 */
+};
+typedef void ferry_xfer_report_fn(const struct ferry_xfer_result *res,
+    void *arg);
+
+/* Client: sends HELLO and checks the server's. PROTOCOL.md 5.1. */
+int ferry_xfer_hello(struct ferry_conn *c) FERRY_MUST_CHECK;
+
+struct ferry_push_item {
+	const char *path; /* local file to read */
+	const char *name; /* name on the server: one component */
+};
+/*
+ * Pushes items pipelined over c. Each file's outcome goes to report (in
+ * order). Returns 0, or the error that broke the connection (files without
+ * an outcome by then were not delivered).
+ */
+int ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
+    size_t n, uint32_t put_flags, ferry_xfer_report_fn *report, void *arg)
+	FERRY_MUST_CHECK;
+
+struct ferry_pull_item {
+	const char *remote; /* path in the server's share */
+	const char *local;  /* name in dest_dirfd: one component */
+	const char *shown;  /* what report calls it */
+};
+/* Pulls items into dest_dirfd, pipelined; never replaces unless replace. */
+int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
+    size_t n, int dest_dirfd, int replace, ferry_xfer_report_fn *report,
+    void *arg) FERRY_MUST_CHECK;
+
+struct ferry_dirent {
+	uint8_t kind; /* FERRY_KIND_* */
+	uint64_t size;
+	uint32_t mode;
+	int64_t mtime;
+	const char *name; /* borrowed for the call; passed check_name */
+};
+typedef int ferry_list_fn(const struct ferry_dirent *e, void *arg);
+/* Lists a directory of the server's share ("" for its top). */
+int ferry_xfer_list(struct ferry_conn *c, const char *path,
+    ferry_list_fn *each, void *arg) FERRY_MUST_CHECK;
+
+/* Server side. */
+struct ferry_serve_cfg {
+	int share_fd; /* borrowed directory fds */
+	int inbox_fd;
+};
+struct ferry_serve_stats {
+	unsigned files_in, files_out, refused;
+	uint64_t bytes_in, bytes_out;
+};
+/*
+ * Runs one client's session until it closes: HELLO, then requests. Returns
+ * 0 on a clean close, else the error that ended it (already answered with
+ * an ERR frame where the protocol allows).
+ */
+int ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
+    struct ferry_serve_stats *stats) FERRY_MUST_CHECK;
+
+/* "<64 lowercase hex>" into out[65]. */
+void ferry_sha256_hex(const uint8_t sha[FERRY_SHA256_LEN], char out[65]);
+
+#endif

@@ -1,0 +1,36 @@
+/* client.h - what send, get, ls and echo share: opening a verified
+ * connection to a peer and turning Ctrl-C into a clean stop. */
+#ifndef FERRY_CLI_CLIENT_H
+#define FERRY_CLI_CLIENT_H
+
+#include "ferry/conn.h"
+#include "ferry/net.h"
+#include "ferry/tls.h"
+
+/* Catches SIGINT/SIGTERM so transfers stop cleanly (temp files removed). */
+void client_catch_signals(void);
+/* 1 once SIGINT/SIGTERM arrived. */
+int client_interrupted(void);
+
+/*
+ * Loads the identity in idopt (or the default), connects to a, verifies it
+ * and, for role FERRY_TLS_CLIENT, exchanges HELLO. Prints the one-line error
+ * itself and returns the exit code; 0 on success.
+ */
+int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
+    const struct ferry_addr *a, int timeout_ms, struct ferry_tls **tls,
+    struct ferry_conn **conn);
+
+
+#include "ferry/xfer.h"
+
+/* Counts a batch's outcomes and prints them like sha256sum / one-line errors. */
+struct batch {
+	const char *cmd;
+	unsigned ok, failed;
+	int first_err;
+};
+void client_report(const struct ferry_xfer_result *res, void *arg);
+/* The exit code for a batch; conn_err is what broke the connection, if anything. */
+int client_batch_exit(struct batch *b, int conn_err, unsigned total);
+#endif

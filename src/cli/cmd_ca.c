@@ -1,0 +1,493 @@
+/* cmd_ca.c - ferry ca: create an offline CA, issue member identities from it.
+ * Thin over ferry/pki.h; revoke and crl are to join init and issue here. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "ferry/limits.h"
+#include "ferry/pki.h"
+
+#include "cli.h"
+
+/* Longest validity the command line accepts, in days: a century. */
+#define CA_MAX_DAYS 36525
+
+static const char ca_usage[] =
+    "usage: ferry ca <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  init    create a CA directory: ca.key, ca.pem, issuance record\n"
+    "  issue   make a member's key and certificate, signed by the CA\n"
+    "\n"
+    "'ferry ca <command> --help' shows a command's options.\n";
+
+static const char init_usage[] =
+    "usage: ferry ca init --dir DIR [--name NAME] [--key-type TYPE] "
+    "[--days N]\n"
+    "\n"
+    "Creates a CA in DIR (made 0700 if missing): ca.key (0600), the\n"
+    "self-signed ca.pem, index.tsv and certs/, the record of what it issues.\n"
+    "Prints the CA certificate's fingerprint, which members check.\n"
+    "\n"
+    "  --dir DIR         the CA directory; must not hold a CA already\n"
+    "  --name NAME       the CA's common name (default \"ferry Root CA\")\n"
+    "  --key-type TYPE   p256 (default), ed25519 or rsa3072\n"
+    "  --days N          validity in days (default 3650)\n"
+    "  -v, --verbose     log OpenSSL's errors too\n";
+
+static const char issue_usage[] =
+    "usage: ferry ca issue --dir DIR --name ID --out IDDIR [options]\n"
+    "\n"
+    "Makes a key for member ID and a certificate for it signed by the CA in\n"
+    "DIR, and writes both with the CA certificate to IDDIR: key.pem (0600),\n"
+    "cert.pem, ca.pem. The issuance is recorded in DIR.\n"
+    "\n"
+    "  --dir DIR          the CA directory\n"
+    "  --name ID          the member ID: letters, digits, '.', '_', '-'\n"
+    "  --out IDDIR        where to write the identity; must not hold "
+    "key.pem\n"
+    "  --dns NAME         a host name the member also answers to "
+    "(repeatable)\n"
+    "  --ip ADDR          an IPv4/IPv6 address likewise (repeatable)\n"
+    "  --key-type TYPE    p256 (default), ed25519 or rsa3072\n"
+    "  --days N           validity in days (default 365)\n"
+    "  --not-before TIME  start of validity (default: 5 minutes ago)\n"
+    "  --not-after TIME   end of validity, instead of --days\n"
+    "  -v, --verbose      log OpenSSL's errors too\n"
+    "\n"
+    "TIME is YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SSZ.\n";
+
+enum {
+	OPT_DIR = 256,
+	OPT_NAME,
+	OPT_KEY_TYPE,
+	OPT_DAYS,
+	OPT_DNS,
+	OPT_IP,
+	OPT_NOT_BEFORE,
+	OPT_NOT_AFTER,
+	OPT_OUT,
+};
+
+/*
+ * getopt_long's errors, as one line naming the subcommand. The optstring
+ * starts with ':' so a missing value is told apart from an unknown option.
+ */
+static int
+opt_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		cli_error("%s: option '%s' needs a value (see 'ferry %s "
+		          "--help')",
+		    cmd, arg, cmd);
+	else if (optopt != 0)
+		cli_error("%s: unknown option '-%c' (see 'ferry %s --help')",
+		    cmd, optopt, cmd);
+	else
+		cli_error("%s: unknown option '%s' (see 'ferry %s --help')",
+		    cmd, arg, cmd);
+	return EXIT_USAGE;
+}
+
+static int
+digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "YYYY-MM-DD" (00:00:00 UTC) or "YYYY-MM-DDTHH:MM:SSZ". */
+static int
+parse_time(const char *cmd, const char *opt, const char *s, time_t *out)
+{
+	struct tm tm, chk;
+	size_t len = strlen(s);
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	time_t t;
+
+	if ((len != 10 && len != 20) || s[4] != '-' || s[7] != '-' ||
+	    digits(s, 4, &y) != 0 || digits(s + 5, 2, &mo) != 0 ||
+	    digits(s + 8, 2, &d) != 0)
+		goto bad;
+	if (len == 20 &&
+	    (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	        digits(s + 11, 2, &h) != 0 || digits(s + 14, 2, &mi) != 0 ||
+	        digits(s + 17, 2, &sec) != 0))
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm normalizes 02-30 to 03-02; a round trip catches it. */
+	if (t == (time_t)-1 || gmtime_r(&t, &chk) == NULL ||
+	    chk.tm_year != y - 1900 || chk.tm_mon != mo - 1 ||
+	    chk.tm_mday != d || chk.tm_hour != h || chk.tm_min != mi ||
+	    chk.tm_sec != sec)
+		goto bad;
+	if (t <= 0) {
+		cli_error("%s: %s: '%s' is not after 1970-01-01", cmd, opt, s);
+		return EXIT_USAGE;
+	}
+	*out = t;
+	return 0;
+bad:
+	cli_error("%s: %s: '%s' is not a UTC time YYYY-MM-DD or "
+	          "YYYY-MM-DDTHH:MM:SSZ",
+	    cmd, opt, s);
+	return EXIT_USAGE;
+}
+
+static int
+ca_init(int argc, char **argv)
+{
+	static const char cmd[] = "ca init";
+	static const struct option longopts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ferry_ca_init_opts opts;
+	char path[PATH_MAX], fp[80];
+	X509 *cert = NULL;
+	long days;
+	int c, r, verbose = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.key_type = FERRY_KEY_P256;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			opts.dir = optarg;
+			break;
+		case OPT_NAME:
+			opts.name = optarg;
+			break;
+		case OPT_KEY_TYPE:
+			if ((r = ferry_key_type_parse(
+			         optarg, &opts.key_type)) != 0)
+				return cli_fail(r, "%s: --key-type", cmd);
+			break;
+		case OPT_DAYS:
+			if (cli_parse_int("ca init: --days", optarg, 1,
+			        CA_MAX_DAYS, &days) != 0)
+				return EXIT_USAGE;
+			opts.days = (int)days;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(init_usage, stdout);
+			return EXIT_OK;
+		default:
+			return opt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_error(
+		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
+		    argv[optind], cmd);
+		return EXIT_USAGE;
+	}
+	if (opts.dir == NULL || *opts.dir == '\0') {
+		cli_error(
+		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	cli_log_setup(verbose, 0);
+
+	if ((r = ferry_ca_init(&opts)) != 0)
+		return cli_fail(r, "%s: cannot create the CA", cmd);
+	if ((size_t)snprintf(path, sizeof(path), "%s/ca.pem", opts.dir) >=
+	    sizeof(path)) {
+		cli_error("%s: %s: path too long", cmd, opts.dir);
+		return EXIT_USAGE;
+	}
+	if ((r = ferry_cert_load(path, &cert)) != 0 ||
+	    (r = ferry_cert_fingerprint(cert, fp, sizeof(fp))) != 0) {
+		X509_free(cert);
+		return cli_fail(
+		    r, "%s: created the CA but cannot read it back", cmd);
+	}
+	X509_free(cert);
+	printf("%s %s\n", fp, path);
+	return EXIT_OK;
+}
+
+/* "12AB..." and "2026-01-31T12:00:00Z" for the summary line. */
+static void
+describe(X509 *cert, char **serial, char until[32])
+{
+	BIGNUM *bn;
+	struct tm tm;
+
+	*serial = NULL;
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
+	    NULL)
+		*serial = BN_bn2hex(bn);
+	BN_free(bn);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1 ||
+	    strftime(until, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(until, 32, "?");
+}
+
+/*
+ * Refuses before anything is signed if the identity could not be written:
+ * a certificate recorded in the CA but never delivered helps nobody.
+ * ferry_identity_write checks again, exclusively.
+ */
+static int
+check_out(const char *cmd, const char *out)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/key.pem", out) >=
+	    sizeof(path)) {
+		cli_error("%s: --out: %s: path too long", cmd, out);
+		return EXIT_USAGE;
+	}
+	if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+		return cli_fail(
+		    ferry_errf(FERRY_E_NOTDIR, "%s: not a directory", out),
+		    "%s: --out", cmd);
+	if (stat(out, &st) == -1 && errno == ENOENT) {
+		/* It will be created: its parent must be there. */
+		char *slash;
+
+		snprintf(parent, sizeof(parent), "%s", out);
+		if ((slash = strrchr(parent, '/')) == NULL)
+			snprintf(parent, sizeof(parent), ".");
+		else if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(parent, &st) == -1 || !S_ISDIR(st.st_mode))
+			return cli_fail(ferry_errf_errno(FERRY_E_NOENT, ENOENT,
+			                    "%s: cannot create it here", out),
+			    "%s: --out", cmd);
+	}
+	if (lstat(path, &st) == 0)
+		return cli_fail(ferry_errf(FERRY_E_EXIST,
+		                    "%s already exists; choose another --out "
+		                    "directory or remove it",
+		                    path),
+		    "%s: cannot write the identity", cmd);
+	return 0;
+}
+
+static int
+ca_issue(int argc, char **argv)
+{
+	static const char cmd[] = "ca issue";
+	static const struct option longopts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"ip", required_argument, NULL, OPT_IP},
+	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"not-before", required_argument, NULL, OPT_NOT_BEFORE},
+	    {"not-after", required_argument, NULL, OPT_NOT_AFTER},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ferry_cert_req req;
+	enum ferry_key_type key_type = FERRY_KEY_P256;
+	const char *dir = NULL, *out = NULL;
+	const char **dns = NULL, **ips = NULL;
+	struct ferry_ca *ca = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char *serial = NULL, until[32];
+	long days;
+	int c, r, verbose = 0, ret = EXIT_FAIL;
+
+	memset(&req, 0, sizeof(req));
+	/* Each --dns/--ip takes an argument: argc bounds either list. */
+	if ((dns = calloc((size_t)argc, sizeof(*dns))) == NULL ||
+	    (ips = calloc((size_t)argc, sizeof(*ips))) == NULL) {
+		cli_error("%s: out of memory", cmd);
+		goto out;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			dir = optarg;
+			break;
+		case OPT_NAME:
+			req.id = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_DNS:
+			dns[req.n_dns++] = optarg;
+			break;
+		case OPT_IP:
+			ips[req.n_ips++] = optarg;
+			break;
+		case OPT_KEY_TYPE:
+			if ((r = ferry_key_type_parse(optarg, &key_type)) !=
+			    0) {
+				ret = cli_fail(r, "%s: --key-type", cmd);
+				goto out;
+			}
+			break;
+		case OPT_DAYS:
+			if (cli_parse_int("ca issue: --days", optarg, 1,
+			        CA_MAX_DAYS, &days) != 0) {
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			req.days = (int)days;
+			break;
+		case OPT_NOT_BEFORE:
+			if ((ret = parse_time(cmd, "--not-before", optarg,
+			         &req.not_before)) != 0)
+				goto out;
+			break;
+		case OPT_NOT_AFTER:
+			if ((ret = parse_time(cmd, "--not-after", optarg,
+			         &req.not_after)) != 0)
+				goto out;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(issue_usage, stdout);
+			ret = EXIT_OK;
+			goto out;
+		default:
+			ret = opt_error(cmd, c, argv);
+			goto out;
+		}
+	}
+	ret = EXIT_USAGE;
+	if (optind < argc) {
+		cli_error(
+		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
+		    argv[optind], cmd);
+		goto out;
+	}
+	/* An empty value counts as none: "" would name the root directory. */
+	if (dir != NULL && *dir == '\0')
+		dir = NULL;
+	if (out != NULL && *out == '\0')
+		out = NULL;
+	if (dir == NULL || req.id == NULL || out == NULL) {
+		cli_error("%s: %s is required (see 'ferry %s --help')", cmd,
+		    dir == NULL      ? "--dir"
+		    : req.id == NULL ? "--name"
+		                     : "--out",
+		    cmd);
+		goto out;
+	}
+	if (req.days != 0 && req.not_after != 0) {
+		cli_error("%s: give --days or --not-after, not both", cmd);
+		goto out;
+	}
+	req.dns = dns;
+	req.ips = ips;
+	cli_log_setup(verbose, 0);
+
+	if ((r = ferry_id_check(req.id)) != 0) {
+		ret = cli_fail(r, "%s: --name", cmd);
+		goto out;
+	}
+	if ((ret = check_out(cmd, out)) != 0)
+		goto out;
+	if ((r = ferry_ca_load(dir, &ca)) != 0) {
+		ret = cli_fail(r, "%s: cannot load the CA", cmd);
+		goto out;
+	}
+	if ((r = ferry_key_generate(key_type, &key)) != 0) {
+		ret = cli_fail(r, "%s: cannot generate a key", cmd);
+		goto out;
+	}
+	if ((r = ferry_ca_sign(ca, key, &req, &cert)) != 0) {
+		ret = cli_fail(
+		    r, "%s: cannot issue a certificate for %s", cmd, req.id);
+		goto out;
+	}
+	if ((r = ferry_identity_write(out, key, cert, ferry_ca_cert(ca))) !=
+	    0) {
+		ret = cli_fail(r, "%s: cannot write the identity", cmd);
+		goto out;
+	}
+	describe(cert, &serial, until);
+	printf("issued %s serial %s valid until %s -> %s\n", req.id,
+	    serial != NULL ? serial : "?", until, out);
+	ret = EXIT_OK;
+out:
+	OPENSSL_free(serial);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ferry_ca_free(ca);
+	free(dns);
+	free(ips);
+	return ret;
+}
+
+int
+cmd_ca(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} subs[] = {
+	    {"init", ca_init}, {"issue", ca_issue},
+	    /* revoke, crl: to come. */
+	};
+
+	if (argc < 2) {
+		cli_error("ca: which command, init or issue? (see 'ferry ca "
+		          "--help')");
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(ca_usage, stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].run(argc - 1, argv + 1);
+	cli_error(
+	    "ca: unknown command '%s'; 'ferry ca --help' lists them", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,188 @@
+/* cmd_get.c - `ferry get [ID@]HOST:PORT:PATH... [-o DEST]`: pull from a peer's share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ferry/fsafe.h"
+#include "ferry/xfer.h"
+
+#include "cli.h"
+#include "client.h"
+
+static const char usage[] = "get [-i IDDIR] [--force] [--timeout SECS] "
+			    "[ID@]HOST:PORT:PATH... [-o DEST]";
+
+/* The local name for a remote path: its last component, never the server's word. */
+static const char *
+last_component(char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return basename(path);
+}
+
+int
+cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"identity", required_argument, NULL, 'i'},
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct batch b = {.cmd = "get"};
+	struct ferry_pull_item *items = NULL;
+	struct ferry_addr *addrs = NULL;
+	struct ferry_tls *tls = NULL;
+	struct ferry_conn *c = NULL;
+	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
+	char *destbase = NULL;
+	char *idopt = NULL;
+	int replace = 0, dest_is_dir, dirfd = -1;
+	struct stat st;
+	size_t n, i, j;
+	long v;
+	int ch, timeout_ms = 30000, code = EXIT_FAIL, r = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "i:o:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			idopt = optarg;
+			break;
+		case 'o':
+			dest = optarg;
+			break;
+		case 'f':
+			replace = 1;
+			break;
+		case 't':
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+				return EXIT_USAGE;
+			timeout_ms = (int)v * 1000;
+			break;
+		case 'h':
+			printf("usage: ferry %s\n", usage);
+			return EXIT_OK;
+		default:
+			return cli_usage(usage);
+		}
+	}
+	if (argc - optind < 1)
+		return cli_usage(usage);
+	n = (size_t)(argc - optind);
+	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!dest_is_dir && n > 1) {
+		cli_error("get: -o %s: not a directory (several files requested)",
+		    dest);
+		return EXIT_USAGE;
+	}
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    (addrs = calloc(n, sizeof(*addrs))) == NULL ||
+	    (remote = calloc(n, sizeof(*remote))) == NULL ||
+	    (shown = calloc(n, sizeof(*shown))) == NULL ||
+	    (destdir = strdup(dest)) == NULL || (destbase = strdup(dest)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *arg = argv[optind + (int)i];
+		const char *local;
+
+		if ((r = ferry_addr_parse(arg, 1, &addrs[i])) != 0 ||
+		    (!addrs[i].has_path &&
+			(r = ferry_errf(FERRY_E_USAGE,
+			     "%s: expected [ID@]HOST:PORT:PATH", arg)) != 0)) {
+			code = cli_fail(r, "get");
+			goto out;
+		}
+		if ((remote[i] = strdup(addrs[i].path)) == NULL)
+			goto out;
+		local = last_component(remote[i]);
+		if (!dest_is_dir) /* -o names the file itself */
+			local = basename(destbase);
+		if ((r = ferry_fsafe_check_name(local, strlen(local))) != 0) {
+			code = cli_fail(r, "get: %s", arg);
+			goto out;
+		}
+		items[i].local = local;
+		items[i].remote = addrs[i].path;
+		if (dest_is_dir && strcmp(dest, ".") != 0)
+			r = asprintf(&shown[i], "%s%s%s", dest,
+			    dest[strlen(dest) - 1] == '/' ? "" : "/", local);
+		else
+			r = asprintf(&shown[i], "%s", dest_is_dir ? local : dest);
+		if (r < 0) {
+			shown[i] = NULL;
+			goto out;
+		}
+		items[i].shown = shown[i];
+	}
+	if ((dirfd = open(dest_is_dir ? dest : dirname(destdir),
+		 O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		code = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
+				    errno, "%s", dest),
+		    "get: -o");
+		goto out;
+	}
+	cli_log_setup(0, 0);
+	client_catch_signals();
+	/* Consecutive paths on the same peer share one connection. */
+	code = 0;
+	for (i = 0; i < n; i = j) {
+		int rc;
+
+		for (j = i + 1; j < n && strcmp(addrs[j].host, addrs[i].host) == 0 &&
+		     strcmp(addrs[j].port, addrs[i].port) == 0 &&
+		     strcmp(addrs[j].id, addrs[i].id) == 0;
+		     j++)
+			;
+		if ((rc = client_open("get", idopt, FERRY_TLS_CLIENT, &addrs[i],
+			 timeout_ms, &tls, &c)) != 0) {
+			if (b.failed == 0)
+				code = rc;
+			b.failed += (unsigned)(j - i);
+			continue;
+		}
+		r = ferry_xfer_pull(c, items + i, j - i, dirfd, replace,
+		    client_report, &b);
+		if (r == 0)
+			r = ferry_conn_close(c);
+		ferry_conn_free(c);
+		ferry_tls_free(tls);
+		c = NULL;
+		tls = NULL;
+		if (r != 0) {
+			code = client_batch_exit(&b, r, (unsigned)n);
+			goto out;
+		}
+	}
+	if (b.failed == 0)
+		code = EXIT_OK;
+	else if (b.ok > 0)
+		code = EXIT_PARTIAL;
+	else if (code == 0)
+		code = cli_exit_code(b.first_err);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	for (i = 0; remote != NULL && i < n; i++)
+		free(remote[i]);
+	for (i = 0; shown != NULL && i < n; i++)
+		free(shown[i]);
+	free(remote);
+	free(shown);
+	free(addrs);
+	free(items);
+	free(destdir);
+	free(destbase);
+	return code;
+}

@@ -1,0 +1,146 @@
+/* cmd_ls.c - `ferry ls [ID@]HOST[:PORT][:DIR]`: list a peer's share. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ferry/xfer.h"
+
+#include "cli.h"
+#include "client.h"
+
+static const char usage[] = "ls [-i IDDIR] [--timeout SECS] "
+			    "[ID@]HOST[:PORT][:DIR]";
+
+struct listing {
+	struct ferry_dirent *e;
+	char **names;
+	size_t n, cap;
+};
+
+static int
+collect(const struct ferry_dirent *e, void *arg)
+{
+	struct listing *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *p = realloc(l->e, cap * sizeof(*l->e));
+
+		if (p == NULL)
+			return FERRY_E_NOMEM;
+		l->e = p;
+		if ((p = realloc(l->names, cap * sizeof(*l->names))) == NULL)
+			return FERRY_E_NOMEM;
+		l->names = p;
+		l->cap = cap;
+	}
+	if ((l->names[l->n] = strdup(e->name)) == NULL)
+		return FERRY_E_NOMEM;
+	l->e[l->n] = *e;
+	l->e[l->n].name = l->names[l->n];
+	l->n++;
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ferry_dirent *)a)->name,
+	    ((const struct ferry_dirent *)b)->name);
+}
+
+static void
+print_entry(const struct ferry_dirent *e)
+{
+	static const char rwx[] = "rwxrwxrwx";
+	char perms[11], when[32];
+	struct tm tm;
+	time_t t = (time_t)e->mtime;
+
+	perms[0] = e->kind == FERRY_KIND_FILE ? '-'
+	    : e->kind == FERRY_KIND_DIR       ? 'd'
+	    : e->kind == FERRY_KIND_LINK      ? 'l'
+					      : '?';
+	for (int i = 0; i < 9; i++)
+		perms[1 + i] = (e->mode & (0400u >> i)) ? rwx[i] : '-';
+	perms[10] = '\0';
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(when, sizeof(when), "?");
+	if (e->kind == FERRY_KIND_FILE)
+		printf("%s %12llu  %s  %s\n", perms, (unsigned long long)e->size,
+		    when, e->name);
+	else
+		printf("%s %12s  %s  %s%s\n", perms, "-", when, e->name,
+		    e->kind == FERRY_KIND_DIR ? "/" : "");
+}
+
+int
+cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"identity", required_argument, NULL, 'i'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct listing l = {0};
+	struct ferry_tls *tls = NULL;
+	struct ferry_conn *c = NULL;
+	struct ferry_addr a;
+	char *idopt = NULL;
+	size_t plen;
+	long v;
+	int ch, timeout_ms = 30000, code, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			idopt = optarg;
+			break;
+		case 't':
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+				return EXIT_USAGE;
+			timeout_ms = (int)v * 1000;
+			break;
+		case 'h':
+			printf("usage: ferry %s\n", usage);
+			return EXIT_OK;
+		default:
+			return cli_usage(usage);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage);
+	if ((r = ferry_addr_parse(argv[optind], 1, &a)) != 0)
+		return cli_fail(r, "ls");
+	/* "dir/" and "/" mean what a shell user means by them. */
+	while ((plen = strlen(a.path)) > 0 && a.path[plen - 1] == '/')
+		a.path[plen - 1] = '\0';
+	if (strcmp(a.path, ".") == 0)
+		a.path[0] = '\0';
+	cli_log_setup(0, 0);
+	client_catch_signals();
+	if ((code = client_open("ls", idopt, FERRY_TLS_CLIENT, &a, timeout_ms,
+		 &tls, &c)) != 0)
+		return code;
+	if ((r = ferry_xfer_list(c, a.path, collect, &l)) == 0)
+		r = ferry_conn_close(c);
+	if (r == 0) {
+		qsort(l.e, l.n, sizeof(*l.e), by_name);
+		for (size_t i = 0; i < l.n; i++)
+			print_entry(&l.e[i]);
+		code = EXIT_OK;
+	} else
+		code = cli_fail(r, "ls %s", argv[optind]);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.names[i]);
+	free(l.names);
+	free(l.e);
+	ferry_conn_free(c);
+	ferry_tls_free(tls);
+	return code;
+}

@@ -1,0 +1,93 @@
+/* cmd_send.c - `ferry send FILE... [ID@]HOST[:PORT]`: push files to a peer. */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferry/xfer.h"
+
+#include "cli.h"
+#include "client.h"
+
+static const char usage[] =
+    "send [-i IDDIR] [--force] [--timeout SECS] FILE... [ID@]HOST[:PORT]";
+
+int
+cmd_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"identity", required_argument, NULL, 'i'},
+		{"force", no_argument, NULL, 'f'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct batch b = {.cmd = "send"};
+	struct ferry_push_item *items = NULL;
+	struct ferry_tls *tls = NULL;
+	struct ferry_conn *c = NULL;
+	struct ferry_addr a;
+	char **names = NULL;
+	char *idopt = NULL;
+	uint32_t flags = 0;
+	size_t n;
+	long v;
+	int ch, timeout_ms = 30000, code = EXIT_FAIL, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "i:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			idopt = optarg;
+			break;
+		case 'f':
+			flags |= FERRY_PUT_FORCE;
+			break;
+		case 't':
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+				return EXIT_USAGE;
+			timeout_ms = (int)v * 1000;
+			break;
+		case 'h':
+			printf("usage: ferry %s\n", usage);
+			return EXIT_OK;
+		default:
+			return cli_usage(usage);
+		}
+	}
+	if (argc - optind < 2)
+		return cli_usage(usage);
+	if ((r = ferry_addr_parse(argv[argc - 1], 0, &a)) != 0)
+		return cli_fail(r, "send: destination");
+	n = (size_t)(argc - optind - 1);
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    (names = calloc(n, sizeof(*names))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *path = argv[optind + (int)i];
+
+		/* The peer receives the basename, as with scp. */
+		if ((names[i] = strdup(path)) == NULL)
+			goto out;
+		items[i].path = path;
+		items[i].name = basename(names[i]);
+	}
+	cli_log_setup(0, 0);
+	client_catch_signals();
+	if ((code = client_open("send", idopt, FERRY_TLS_CLIENT, &a, timeout_ms,
+		 &tls, &c)) != 0)
+		goto out;
+	r = ferry_xfer_push(c, items, n, flags, client_report, &b);
+	if (r == 0)
+		r = ferry_conn_close(c);
+	code = client_batch_exit(&b, r, (unsigned)n);
+out:
+	ferry_conn_free(c);
+	ferry_tls_free(tls);
+	for (size_t i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(items);
+	return code;
+}

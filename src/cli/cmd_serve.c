@@ -1,0 +1,171 @@
+/* cmd_serve.c - `ferry serve`: the peer daemon's command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ferry/log.h"
+#include "ferry/xfer.h"
+
+#include "cli.h"
+#include "daemon.h"
+
+static const char usage[] =
+    "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
+    "             [--timeout SECS] [--max-conns N] [-v]";
+
+/* mkdir -p with 0700 for what it creates. */
+static int
+make_dirs(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return ferry_errf(FERRY_E_USAGE, "bad directory name");
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			return ferry_errf_errno(ferry_err_from_errno(errno),
+			    errno, "%s", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
+		    "%s", tmp);
+	return 0;
+}
+
+static int
+open_dir(const char *what, const char *path, int *fd)
+{
+	int r;
+
+	if ((r = make_dirs(path)) != 0)
+		return cli_fail(r, "serve: %s", what);
+	if ((*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
+				    errno, "%s", path),
+		    "serve: %s", what);
+	return 0;
+}
+
+static int
+session(struct ferry_conn *c, void *arg, char *summary, size_t len)
+{
+	struct ferry_serve_stats st = {0};
+	int r = ferry_xfer_serve(c, arg, &st);
+
+	snprintf(summary, len,
+	    "%u file%s received (%llu bytes), %u sent (%llu bytes), "
+	    "%u refused",
+	    st.files_in, st.files_in == 1 ? "" : "s",
+	    (unsigned long long)st.bytes_in, st.files_out,
+	    (unsigned long long)st.bytes_out, st.refused);
+	return r;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"identity", required_argument, NULL, 'i'},
+		{"listen", required_argument, NULL, 'l'},
+		{"share", required_argument, NULL, 's'},
+		{"inbox", required_argument, NULL, 'b'},
+		{"timeout", required_argument, NULL, 't'},
+		{"max-conns", required_argument, NULL, 'm'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
+	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
+	struct daemon_cfg dcfg = {.name = "serve",
+	    .listen = "0.0.0.0:7443",
+	    .timeout_ms = 60000,
+	    .max_conns = 64,
+	    .session = session,
+	    .arg = &scfg};
+	char *idopt = NULL, *share = NULL, *inbox = NULL, *dir = NULL;
+	long v;
+	int ch, verbose = 0, code = EXIT_FAIL, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+i:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			idopt = optarg;
+			break;
+		case 'l':
+			dcfg.listen = optarg;
+			break;
+		case 's':
+			share = optarg;
+			break;
+		case 'b':
+			inbox = optarg;
+			break;
+		case 't':
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+				return EXIT_USAGE;
+			dcfg.timeout_ms = (int)v * 1000;
+			break;
+		case 'm':
+			if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
+				return EXIT_USAGE;
+			dcfg.max_conns = (int)v;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			printf("usage: ferry %s\n", usage);
+			return EXIT_OK;
+		default:
+			return cli_usage(usage);
+		}
+	}
+	if (optind != argc) {
+		cli_error("serve: unexpected argument '%s'", argv[optind]);
+		return cli_usage(usage);
+	}
+	cli_log_setup(verbose, 1);
+	share = share != NULL ? strdup(share) : cli_data_dir("share");
+	inbox = inbox != NULL ? strdup(inbox) : cli_data_dir("inbox");
+	if ((dir = cli_identity_dir(idopt)) == NULL || share == NULL ||
+	    inbox == NULL)
+		goto out;
+	if ((code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
+	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0)
+		goto out;
+	topts.identity_dir = dir;
+	if ((r = ferry_tls_new(&topts, &dcfg.tls)) != 0) {
+		code = cli_fail(r, "serve: identity");
+		goto out;
+	}
+	ferry_info("serve: member '%s', sharing %s, receiving into %s",
+	    ferry_tls_self_id(dcfg.tls), share, inbox);
+	if ((r = daemon_run(&dcfg)) != 0) {
+		code = cli_fail(r, "serve");
+		goto out;
+	}
+	code = EXIT_OK;
+out:
+	ferry_tls_free(dcfg.tls);
+	if (scfg.share_fd >= 0)
+		close(scfg.share_fd);
+	if (scfg.inbox_fd >= 0)
+		close(scfg.inbox_fd);
+	free(share);
+	free(inbox);
+	free(dir);
+	return code;
+}

@@ -1,0 +1,37 @@
+/* internal.h - what libferry's modules share and nobody else sees.
+ * Names here are ferry__*; nothing here is stable. */
+#ifndef FERRY_INTERNAL_H
+#define FERRY_INTERNAL_H
+
+#include <openssl/ssl.h>
+
+#include "ferry/limits.h"
+#include "ferry/tls.h"
+
+struct ferry_tls {
+	SSL_CTX *ctx;
+	enum ferry_tls_role role;
+	char self_id[FERRY_MAX_ID + 1];
+};
+
+/* What the verify callback learned, kept with the SSL object. */
+struct ferry__verify {
+	enum ferry_tls_role role;
+	char expect_id[FERRY_MAX_ID + 1]; /* client: the server must be this ID */
+	char peer_id[FERRY_MAX_ID + 1];
+	int failed;      /* FERRY_E_* of the first failure, 0 if none */
+	char detail[384];
+};
+
+/* The SSL ex_data slot holding a struct ferry__verify *. */
+int ferry__tls_verify_index(void);
+
+
+
+#include <openssl/evp.h>
+
+/* A SHA-256 context, initialized; NULL on failure. Free with EVP_MD_CTX_free. */
+EVP_MD_CTX *ferry__sha256_new(void);
+/* Finishes ctx into out and re-initializes it for the next file. */
+int ferry__sha256_final(EVP_MD_CTX *ctx, unsigned char out[32]);
+#endif

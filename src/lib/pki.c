@@ -1,0 +1,1391 @@
+/* pki.c - keys, member IDs, the offline CA and identity directories.
+ * docs/internals/pki.md: the CA directory and the invariants kept here. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ferry/log.h"
+#include "ferry/pki.h"
+
+#define CA_KEY "ca.key"
+#define CA_CERT "ca.pem"
+#define CA_INDEX "index.tsv"
+#define CA_CERTS "certs"
+#define ID_KEY "key.pem"
+#define ID_CERT "cert.pem"
+#define ID_CA "ca.pem"
+
+#define CA_DEFAULT_NAME "ferry Root CA"
+#define CA_DEFAULT_DAYS 3650
+#define CERT_DEFAULT_DAYS 365
+/* Longest validity either command accepts: a century. */
+#define MAX_DAYS 36525
+/* Clock skew allowance: certificates start this many seconds in the past. */
+#define BACKDATE 300
+/* Serial numbers: 128 random bits (RFC 5280 4.1.2.2 allows up to 20 octets). */
+#define SERIAL_BYTES 16
+/* DNS and IP SANs one certificate may carry beside the member ID. */
+#define MAX_SANS 64
+/* PEM files this module reads; keys and certificates are far smaller. */
+#define MAX_PEM_FILE (256 * 1024)
+/* ub-common-name, RFC 5280 appendix A. */
+#define MAX_CN_CHARS 64
+
+struct ferry_ca {
+	EVP_PKEY *key;
+	X509 *cert;
+	char *dir;
+};
+
+/* Logs OpenSSL's error queue and records what failed, with its last reason. */
+static int
+crypto_fail(const char *what)
+{
+	unsigned long e = ferry_log_openssl();
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (reason != NULL)
+		return ferry_errf(FERRY_E_CRYPTO, "%s: %s", what, reason);
+	return ferry_errf(FERRY_E_CRYPTO, "%s", what);
+}
+
+static int
+path_join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= outlen)
+		return ferry_errf(
+		    FERRY_E_BADNAME, "%s/%s: path too long", dir, name);
+	return 0;
+}
+
+/* The directory part of path, for fsyncing it after a rename. */
+static void
+path_dir(char *out, size_t outlen, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		snprintf(out, outlen, ".");
+		return;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, path, n);
+	out[n] = '\0';
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd, r = 0;
+
+	path_dir(dir, sizeof(dir), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
+		    "%s: cannot open directory", dir);
+	if (fsync(fd) == -1 && errno != EINVAL)
+		r = ferry_errf_errno(ferry_err_from_errno(errno), errno,
+		    "%s: cannot sync directory", dir);
+	close(fd);
+	return r;
+}
+
+/* Creates dir 0700 unless it is already a directory; its parent must exist. */
+static int
+ensure_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == 0)
+		return fsync_dir_of(dir);
+	if (errno == ENOENT)
+		return ferry_errf_errno(FERRY_E_NOENT, errno,
+		    "%s: cannot create directory (does its parent exist?)",
+		    dir);
+	if (errno != EEXIST)
+		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
+		    "%s: cannot create directory", dir);
+	if (stat(dir, &st) == -1)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return ferry_errf(FERRY_E_NOTDIR, "%s: not a directory", dir);
+	return 0;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes data to path with mode: first to a temporary file beside it
+ * (created 0600, O_EXCL by mkstemp), synced, then moved into place. With
+ * exclusive, link(2) moves it, so an existing path is never replaced
+ * (FERRY_E_EXIST) and two writers cannot both win; otherwise rename(2)
+ * replaces. Either way nothing half-written ever carries the final name.
+ */
+static int
+write_file(
+    const char *path, const void *data, size_t len, mode_t mode, int exclusive)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, r = FERRY_E_INTERNAL, e;
+
+	tmp[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		tmp[0] = '\0';
+		r = ferry_errf(FERRY_E_BADNAME, "%s: path too long", path);
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		e = errno;
+		tmp[0] = '\0';
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot create temporary file", path);
+		goto out;
+	}
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1) {
+		e = errno;
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s: cannot write", tmp);
+		goto out;
+	}
+	e = close(fd);
+	fd = -1;
+	if (e == -1) {
+		e = errno;
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s: cannot write", tmp);
+		goto out;
+	}
+	if (exclusive) {
+		if (link(tmp, path) == -1) {
+			e = errno;
+			if (e == EEXIST)
+				r = ferry_errf(
+				    FERRY_E_EXIST, "%s already exists", path);
+			else
+				r = ferry_errf_errno(ferry_err_from_errno(e), e,
+				    "%s: cannot create", path);
+			goto out;
+		}
+		/* The temporary name goes below, in the common cleanup. */
+	} else {
+		if (rename(tmp, path) == -1) {
+			e = errno;
+			r = ferry_errf_errno(ferry_err_from_errno(e), e,
+			    "%s: cannot replace", path);
+			goto out;
+		}
+		tmp[0] = '\0';
+	}
+	if (tmp[0] != '\0') {
+		unlink(tmp);
+		tmp[0] = '\0';
+	}
+	if ((r = fsync_dir_of(path)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (tmp[0] != '\0')
+		unlink(tmp);
+	return r;
+}
+
+/* Reads a whole (small) file into a buffer the caller wipes and frees. */
+static int
+read_file(
+    const char *path, const char *what, unsigned char **out, size_t *outlen)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1, r = FERRY_E_INTERNAL, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot open %s", path, what);
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ferry_errf(FERRY_E_NOTREG, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > MAX_PEM_FILE) {
+		r = ferry_errf(FERRY_E_TOOBIG,
+		    "%s: larger than %d bytes; not a %s", path, MAX_PEM_FILE,
+		    what);
+		goto out;
+	}
+	/* One spare byte tells a file that grew since fstat. */
+	if ((buf = OPENSSL_malloc((size_t)st.st_size + 1)) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			e = errno;
+			r = ferry_errf_errno(ferry_err_from_errno(e), e,
+			    "%s: cannot read", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > (size_t)st.st_size) {
+			r = ferry_errf(
+			    FERRY_E_IO, "%s: changed while read", path);
+			goto out;
+		}
+	}
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	r = 0;
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, (size_t)st.st_size + 1);
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* "2025-01-31T12:00:00Z" */
+static void
+iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+/* Ed25519 and Ed448 sign the message itself; everything else SHA-256. */
+static const EVP_MD *
+sign_md(EVP_PKEY *key)
+{
+	if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"))
+		return NULL;
+	return EVP_sha256();
+}
+
+int
+ferry_key_type_parse(const char *name, enum ferry_key_type *out)
+{
+	if (strcmp(name, "p256") == 0)
+		*out = FERRY_KEY_P256;
+	else if (strcmp(name, "ed25519") == 0)
+		*out = FERRY_KEY_ED25519;
+	else if (strcmp(name, "rsa3072") == 0)
+		*out = FERRY_KEY_RSA3072;
+	else
+		return ferry_errf(FERRY_E_USAGE,
+		    "unknown key type '%s' (use p256, ed25519 or rsa3072)",
+		    name);
+	return 0;
+}
+
+int
+ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
+{
+	EVP_PKEY *key = NULL;
+
+	*out = NULL;
+	switch (type) {
+	case FERRY_KEY_P256:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case FERRY_KEY_ED25519:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		break;
+	case FERRY_KEY_RSA3072:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+		break;
+	default:
+		return ferry_errf(
+		    FERRY_E_USAGE, "unknown key type %d", (int)type);
+	}
+	if (key == NULL)
+		return crypto_fail("cannot generate a key");
+	*out = key;
+	return 0;
+}
+
+int
+ferry_id_check(const char *id)
+{
+	size_t len;
+
+	if (id == NULL || *id == '\0')
+		return ferry_errf(FERRY_E_USAGE, "member ID is empty");
+	len = strlen(id);
+	if (len > FERRY_MAX_ID)
+		return ferry_errf(FERRY_E_USAGE,
+		    "member ID '%.16s...' is %zu bytes, longer than %d", id,
+		    len, FERRY_MAX_ID);
+	/* It becomes a directory name on peers: no '/', no dot files. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		            (c >= '0' && c <= '9');
+
+		if (i == 0 && !alnum)
+			return ferry_errf(FERRY_E_USAGE,
+			    "member ID '%s' must start with a letter or digit",
+			    id);
+		if (!alnum && c != '.' && c != '_' && c != '-')
+			return ferry_errf(FERRY_E_USAGE,
+			    "member ID '%s': only letters, digits, '.', '_' "
+			    "and '-' are allowed",
+			    id);
+	}
+	return 0;
+}
+
+/* RFC 1123 host name: labels of letters, digits and '-', no wildcards. */
+static int
+dns_check(const char *name)
+{
+	unsigned char a[16];
+	size_t len, label = 0;
+
+	if (*name == '\0')
+		return ferry_errf(FERRY_E_USAGE, "empty DNS name");
+	len = strlen(name);
+	if (len > 253)
+		return ferry_errf(FERRY_E_USAGE,
+		    "DNS name '%.32s...' is longer than 253 bytes", name);
+	if (name[0] == '*')
+		return ferry_errf(FERRY_E_USAGE,
+		    "DNS name '%s': wildcards are not allowed", name);
+	if (inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1)
+		return ferry_errf(FERRY_E_USAGE,
+		    "DNS name '%s' is an IP address; give it as an IP", name);
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0)
+				return ferry_errf(FERRY_E_USAGE,
+				    "DNS name '%s' has an empty label", name);
+			if (label > 63)
+				return ferry_errf(FERRY_E_USAGE,
+				    "DNS name '%s' has a label longer than 63 "
+				    "bytes",
+				    name);
+			if (name[i - 1] == '-')
+				return ferry_errf(FERRY_E_USAGE,
+				    "DNS name '%s': a label ends with '-'",
+				    name);
+			label = 0;
+			continue;
+		}
+		if (c == '-' && label == 0)
+			return ferry_errf(FERRY_E_USAGE,
+			    "DNS name '%s': a label starts with '-'", name);
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '-'))
+			return ferry_errf(FERRY_E_USAGE,
+			    "DNS name '%s': only letters, digits, '-' and '.' "
+			    "are allowed",
+			    name);
+		label++;
+	}
+	return 0;
+}
+
+/* Appends an IA5String name (GEN_URI, GEN_DNS) to gens. */
+static int
+san_add_ia5(GENERAL_NAMES *gens, int type, const char *value)
+{
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *s = NULL;
+	int r = FERRY_E_CRYPTO;
+
+	if ((gn = GENERAL_NAME_new()) == NULL ||
+	    (s = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(s, value, (int)strlen(value)) != 1) {
+		r = crypto_fail("cannot build subjectAltName");
+		goto out;
+	}
+	GENERAL_NAME_set0_value(gn, type, s);
+	s = NULL;
+	if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
+		r = crypto_fail("cannot build subjectAltName");
+		goto out;
+	}
+	gn = NULL;
+	r = 0;
+out:
+	ASN1_IA5STRING_free(s);
+	GENERAL_NAME_free(gn);
+	return r;
+}
+
+static int
+san_add_ip(GENERAL_NAMES *gens, const char *text)
+{
+	unsigned char addr[16];
+	GENERAL_NAME *gn = NULL;
+	ASN1_OCTET_STRING *s = NULL;
+	int len, r = FERRY_E_CRYPTO;
+
+	if (inet_pton(AF_INET, text, addr) == 1)
+		len = 4;
+	else if (inet_pton(AF_INET6, text, addr) == 1)
+		len = 16;
+	else
+		return ferry_errf(
+		    FERRY_E_USAGE, "'%s' is not an IPv4 or IPv6 address", text);
+	if ((gn = GENERAL_NAME_new()) == NULL ||
+	    (s = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(s, addr, len) != 1) {
+		r = crypto_fail("cannot build subjectAltName");
+		goto out;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_IPADD, s);
+	s = NULL;
+	if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
+		r = crypto_fail("cannot build subjectAltName");
+		goto out;
+	}
+	gn = NULL;
+	r = 0;
+out:
+	ASN1_OCTET_STRING_free(s);
+	GENERAL_NAME_free(gn);
+	return r;
+}
+
+/* The member's names: URI ferry:<id> first, then DNS names, then IPs. */
+static int
+san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
+{
+	GENERAL_NAMES *gens = NULL;
+	char uri[sizeof("ferry:") + FERRY_MAX_ID];
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (req->n_dns > MAX_SANS || req->n_ips > MAX_SANS ||
+	    req->n_dns + req->n_ips > MAX_SANS)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%zu DNS names and %zu IPs: at most %d in all", req->n_dns,
+		    req->n_ips, MAX_SANS);
+	if ((req->n_dns > 0 && req->dns == NULL) ||
+	    (req->n_ips > 0 && req->ips == NULL))
+		return ferry_errf(FERRY_E_USAGE, "missing DNS or IP list");
+	for (size_t i = 0; i < req->n_dns; i++)
+		if ((r = dns_check(req->dns[i])) != 0)
+			return r;
+	snprintf(uri, sizeof(uri), "ferry:%s", req->id);
+	if ((gens = sk_GENERAL_NAME_new_null()) == NULL) {
+		r = crypto_fail("cannot build subjectAltName");
+		goto out;
+	}
+	if ((r = san_add_ia5(gens, GEN_URI, uri)) != 0)
+		goto out;
+	for (size_t i = 0; i < req->n_dns; i++)
+		if ((r = san_add_ia5(gens, GEN_DNS, req->dns[i])) != 0)
+			goto out;
+	for (size_t i = 0; i < req->n_ips; i++)
+		if ((r = san_add_ip(gens, req->ips[i])) != 0)
+			goto out;
+	*out = gens;
+	gens = NULL;
+	r = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	return r;
+}
+
+/*
+ * Adds an extension from OpenSSL's configuration syntax. Only fixed strings
+ * from this file go through here; names from users are built as ASN.1.
+ */
+static int
+add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext;
+	int ok;
+
+	if ((ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value)) == NULL)
+		return crypto_fail("cannot build certificate extension");
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (ok != 1)
+		return crypto_fail("cannot add certificate extension");
+	return 0;
+}
+
+/* 128 random bits, never zero. */
+static int
+serial_random(ASN1_INTEGER **out)
+{
+	unsigned char b[SERIAL_BYTES];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *serial = NULL;
+	int r = FERRY_E_CRYPTO;
+
+	*out = NULL;
+	do {
+		if (RAND_bytes(b, sizeof(b)) != 1) {
+			r = crypto_fail("cannot make a random serial number");
+			goto out;
+		}
+		BN_free(bn);
+		/* Unsigned big-endian bytes: the number is never negative. */
+		if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL) {
+			r = crypto_fail("cannot make a random serial number");
+			goto out;
+		}
+	} while (BN_is_zero(bn));
+	if ((serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
+		r = crypto_fail("cannot make a random serial number");
+		goto out;
+	}
+	*out = serial;
+	serial = NULL;
+	r = 0;
+out:
+	BN_free(bn);
+	ASN1_INTEGER_free(serial);
+	return r;
+}
+
+/* Uppercase hex like `openssl x509 -serial`. Caller OPENSSL_free()s. */
+static int
+serial_hex(const ASN1_INTEGER *serial, char **out)
+{
+	BIGNUM *bn;
+
+	*out = NULL;
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL ||
+	    (*out = BN_bn2hex(bn)) == NULL) {
+		BN_free(bn);
+		return crypto_fail("cannot format serial number");
+	}
+	BN_free(bn);
+	return 0;
+}
+
+static int
+set_times(X509 *cert, time_t not_before, time_t not_after)
+{
+	ASN1_TIME *nb = NULL, *na = NULL;
+	int r = FERRY_E_CRYPTO;
+
+	/* UTCTime until 2049, GeneralizedTime after: RFC 5280 4.1.2.5. */
+	if ((nb = ASN1_TIME_set(NULL, not_before)) == NULL ||
+	    (na = ASN1_TIME_set(NULL, not_after)) == NULL ||
+	    X509_set1_notBefore(cert, nb) != 1 ||
+	    X509_set1_notAfter(cert, na) != 1) {
+		r = crypto_fail("cannot set certificate validity");
+		goto out;
+	}
+	r = 0;
+out:
+	ASN1_TIME_free(nb);
+	ASN1_TIME_free(na);
+	return r;
+}
+
+/* A CN of 1..64 characters without control bytes; OpenSSL checks the UTF-8. */
+static int
+cn_check(const char *what, const char *cn)
+{
+	size_t chars = 0;
+
+	for (const unsigned char *p = (const unsigned char *)cn; *p != '\0';
+	     p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return ferry_errf(FERRY_E_USAGE,
+			    "%s contains a control character", what);
+		if ((*p & 0xc0) != 0x80)
+			chars++;
+	}
+	if (chars == 0 || chars > MAX_CN_CHARS)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s '%s' must be 1 to %d characters", what, cn,
+		    MAX_CN_CHARS);
+	return 0;
+}
+
+static int
+name_cn(const char *cn, X509_NAME **out)
+{
+	X509_NAME *name;
+
+	*out = NULL;
+	if ((name = X509_NAME_new()) == NULL)
+		return crypto_fail("cannot build a name");
+	if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	        (const unsigned char *)cn, -1, -1, 0) != 1) {
+		X509_NAME_free(name);
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_USAGE,
+		    "'%s' is not valid UTF-8 text for a common name", cn);
+	}
+	*out = name;
+	return 0;
+}
+
+/* ferry_ca_init: check what is there before creating anything. */
+static int
+ca_absent(const char *dir)
+{
+	static const char *const names[] = {CA_KEY, CA_CERT, CA_INDEX};
+	char path[PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((r = path_join(path, sizeof(path), dir, names[i])) != 0)
+			return r;
+		if (exists(path))
+			return ferry_errf(FERRY_E_EXIST,
+			    "%s already exists; a CA is there (remove it or "
+			    "choose another directory)",
+			    path);
+	}
+	return 0;
+}
+
+static int
+ca_cert_build(EVP_PKEY *key, const struct ferry_ca_init_opts *opts, X509 **out)
+{
+	X509 *cert = NULL;
+	X509_NAME *name = NULL;
+	ASN1_INTEGER *serial = NULL;
+	X509V3_CTX ctx;
+	const char *cn = opts->name != NULL ? opts->name : CA_DEFAULT_NAME;
+	int days = opts->days != 0 ? opts->days : CA_DEFAULT_DAYS;
+	time_t now = time(NULL);
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (days < 1 || days > MAX_DAYS) {
+		r = ferry_errf(FERRY_E_USAGE,
+		    "CA validity of %d days: use 1 to %d", days, MAX_DAYS);
+		goto out;
+	}
+	if ((r = cn_check("CA name", cn)) != 0 ||
+	    (r = name_cn(cn, &name)) != 0 || (r = serial_random(&serial)) != 0)
+		goto out;
+	if ((cert = X509_new()) == NULL ||
+	    X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(cert, serial) != 1 ||
+	    X509_set_subject_name(cert, name) != 1 ||
+	    X509_set_issuer_name(cert, name) != 1 ||
+	    X509_set_pubkey(cert, key) != 1) {
+		r = crypto_fail("cannot build the CA certificate");
+		goto out;
+	}
+	if ((r = set_times(cert, now - BACKDATE,
+	         now - BACKDATE + (time_t)days * 86400)) != 0)
+		goto out;
+	/* Self-signed: issuer and subject are the same certificate. */
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	/* The SKI must be there before the AKI copies it. */
+	if ((r = add_ext(
+	         cert, &ctx, NID_basic_constraints, "critical,CA:TRUE")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_key_usage,
+	         "critical,keyCertSign,cRLSign,digitalSignature")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash")) !=
+	        0 ||
+	    (r = add_ext(cert, &ctx, NID_authority_key_identifier,
+	         "keyid:always")) != 0)
+		goto out;
+	if (X509_sign(cert, key, sign_md(key)) <= 0) {
+		r = crypto_fail("cannot sign the CA certificate");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+	r = 0;
+out:
+	X509_free(cert);
+	X509_NAME_free(name);
+	ASN1_INTEGER_free(serial);
+	return r;
+}
+
+static int
+key_pem(EVP_PKEY *key, BIO **out)
+{
+	BIO *bio;
+
+	*out = NULL;
+	/* Secure-heap memory: cleansed when freed. */
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PKCS8PrivateKey(
+	        bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		BIO_free(bio);
+		return crypto_fail("cannot encode the private key");
+	}
+	*out = bio;
+	return 0;
+}
+
+static int
+cert_pem(X509 *cert, BIO **out)
+{
+	BIO *bio;
+
+	*out = NULL;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, cert) != 1) {
+		BIO_free(bio);
+		return crypto_fail("cannot encode the certificate");
+	}
+	*out = bio;
+	return 0;
+}
+
+static int
+write_bio(const char *path, BIO *bio, mode_t mode, int exclusive)
+{
+	char *data;
+	long len = BIO_get_mem_data(bio, &data);
+
+	if (len <= 0)
+		return ferry_errf(
+		    FERRY_E_INTERNAL, "%s: nothing to write", path);
+	return write_file(path, data, (size_t)len, mode, exclusive);
+}
+
+int
+ferry_ca_init(const struct ferry_ca_init_opts *opts)
+{
+	char key_path[PATH_MAX], cert_path[PATH_MAX], index_path[PATH_MAX];
+	char certs_path[PATH_MAX];
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	BIO *key_bio = NULL, *cert_bio = NULL;
+	int made_key = 0, made_cert = 0, made_index = 0, fd = -1, e;
+	int r = FERRY_E_INTERNAL;
+
+	if (opts == NULL || opts->dir == NULL || *opts->dir == '\0')
+		return ferry_errf(FERRY_E_USAGE, "no CA directory given");
+	if ((r = path_join(key_path, sizeof(key_path), opts->dir, CA_KEY)) !=
+	        0 ||
+	    (r = path_join(cert_path, sizeof(cert_path), opts->dir, CA_CERT)) !=
+	        0 ||
+	    (r = path_join(
+	         index_path, sizeof(index_path), opts->dir, CA_INDEX)) != 0 ||
+	    (r = path_join(
+	         certs_path, sizeof(certs_path), opts->dir, CA_CERTS)) != 0)
+		goto out;
+	/* Everything that can be refused is refused before a file appears. */
+	if ((r = ca_absent(opts->dir)) != 0 ||
+	    (r = ferry_key_generate(opts->key_type, &key)) != 0 ||
+	    (r = ca_cert_build(key, opts, &cert)) != 0 ||
+	    (r = key_pem(key, &key_bio)) != 0 ||
+	    (r = cert_pem(cert, &cert_bio)) != 0 ||
+	    (r = ensure_dir(opts->dir)) != 0)
+		goto out;
+
+	if ((r = write_bio(key_path, key_bio, 0600, 1)) != 0)
+		goto out;
+	made_key = 1;
+	if ((r = write_bio(cert_path, cert_bio, 0644, 1)) != 0)
+		goto out;
+	made_cert = 1;
+	if ((fd = open(index_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	         0600)) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot create", index_path);
+		goto out;
+	}
+	made_index = 1;
+	if (fsync(fd) == -1) {
+		e = errno;
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s: cannot sync", index_path);
+		goto out;
+	}
+	if ((r = ensure_dir(certs_path)) != 0 ||
+	    (r = fsync_dir_of(index_path)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	/* A failed init leaves no CA behind, so it can simply be re-run. */
+	if (r != 0 && made_index)
+		unlink(index_path);
+	if (r != 0 && made_cert)
+		unlink(cert_path);
+	if (r != 0 && made_key)
+		unlink(key_path);
+	BIO_free(key_bio);
+	BIO_free(cert_bio);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+int
+ferry_ca_load(const char *dir, struct ferry_ca **out)
+{
+	char key_path[PATH_MAX], cert_path[PATH_MAX];
+	struct ferry_ca *ca = NULL;
+	struct stat st;
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (dir == NULL || *dir == '\0')
+		return ferry_errf(FERRY_E_USAGE, "no CA directory given");
+	if ((r = path_join(key_path, sizeof(key_path), dir, CA_KEY)) != 0 ||
+	    (r = path_join(cert_path, sizeof(cert_path), dir, CA_CERT)) != 0)
+		return r;
+	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
+	    (ca->dir = strdup(dir)) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = ferry_cert_load(cert_path, &ca->cert)) != 0 ||
+	    (r = ferry_key_load(key_path, &ca->key)) != 0)
+		goto out;
+	if (stat(key_path, &st) == 0 && (st.st_mode & 077) != 0)
+		ferry_warn("%s is readable by others (mode %03o); "
+		           "chmod 600 it",
+		    key_path, (unsigned)(st.st_mode & 0777));
+	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT, "%s does not belong to %s",
+		    key_path, cert_path);
+		goto out;
+	}
+	if (X509_check_ca(ca->cert) < 1) {
+		r = ferry_errf(
+		    FERRY_E_CERT, "%s is not a CA certificate", cert_path);
+		goto out;
+	}
+	*out = ca;
+	ca = NULL;
+	r = 0;
+out:
+	ferry_ca_free(ca);
+	return r;
+}
+
+void
+ferry_ca_free(struct ferry_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	EVP_PKEY_free(ca->key);
+	X509_free(ca->cert);
+	free(ca->dir);
+	free(ca);
+}
+
+X509 *
+ferry_ca_cert(const struct ferry_ca *ca)
+{
+	return ca->cert;
+}
+
+/* not_before/not_after from req, within the CA's own validity. */
+static int
+req_times(const struct ferry_ca *ca, const struct ferry_cert_req *req,
+    time_t *nb, time_t *na)
+{
+	const ASN1_TIME *ca_na = X509_get0_notAfter(ca->cert);
+	int days = req->days != 0 ? req->days : CERT_DEFAULT_DAYS;
+	char a[32], b[32];
+	struct tm tm;
+	int cmp;
+
+	*nb = req->not_before != 0 ? req->not_before : time(NULL) - BACKDATE;
+	if (req->not_after != 0) {
+		*na = req->not_after;
+	} else {
+		if (days < 1 || days > MAX_DAYS)
+			return ferry_errf(FERRY_E_USAGE,
+			    "validity of %d days: use 1 to %d", days, MAX_DAYS);
+		*na = *nb + (time_t)days * 86400;
+	}
+	if (*na <= *nb) {
+		iso_time(*nb, b);
+		iso_time(*na, a);
+		return ferry_errf(FERRY_E_USAGE,
+		    "notAfter %s is not later than notBefore %s", a, b);
+	}
+	/* A certificate outliving its CA fails later, confusingly. */
+	if ((cmp = ASN1_TIME_cmp_time_t(ca_na, *na)) == -2)
+		return crypto_fail("cannot read the CA's notAfter");
+	if (cmp < 0) {
+		iso_time(*na, a);
+		if (ASN1_TIME_to_tm(ca_na, &tm) != 1 ||
+		    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(b, sizeof(b), "?");
+		return ferry_errf(FERRY_E_USAGE,
+		    "notAfter %s is after the CA certificate expires (%s); "
+		    "ask for a shorter validity",
+		    a, b);
+	}
+	return 0;
+}
+
+static int
+member_cert_build(struct ferry_ca *ca, EVP_PKEY *key,
+    const struct ferry_cert_req *req, X509 **out, time_t *nb, time_t *na)
+{
+	X509 *cert = NULL;
+	X509_NAME *name = NULL;
+	ASN1_INTEGER *serial = NULL;
+	GENERAL_NAMES *sans = NULL;
+	X509V3_CTX ctx;
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = ferry_id_check(req->id)) != 0 ||
+	    (r = san_build(req, &sans)) != 0 ||
+	    (r = req_times(ca, req, nb, na)) != 0 ||
+	    (r = name_cn(req->id, &name)) != 0 ||
+	    (r = serial_random(&serial)) != 0)
+		goto out;
+	if ((cert = X509_new()) == NULL ||
+	    X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(cert, serial) != 1 ||
+	    X509_set_subject_name(cert, name) != 1 ||
+	    X509_set_issuer_name(cert, X509_get_subject_name(ca->cert)) != 1 ||
+	    X509_set_pubkey(cert, key) != 1) {
+		r = crypto_fail("cannot build the certificate");
+		goto out;
+	}
+	if ((r = set_times(cert, *nb, *na)) != 0)
+		goto out;
+	X509V3_set_ctx(&ctx, ca->cert, cert, NULL, NULL, 0);
+	if ((r = add_ext(cert, &ctx, NID_basic_constraints,
+	         "critical,CA:FALSE")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_key_usage,
+	         EVP_PKEY_is_a(key, "RSA")
+	             ? "critical,digitalSignature,keyEncipherment"
+	             : "critical,digitalSignature")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_ext_key_usage,
+	         "serverAuth,clientAuth")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash")) !=
+	        0 ||
+	    (r = add_ext(cert, &ctx, NID_authority_key_identifier,
+	         "keyid:always")) != 0)
+		goto out;
+	/* RFC 5280 4.2.1.6: not critical, the subject is not empty. */
+	if (X509_add1_ext_i2d(
+	        cert, NID_subject_alt_name, sans, 0, X509V3_ADD_DEFAULT) != 1) {
+		r = crypto_fail("cannot add subjectAltName");
+		goto out;
+	}
+	if (X509_sign(cert, ca->key, sign_md(ca->key)) <= 0) {
+		r = crypto_fail("cannot sign the certificate");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+	r = 0;
+out:
+	X509_free(cert);
+	X509_NAME_free(name);
+	ASN1_INTEGER_free(serial);
+	GENERAL_NAMES_free(sans);
+	return r;
+}
+
+/*
+ * Appends line to the index under an exclusive lock; on a failed write the
+ * file is cut back so it never holds half a line.
+ */
+static int
+index_append(const char *path, const char *line)
+{
+	struct stat st;
+	int fd, r = FERRY_E_INTERNAL, e;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	         0600)) == -1) {
+		e = errno;
+		return ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s: cannot open", path);
+	}
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e, "%s", path);
+		goto out;
+	}
+	if (write_all(fd, line, strlen(line)) == -1 || fsync(fd) == -1) {
+		e = errno;
+		if (ftruncate(fd, st.st_size) == -1)
+			ferry_warn("%s: cannot remove a partial line", path);
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot record the certificate", path);
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * Records an issued certificate: certs/<SERIAL>.pem, then its index line,
+ * which is the commit point. Holds an exclusive flock(2) on the CA
+ * directory so concurrent issuers (and later revoke/crl) do not interleave.
+ */
+static int
+ca_record(struct ferry_ca *ca, X509 *cert, const char *id, time_t nb, time_t na)
+{
+	char certs[PATH_MAX], name[80], path[PATH_MAX], index[PATH_MAX];
+	char line[256], a[32], b[32];
+	char *hex = NULL;
+	BIO *bio = NULL;
+	int dfd = -1, made = 0, r = FERRY_E_INTERNAL, e;
+
+	if ((dfd = open(ca->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot open CA directory", ca->dir);
+		goto out;
+	}
+	while (flock(dfd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot lock CA directory", ca->dir);
+		goto out;
+	}
+	if ((r = serial_hex(X509_get0_serialNumber(cert), &hex)) != 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s.pem", hex);
+	if ((r = path_join(certs, sizeof(certs), ca->dir, CA_CERTS)) != 0 ||
+	    (r = path_join(path, sizeof(path), certs, name)) != 0 ||
+	    (r = path_join(index, sizeof(index), ca->dir, CA_INDEX)) != 0 ||
+	    (r = ensure_dir(certs)) != 0 || (r = cert_pem(cert, &bio)) != 0)
+		goto out;
+	/* Exclusive: a repeated serial (p = 2^-128) fails, never overwrites. */
+	if ((r = write_bio(path, bio, 0644, 1)) != 0)
+		goto out;
+	made = 1;
+	iso_time(nb, b);
+	iso_time(na, a);
+	snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\tV\n", hex, b, a, id);
+	if ((r = index_append(index, line)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (r != 0 && made)
+		unlink(path);
+	if (dfd != -1)
+		close(dfd); /* releases the lock */
+	BIO_free(bio);
+	OPENSSL_free(hex);
+	return r;
+}
+
+int
+ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
+    const struct ferry_cert_req *req, X509 **out)
+{
+	X509 *cert = NULL;
+	time_t nb = 0, na = 0;
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (ca == NULL || key == NULL || req == NULL)
+		return ferry_errf(FERRY_E_USAGE, "nothing to sign");
+	if ((r = member_cert_build(ca, key, req, &cert, &nb, &na)) != 0 ||
+	    (r = ca_record(ca, cert, req->id, nb, na)) != 0)
+		goto out;
+	*out = cert;
+	cert = NULL;
+	r = 0;
+out:
+	X509_free(cert);
+	return r;
+}
+
+int
+ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1])
+{
+	static const char scheme[] = "ferry:";
+	const size_t slen = sizeof(scheme) - 1;
+	GENERAL_NAMES *gens = NULL;
+	const ASN1_IA5STRING *found = NULL;
+	char why[256];
+	int crit = -1, n = 0, r = FERRY_E_INTERNAL;
+
+	id[0] = '\0';
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+	if (gens == NULL) {
+		ERR_clear_error();
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    crit == -2 ? "certificate has more than one "
+		                 "subjectAltName extension"
+		               : "certificate has no ferry member ID (URI "
+		                 "SAN ferry:<ID>)");
+		goto out;
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_IA5STRING *uri;
+
+		if (gn->type != GEN_URI)
+			continue;
+		uri = gn->d.uniformResourceIdentifier;
+		if ((size_t)uri->length < slen ||
+		    memcmp(uri->data, scheme, slen) != 0)
+			continue;
+		found = uri;
+		n++;
+	}
+	if (n == 0) {
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    "certificate has no ferry member ID (URI SAN ferry:<ID>)");
+		goto out;
+	}
+	if (n > 1) {
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    "certificate names %d ferry member IDs; it must name one",
+		    n);
+		goto out;
+	}
+	if ((size_t)found->length - slen > FERRY_MAX_ID ||
+	    memchr(found->data + slen, '\0', (size_t)found->length - slen) !=
+	        NULL) {
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    "certificate's ferry member ID is malformed");
+		goto out;
+	}
+	memcpy(id, found->data + slen, (size_t)found->length - slen);
+	id[found->length - slen] = '\0';
+	if (ferry_id_check(id) != 0) {
+		/* The detail lives in the buffer ferry_errf writes: copy it. */
+		snprintf(
+		    why, sizeof(why), "%s", ferry_err_detail(FERRY_E_USAGE));
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    "certificate's ferry member ID is malformed: %s", why);
+		id[0] = '\0';
+		goto out;
+	}
+	r = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	return r;
+}
+
+int
+ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert, X509 *ca_cert)
+{
+	char key_path[PATH_MAX], cert_path[PATH_MAX], ca_path[PATH_MAX];
+	BIO *key_bio = NULL, *cert_bio = NULL, *ca_bio = NULL;
+	int made_key = 0, r = FERRY_E_INTERNAL;
+
+	if (dir == NULL || *dir == '\0' || key == NULL || cert == NULL ||
+	    ca_cert == NULL)
+		return ferry_errf(FERRY_E_USAGE, "incomplete identity");
+	if ((r = path_join(key_path, sizeof(key_path), dir, ID_KEY)) != 0 ||
+	    (r = path_join(cert_path, sizeof(cert_path), dir, ID_CERT)) != 0 ||
+	    (r = path_join(ca_path, sizeof(ca_path), dir, ID_CA)) != 0)
+		goto out;
+	if (X509_check_private_key(cert, key) != 1) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_USAGE,
+		    "the certificate does not belong to the key");
+		goto out;
+	}
+	if (exists(key_path)) {
+		r = ferry_errf(FERRY_E_EXIST,
+		    "%s already exists; choose another --out directory or "
+		    "remove it",
+		    key_path);
+		goto out;
+	}
+	if ((r = key_pem(key, &key_bio)) != 0 ||
+	    (r = cert_pem(cert, &cert_bio)) != 0 ||
+	    (r = cert_pem(ca_cert, &ca_bio)) != 0 || (r = ensure_dir(dir)) != 0)
+		goto out;
+	if ((r = write_bio(key_path, key_bio, 0600, 1)) != 0) {
+		if (r == FERRY_E_EXIST) /* created since the check above */
+			r = ferry_errf(FERRY_E_EXIST,
+			    "%s already exists; choose another --out "
+			    "directory or remove it",
+			    key_path);
+		goto out;
+	}
+	made_key = 1;
+	if ((r = write_bio(cert_path, cert_bio, 0644, 0)) != 0 ||
+	    (r = write_bio(ca_path, ca_bio, 0644, 0)) != 0)
+		goto out;
+	r = 0;
+out:
+	/* A key without its certificate is no identity; let a retry succeed. */
+	if (r != 0 && made_key)
+		unlink(key_path);
+	BIO_free(key_bio);
+	BIO_free(cert_bio);
+	BIO_free(ca_bio);
+	return r;
+}
+
+int
+ferry_cert_load(const char *path, X509 **out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *cert = NULL;
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = read_file(path, "certificate", &buf, &len)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		r = crypto_fail("cannot read a certificate");
+		goto out;
+	}
+	if ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT, "%s: not a PEM certificate", path);
+		goto out;
+	}
+	*out = cert;
+	r = 0;
+out:
+	BIO_free(bio);
+	OPENSSL_free(buf);
+	return r;
+}
+
+/* Keys are stored unencrypted (mode 0600); never prompt for a passphrase. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	*(int *)arg = 1;
+	return -1;
+}
+
+int
+ferry_key_load(const char *path, EVP_PKEY **out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *key = NULL;
+	int asked = 0, r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = read_file(path, "private key", &buf, &len)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		r = crypto_fail("cannot read a private key");
+		goto out;
+	}
+	if ((key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked)) ==
+	    NULL) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT,
+		    asked ? "%s: the private key is encrypted; ferry needs it "
+		            "unencrypted (mode 0600)"
+		          : "%s: not a PEM private key",
+		    path);
+		goto out;
+	}
+	*out = key;
+	r = 0;
+out:
+	BIO_free(bio);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len);
+	return r;
+}
+
+int
+ferry_cert_fingerprint(X509 *cert, char *out, size_t outlen)
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *p;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (outlen < sizeof("SHA256:") + 2 * 32)
+		return ferry_errf(FERRY_E_INTERNAL,
+		    "fingerprint buffer of %zu bytes is too small", outlen);
+	if (X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32)
+		return crypto_fail("cannot hash the certificate");
+	memcpy(out, "SHA256:", 7);
+	p = out + 7;
+	for (unsigned int i = 0; i < n; i++) {
+		*p++ = hexd[md[i] >> 4];
+		*p++ = hexd[md[i] & 0xf];
+	}
+	*p = '\0';
+	return 0;
+}

@@ -1,0 +1,351 @@
+/* tls.c - SSL_CTX construction and peer verification policy. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "ferry/log.h"
+#include "ferry/pki.h"
+#include "ferry/tls.h"
+#include "ferry/wire.h"
+
+#include "internal.h"
+
+/* Mozilla "modern": TLS 1.3 with these suites and groups, nothing else. */
+#define FERRY_CIPHERSUITES                                                     \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"                       \
+	"TLS_CHACHA20_POLY1305_SHA256"
+#define FERRY_GROUPS "X25519:P-256:P-384"
+
+static int verify_index = -1;
+static CRYPTO_ONCE verify_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void
+verify_index_init(void)
+{
+	verify_index = SSL_get_ex_new_index(0, "ferry verify", NULL, NULL, NULL);
+}
+
+int
+ferry__tls_verify_index(void)
+{
+	if (!CRYPTO_THREAD_run_once(&verify_once, verify_index_init))
+		return -1;
+	return verify_index;
+}
+
+static void
+describe_cert(X509 *cert, char *out, size_t n)
+{
+	char cn[128] = "?";
+	X509_NAME *name = cert == NULL ? NULL : X509_get_subject_name(cert);
+
+	if (name == NULL ||
+	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
+		snprintf(cn, sizeof(cn), "?");
+	for (char *p = cn; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	snprintf(out, n, "CN=%s", cn);
+}
+
+static int
+verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct ferry__verify *v = ssl == NULL ? NULL :
+	    SSL_get_ex_data(ssl, ferry__tls_verify_index());
+	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
+	int depth = X509_STORE_CTX_get_error_depth(xs);
+	const char *who;
+	char subj[160];
+
+	if (v == NULL)
+		return 0; /* fail closed: every SSL we make carries its record */
+	who = v->role == FERRY_TLS_SERVER || v->role == FERRY_TLS_ECHO_SERVER
+	    ? "client"
+	    : "server";
+	describe_cert(cert, subj, sizeof(subj));
+	if (!ok) {
+		int err = X509_STORE_CTX_get_error(xs);
+
+		if (v->failed != 0)
+			return 0;
+		if (err == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    err == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+			v->failed = FERRY_E_IDENTITY;
+			snprintf(v->detail, sizeof(v->detail),
+			    "%s certificate (%s) is not valid for the host "
+			    "name or address dialled; name the member as ID@HOST "
+			    "or issue it with --dns/--ip",
+			    who, subj);
+		} else if (err == X509_V_ERR_CERT_HAS_EXPIRED ||
+		    err == X509_V_ERR_CERT_NOT_YET_VALID) {
+			const ASN1_TIME *t = err == X509_V_ERR_CERT_HAS_EXPIRED
+			    ? X509_get0_notAfter(cert)
+			    : X509_get0_notBefore(cert);
+			char when[64] = "?";
+			BIO *b = BIO_new(BIO_s_mem());
+
+			if (b != NULL && ASN1_TIME_print(b, t) == 1) {
+				int k = BIO_read(b, when, sizeof(when) - 1);
+				when[k > 0 ? k : 0] = '\0';
+			}
+			BIO_free(b);
+			v->failed = FERRY_E_CERT;
+			snprintf(v->detail, sizeof(v->detail),
+			    "%s certificate (%s%s) %s %s", who, subj,
+			    depth > 0 ? ", in its chain" : "",
+			    err == X509_V_ERR_CERT_HAS_EXPIRED
+				? "expired on"
+				: "is not valid before",
+			    when);
+		} else {
+			v->failed = FERRY_E_CERT;
+			snprintf(v->detail, sizeof(v->detail),
+			    "%s certificate (%s) rejected: %s%s", who, subj,
+			    X509_verify_cert_error_string(err),
+			    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+				    err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+				? " (not issued by this organization's CA)"
+				: "");
+		}
+		return 0;
+	}
+	if (depth != 0)
+		return 1;
+	/* The leaf: who is it? */
+	if (ferry_cert_id(cert, v->peer_id) != 0)
+		v->peer_id[0] = '\0';
+	ferry_err_clear();
+	if (v->role == FERRY_TLS_SERVER && v->peer_id[0] == '\0') {
+		v->failed = FERRY_E_IDENTITY;
+		snprintf(v->detail, sizeof(v->detail),
+		    "client certificate (%s) names no ferry member "
+		    "(URI SAN ferry:<ID>)",
+		    subj);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	if (v->expect_id[0] != '\0' && strcmp(v->expect_id, v->peer_id) != 0) {
+		v->failed = FERRY_E_IDENTITY;
+		if (v->peer_id[0] == '\0')
+			snprintf(v->detail, sizeof(v->detail),
+			    "server certificate (%s) names no ferry member, "
+			    "expected '%s'",
+			    subj, v->expect_id);
+		else
+			snprintf(v->detail, sizeof(v->detail),
+			    "server is '%s', not '%s' as asked", v->peer_id,
+			    v->expect_id);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char ours[] = "\x07" FERRY_ALPN;
+	unsigned char *sel = NULL;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
+		inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int
+path_in(const char *dir, const char *leaf, char *out, size_t n)
+{
+	if ((size_t)snprintf(out, n, "%s/%s", dir, leaf) >= n)
+		return ferry_errf(FERRY_E_USAGE, "%s: path too long", dir);
+	return 0;
+}
+
+static int
+check_key_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
+		    "%s", path);
+	/* Like ssh: a private key others can read is refused, not used. */
+	if ((st.st_mode & 077) != 0)
+		return ferry_errf(FERRY_E_ACCESS,
+		    "%s is accessible by others (mode %03o); run chmod 600 %s",
+		    path, (unsigned)(st.st_mode & 0777), path);
+	return 0;
+}
+
+static int
+load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
+{
+	char key[4096], cert[4096];
+	X509 *x = NULL;
+	int r;
+
+	if ((r = path_in(dir, "key.pem", key, sizeof(key))) != 0 ||
+	    (r = path_in(dir, "cert.pem", cert, sizeof(cert))) != 0)
+		return r;
+	if (!need && access(key, F_OK) != 0 && access(cert, F_OK) != 0)
+		return 0;
+	if (access(cert, F_OK) != 0)
+		return ferry_errf(FERRY_E_NOENT,
+		    "%s: no identity here (missing cert.pem); create one with "
+		    "'ferry ca issue' and pass it with -i",
+		    dir);
+	if ((r = check_key_mode(key)) != 0)
+		return r;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_CERT, "%s: not a PEM certificate",
+		    cert);
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_CERT, "%s: not a PEM private key",
+		    key);
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_CERT,
+		    "%s does not belong to the certificate in %s", key, cert);
+	}
+	x = SSL_CTX_get0_certificate(ctx);
+	if (x == NULL || ferry_cert_id(x, self_id) != 0)
+		self_id[0] = '\0';
+	ferry_err_clear();
+	return 0;
+}
+
+static int
+load_trust(SSL_CTX *ctx, const char *dir)
+{
+	char ca[4096];
+	int r;
+
+	if ((r = path_in(dir, "ca.pem", ca, sizeof(ca))) != 0)
+		return r;
+	if (access(ca, R_OK) != 0)
+		return ferry_errf_errno(FERRY_E_NOENT, errno,
+		    "%s (the organization's CA certificate)", ca);
+	/* Only the organization's CA; never the system store. */
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_CERT, "%s: no usable CA certificate",
+		    ca);
+	}
+	return 0;
+}
+
+int
+ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
+{
+	struct ferry_tls *tls = NULL;
+	int server = opts->role == FERRY_TLS_SERVER ||
+	    opts->role == FERRY_TLS_ECHO_SERVER;
+	int need_cert = opts->role != FERRY_TLS_ECHO_CLIENT;
+	int mode, r = FERRY_E_NOMEM;
+
+	if (ferry__tls_verify_index() < 0)
+		return FERRY_E_CRYPTO;
+	if ((tls = calloc(1, sizeof(*tls))) == NULL)
+		goto out;
+	tls->role = opts->role;
+	tls->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (tls->ctx == NULL) {
+		r = FERRY_E_CRYPTO;
+		goto out;
+	}
+	r = FERRY_E_CRYPTO;
+	if (SSL_CTX_set_min_proto_version(tls->ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(tls->ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(tls->ctx, FERRY_CIPHERSUITES) != 1 ||
+	    SSL_CTX_set1_groups_list(tls->ctx, FERRY_GROUPS) != 1)
+		goto out;
+	SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(tls->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	    SSL_MODE_AUTO_RETRY);
+	/* No resumption yet, so no tickets, no 0-RTT, no session cache. */
+	SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_max_early_data(tls->ctx, 0);
+	if (server && SSL_CTX_set_num_tickets(tls->ctx, 0) != 1)
+		goto out;
+	if ((r = load_identity(tls->ctx, opts->identity_dir, need_cert,
+		 tls->self_id)) != 0 ||
+	    (r = load_trust(tls->ctx, opts->identity_dir)) != 0)
+		goto out;
+	r = FERRY_E_CRYPTO;
+	switch (opts->role) {
+	case FERRY_TLS_SERVER:
+		mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+		SSL_CTX_set_alpn_select_cb(tls->ctx, alpn_select, NULL);
+		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
+			goto out;
+		break;
+	case FERRY_TLS_ECHO_SERVER:
+		mode = opts->require_client_cert
+		    ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+		    : SSL_VERIFY_NONE;
+		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
+			goto out;
+		break;
+	case FERRY_TLS_CLIENT:
+		mode = SSL_VERIFY_PEER;
+		if (SSL_CTX_set_alpn_protos(tls->ctx,
+			(const unsigned char *)"\x07" FERRY_ALPN, 8) != 0)
+			goto out;
+		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_SERVER) != 1)
+			goto out;
+		break;
+	case FERRY_TLS_ECHO_CLIENT:
+	default:
+		mode = SSL_VERIFY_PEER;
+		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_SERVER) != 1)
+			goto out;
+		break;
+	}
+	SSL_CTX_set_verify(tls->ctx, mode, verify_cb);
+	SSL_CTX_set_verify_depth(tls->ctx, 4);
+	*out = tls;
+	tls = NULL;
+	r = 0;
+out:
+	if (r == FERRY_E_CRYPTO) {
+		ferry_log_openssl();
+		r = ferry_errf(r, "cannot set up TLS");
+	}
+	ferry_tls_free(tls);
+	return r;
+}
+
+void
+ferry_tls_free(struct ferry_tls *tls)
+{
+	if (tls == NULL)
+		return;
+	SSL_CTX_free(tls->ctx);
+	free(tls);
+}
+
+const char *
+ferry_tls_self_id(const struct ferry_tls *tls)
+{
+	return tls->self_id;
+}
