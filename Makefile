@@ -1,0 +1,40 @@
+# The two commands of the README, and a few more. CMake + Ninja do the work.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build check demo bench fuzz format clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+	@ninja -C $(BUILD)
+
+# Every test: unit + integration, then the unit tests again under ASan+UBSan.
+check: deps
+	@BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) bash scripts/check.sh
+
+# A throw-away organization on loopback: CA, two members, pushes and pulls.
+demo: build
+	@FERRY=$(BUILD)/ferry bash scripts/demo.sh
+
+# ferry against scp, rsync and nginx+curl on loopback (minutes, not part of check).
+bench: build
+	@bash scripts/deps.sh bench
+	@FERRY=$(BUILD)/ferry bash bench/compare
+
+# The libFuzzer targets, briefly each.
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -G Ninja -DFERRY_FUZZ=ON -DFERRY_INTEGRATION=OFF >/dev/null
+	@ninja -C build-fuzz
+	@ctest --test-dir build-fuzz -L fuzz --output-on-failure
+
+format:
+	@clang-format -i include/ferry/*.h src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make check: build, run unit + integration tests, run the unit tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and end with the line
+# "N passed, N failed[, N skipped]". Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+jobs=$(nproc 2>/dev/null || echo 2)
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+build() {
+	cmake -S . -B "$1" -G Ninja "${@:2}" >/dev/null && ninja -C "$1" >/dev/null
+}
+
+if ! build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+	echo "check: the build failed" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+if ! build "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON -DFERRY_INTEGRATION=OFF; then
+	echo "check: the sanitizer build failed" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+status=0
+ctest --test-dir "$BUILD" -j "$jobs" --output-on-failure \
+	--output-junit "$results/main.xml" || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir "$ASAN_BUILD" -L unit -j "$jobs" --output-on-failure \
+	--output-junit "$results/asan.xml" || status=1
+
+python3 - "$results"/main.xml "$results"/asan.xml <<'PY' || status=1
+import sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except Exception as e:
+        print(f"check: cannot read {path}: {e}", file=sys.stderr)
+        failed += 1
+        continue
+    for case in root.iter("testcase"):
+        st = case.get("status", "")
+        if case.find("failure") is not None or st == "fail":
+            failed += 1
+        elif case.find("skipped") is not None or st in ("notrun", "disabled"):
+            skipped += 1
+        else:
+            passed += 1
+line = f"{passed} passed, {failed} failed"
+if skipped:
+    line += f", {skipped} skipped"
+print(line)
+sys.exit(1 if failed else 0)
+PY
+exit $status
