@@ -27,15 +27,15 @@ void ferry_buf_reset(struct ferry_buf *b);
 
 /* Makes room for n more bytes. FERRY_E_TOOBIG past max (the buffer is reset). */
 int ferry_buf_reserve(struct ferry_buf *b, size_t n) FERRY_MUST_CHECK;
-int ferry_buf_put(struct ferry_buf *b, const void *p, size_t n)
-	FERRY_MUST_CHECK;
+int ferry_buf_put(
+    struct ferry_buf *b, const void *p, size_t n) FERRY_MUST_CHECK;
 int ferry_buf_put_u8(struct ferry_buf *b, uint8_t v) FERRY_MUST_CHECK;
 int ferry_buf_put_u16(struct ferry_buf *b, uint16_t v) FERRY_MUST_CHECK;
 int ferry_buf_put_u32(struct ferry_buf *b, uint32_t v) FERRY_MUST_CHECK;
 int ferry_buf_put_u64(struct ferry_buf *b, uint64_t v) FERRY_MUST_CHECK;
 /* A u16 length then the bytes; FERRY_E_TOOBIG if n > max or > 65535. */
-int ferry_buf_put_vec16(struct ferry_buf *b, const void *p, size_t n,
-    size_t max) FERRY_MUST_CHECK;
+int ferry_buf_put_vec16(
+    struct ferry_buf *b, const void *p, size_t n, size_t max) FERRY_MUST_CHECK;
 /* Overwrites 4 bytes at off (already written) with v, big-endian. */
 void ferry_buf_set_u32(struct ferry_buf *b, size_t off, uint32_t v);
 /* Removes the first n bytes (n <= len). */

@@ -34,7 +34,7 @@ void ferry_conn_free(struct ferry_conn *c);
 int ferry_conn_close(struct ferry_conn *c) FERRY_MUST_CHECK;
 
 /* Borrowed strings, valid until ferry_conn_free. */
-const char *ferry_conn_peer_id(const struct ferry_conn *c);   /* "" if none */
+const char *ferry_conn_peer_id(const struct ferry_conn *c); /* "" if none */
 const char *ferry_conn_peer_addr(const struct ferry_conn *c); /* host:port */
 const char *ferry_conn_peer_subject(const struct ferry_conn *c);
 const char *ferry_conn_protocol(const struct ferry_conn *c);
@@ -52,24 +52,24 @@ void ferry_conn_set_interrupt(volatile sig_atomic_t *flag);
  * at a frame boundary gives m->type == FERRY_F_EOF. m's text and data are
  * borrowed until the next read. Pending writes are flushed before waiting.
  */
-int ferry_conn_read(struct ferry_conn *c, struct ferry_msg *m, int wait)
-	FERRY_MUST_CHECK;
+int ferry_conn_read(
+    struct ferry_conn *c, struct ferry_msg *m, int wait) FERRY_MUST_CHECK;
 /* Queues a frame; the queue is flushed when it fills or before a wait. */
-int ferry_conn_send(struct ferry_conn *c, const struct ferry_msg *m)
-	FERRY_MUST_CHECK;
+int ferry_conn_send(
+    struct ferry_conn *c, const struct ferry_msg *m) FERRY_MUST_CHECK;
 /*
  * Sends a DATA frame whose payload is frame[FERRY_FRAME_HDR..+len]; the
  * first FERRY_FRAME_HDR bytes are scratch for the header. Large payloads go
  * straight to TLS without another copy.
  */
-int ferry_conn_send_data(struct ferry_conn *c, uint8_t *frame, size_t len)
-	FERRY_MUST_CHECK;
+int ferry_conn_send_data(
+    struct ferry_conn *c, uint8_t *frame, size_t len) FERRY_MUST_CHECK;
 int ferry_conn_flush(struct ferry_conn *c) FERRY_MUST_CHECK;
 
 /* Raw application bytes (the echo service). *n == 0 means the peer closed. */
-int ferry_conn_read_raw(struct ferry_conn *c, void *buf, size_t cap,
-    size_t *n) FERRY_MUST_CHECK;
-int ferry_conn_write_raw(struct ferry_conn *c, const void *buf, size_t n)
-	FERRY_MUST_CHECK;
+int ferry_conn_read_raw(
+    struct ferry_conn *c, void *buf, size_t cap, size_t *n) FERRY_MUST_CHECK;
+int ferry_conn_write_raw(
+    struct ferry_conn *c, const void *buf, size_t n) FERRY_MUST_CHECK;
 
 #endif

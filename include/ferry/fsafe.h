@@ -28,8 +28,8 @@ int ferry_fsafe_check_path(const char *path, size_t len) FERRY_MUST_CHECK;
  * flags are open(2) flags; O_CLOEXEC and O_NOCTTY are added. path "" opens
  * dirfd's directory itself.
  */
-int ferry_fsafe_open(int dirfd, const char *path, int flags, int *fd)
-	FERRY_MUST_CHECK;
+int ferry_fsafe_open(
+    int dirfd, const char *path, int flags, int *fd) FERRY_MUST_CHECK;
 /* Opens the subdirectory name of dirfd, creating it 0700 if missing. */
 int ferry_fsafe_subdir(int dirfd, const char *name, int *fd) FERRY_MUST_CHECK;
 

@@ -27,11 +27,11 @@ void ferry__log(enum ferry_log_level level, const char *file, int line,
 /* Drains OpenSSL's error queue into DEBUG lines; returns the last reason. */
 unsigned long ferry__log_openssl(const char *file, int line, const char *func);
 
-#define FERRY__LOG(lvl, r, ...)                                                \
-	do {                                                                   \
-		if ((lvl) <= ferry__log_max)                                   \
-			ferry__log(lvl, __FILE__, __LINE__, __func__, r,       \
-			    __VA_ARGS__);                                      \
+#define FERRY__LOG(lvl, r, ...)                                          \
+	do {                                                             \
+		if ((lvl) <= ferry__log_max)                             \
+			ferry__log(lvl, __FILE__, __LINE__, __func__, r, \
+			    __VA_ARGS__);                                \
 	} while (0)
 #define ferry_error(...) FERRY__LOG(FERRY_LOG_ERROR, 0, __VA_ARGS__)
 #define ferry_warn(...) FERRY__LOG(FERRY_LOG_WARN, 0, __VA_ARGS__)

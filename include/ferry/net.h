@@ -12,7 +12,7 @@
 #define FERRY_MAX_HOST 253
 
 struct ferry_addr {
-	char id[FERRY_MAX_ID + 1];     /* "" when the address names no ID */
+	char id[FERRY_MAX_ID + 1]; /* "" when the address names no ID */
 	char host[FERRY_MAX_HOST + 1]; /* without brackets */
 	char port[6];
 	int has_path;
@@ -24,13 +24,13 @@ struct ferry_addr {
  * IPv6 literals in brackets ("[::1]:7443"). A missing port means 7443.
  * FERRY_E_USAGE with a detail naming the faulty part.
  */
-int ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
-	FERRY_MUST_CHECK;
+int ferry_addr_parse(
+    const char *s, int want_path, struct ferry_addr *a) FERRY_MUST_CHECK;
 /* 1 if host is an IPv4 or IPv6 literal. */
 int ferry_host_is_ip(const char *host);
 /* "host:port", with brackets for IPv6, into out. */
-void ferry_addr_format(const char *host, const char *port, char *out,
-    size_t outlen);
+void ferry_addr_format(
+    const char *host, const char *port, char *out, size_t outlen);
 
 /* Connects within timeout_ms to any of host's addresses; *fd is non-blocking. */
 int ferry_net_connect(const char *host, const char *port, int timeout_ms,

@@ -25,8 +25,8 @@ int ferry_rd_u32(struct ferry_rd *rd, uint32_t *v) FERRY_MUST_CHECK;
 int ferry_rd_u64(struct ferry_rd *rd, uint64_t *v) FERRY_MUST_CHECK;
 
 /* n bytes: *p is borrowed from the reader's range. */
-int ferry_rd_bytes(struct ferry_rd *rd, size_t n, const uint8_t **p)
-	FERRY_MUST_CHECK;
+int ferry_rd_bytes(
+    struct ferry_rd *rd, size_t n, const uint8_t **p) FERRY_MUST_CHECK;
 /* n bytes copied into dst (which holds at least n). */
 int ferry_rd_copy(struct ferry_rd *rd, void *dst, size_t n) FERRY_MUST_CHECK;
 /* A u16 length then that many bytes; FERRY_E_PROTO if the length > max. */

@@ -7,8 +7,8 @@
 #include "ferry/limits.h"
 
 enum ferry_tls_role {
-	FERRY_TLS_SERVER,      /* ferry serve: client certificate required */
-	FERRY_TLS_CLIENT,      /* send/get/ls: presents the member certificate */
+	FERRY_TLS_SERVER, /* ferry serve: client certificate required */
+	FERRY_TLS_CLIENT, /* send/get/ls: presents the member certificate */
 	FERRY_TLS_ECHO_SERVER, /* echo-server: client certificate optional */
 	FERRY_TLS_ECHO_CLIENT, /* echo: a certificate only if the directory has one */
 };
@@ -16,7 +16,7 @@ enum ferry_tls_role {
 struct ferry_tls_opts {
 	enum ferry_tls_role role;
 	const char *identity_dir; /* key.pem, cert.pem, ca.pem */
-	int require_client_cert;  /* ECHO_SERVER: demand one like SERVER does */
+	int require_client_cert; /* ECHO_SERVER: demand one like SERVER does */
 };
 
 /* An SSL_CTX plus what we know of our own identity. Opaque. */
@@ -26,8 +26,8 @@ struct ferry_tls;
  * Loads the identity (refusing a key.pem readable by others) and builds the
  * context for role. Caller frees with ferry_tls_free.
  */
-int ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
-	FERRY_MUST_CHECK;
+int ferry_tls_new(
+    const struct ferry_tls_opts *opts, struct ferry_tls **out) FERRY_MUST_CHECK;
 void ferry_tls_free(struct ferry_tls *tls);
 /* Our own member ID ("" if our certificate has none). Borrowed. */
 const char *ferry_tls_self_id(const struct ferry_tls *tls);

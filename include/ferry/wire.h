@@ -51,18 +51,18 @@ enum ferry_frame_type {
  */
 struct ferry_msg {
 	uint8_t type;
-	uint32_t id;        /* PUT GET LIST FILE LISTEND OK ERR */
-	uint64_t size;      /* PUT FILE ENTRY OK */
-	uint32_t mode;      /* PUT FILE ENTRY: permission bits 07777 */
-	int64_t mtime;      /* PUT FILE ENTRY: seconds since the epoch */
-	uint32_t flags;     /* PUT GET */
-	uint16_t version;   /* HELLO */
-	uint64_t features;  /* HELLO */
-	uint16_t code;      /* ERR ABORT: a wire error code (err.h values) */
-	uint8_t kind;       /* ENTRY */
-	uint32_t count;     /* LISTEND */
+	uint32_t id; /* PUT GET LIST FILE LISTEND OK ERR */
+	uint64_t size; /* PUT FILE ENTRY OK */
+	uint32_t mode; /* PUT FILE ENTRY: permission bits 07777 */
+	int64_t mtime; /* PUT FILE ENTRY: seconds since the epoch */
+	uint32_t flags; /* PUT GET */
+	uint16_t version; /* HELLO */
+	uint64_t features; /* HELLO */
+	uint16_t code; /* ERR ABORT: a wire error code (err.h values) */
+	uint8_t kind; /* ENTRY */
+	uint32_t count; /* LISTEND */
 	uint8_t sha256[FERRY_SHA256_LEN]; /* END OK */
-	const char *text;   /* HELLO software, PUT name, GET/LIST path,
+	const char *text; /* HELLO software, PUT name, GET/LIST path,
 			       ENTRY name, ERR/ABORT message; NUL-free */
 	size_t text_len;
 	const uint8_t *data; /* DATA */
@@ -87,7 +87,7 @@ void ferry_frame_header_put(uint8_t *hdr, uint8_t type, uint32_t len);
 int ferry_msg_decode(uint8_t type, const uint8_t *payload, size_t len,
     struct ferry_msg *m) FERRY_MUST_CHECK;
 /* Appends m as a whole frame (header + payload) to out. */
-int ferry_msg_encode(const struct ferry_msg *m, struct ferry_buf *out)
-	FERRY_MUST_CHECK;
+int ferry_msg_encode(
+    const struct ferry_msg *m, struct ferry_buf *out) FERRY_MUST_CHECK;
 
 #endif

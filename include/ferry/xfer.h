@@ -15,11 +15,11 @@ struct ferry_xfer_result {
 	const char *name; /* as the caller named it: borrowed for the call */
 	uint64_t size;
 	uint8_t sha256[FERRY_SHA256_LEN]; /* valid when r == 0 */
-	int r;                            /* 0 or FERRY_E_* */
-	const char *detail;               /* one line when r != 0 */
+	int r; /* 0 or FERRY_E_* */
+	const char *detail; /* one line when r != 0 */
 };
-typedef void ferry_xfer_report_fn(const struct ferry_xfer_result *res,
-    void *arg);
+typedef void ferry_xfer_report_fn(
+    const struct ferry_xfer_result *res, void *arg);
 
 /* Client: sends HELLO and checks the server's. PROTOCOL.md 5.1. */
 int ferry_xfer_hello(struct ferry_conn *c) FERRY_MUST_CHECK;
@@ -34,13 +34,13 @@ struct ferry_push_item {
  * an outcome by then were not delivered).
  */
 int ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
-    size_t n, uint32_t put_flags, ferry_xfer_report_fn *report, void *arg)
-	FERRY_MUST_CHECK;
+    size_t n, uint32_t put_flags, ferry_xfer_report_fn *report,
+    void *arg) FERRY_MUST_CHECK;
 
 struct ferry_pull_item {
 	const char *remote; /* path in the server's share */
-	const char *local;  /* name in dest_dirfd: one component */
-	const char *shown;  /* what report calls it */
+	const char *local; /* name in dest_dirfd: one component */
+	const char *shown; /* what report calls it */
 };
 /* Pulls items into dest_dirfd, pipelined; never replaces unless replace. */
 int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
@@ -56,8 +56,8 @@ struct ferry_dirent {
 };
 typedef int ferry_list_fn(const struct ferry_dirent *e, void *arg);
 /* Lists a directory of the server's share ("" for its top). */
-int ferry_xfer_list(struct ferry_conn *c, const char *path,
-    ferry_list_fn *each, void *arg) FERRY_MUST_CHECK;
+int ferry_xfer_list(struct ferry_conn *c, const char *path, ferry_list_fn *each,
+    void *arg) FERRY_MUST_CHECK;
 
 /* Server side. */
 struct ferry_serve_cfg {

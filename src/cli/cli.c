@@ -179,6 +179,7 @@ cli_log_setup(int verbose, int daemon)
 	static int daemon_tag = 1;
 
 	ferry_log_set(cli_log,
-	    verbose ? FERRY_LOG_DEBUG : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
+	    verbose ? FERRY_LOG_DEBUG
+	            : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
 	    daemon ? &daemon_tag : NULL);
 }

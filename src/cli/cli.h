@@ -8,16 +8,17 @@
 /* Exit codes, documented in docs/ferry.1 (EXIT STATUS). */
 enum cli_exit {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,      /* internal error */
-	EXIT_USAGE = 2,     /* bad command line */
-	EXIT_NET = 3,       /* connection, TLS handshake or protocol failure */
-	EXIT_AUTH = 4,      /* certificate or identity not accepted */
-	EXIT_REFUSED = 5,   /* the peer refused the request */
-	EXIT_NOTFOUND = 6,  /* a named file does not exist */
+	EXIT_FAIL = 1, /* internal error */
+	EXIT_USAGE = 2, /* bad command line */
+	EXIT_NET = 3, /* connection, TLS handshake or protocol failure */
+	EXIT_AUTH = 4, /* certificate or identity not accepted */
+	EXIT_REFUSED = 5, /* the peer refused the request */
+	EXIT_NOTFOUND = 6, /* a named file does not exist */
 	EXIT_INTEGRITY = 7, /* SHA-256 mismatch */
-	EXIT_IO = 8,        /* local file system error */
-	EXIT_PARTIAL = 9,   /* some files of a batch failed, others succeeded */
-	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped, nothing half-written */
+	EXIT_IO = 8, /* local file system error */
+	EXIT_PARTIAL = 9, /* some files of a batch failed, others succeeded */
+	EXIT_INTERRUPTED =
+	    130, /* SIGINT/SIGTERM: stopped, nothing half-written */
 };
 
 /* "ferry: <message>" on stderr, one line. */
@@ -30,8 +31,8 @@ int cli_exit_code(int r);
 /* Prints "usage: ferry <usage>" to stderr and returns EXIT_USAGE. */
 int cli_usage(const char *usage);
 /* Parses a decimal in [min, max]; prints the error and returns EXIT_USAGE. */
-int cli_parse_int(const char *opt, const char *s, long min, long max,
-    long *out);
+int cli_parse_int(
+    const char *opt, const char *s, long min, long max, long *out);
 
 /* -i DIR, or $FERRY_HOME, $XDG_CONFIG_HOME/ferry, ~/.config/ferry. Caller frees. */
 char *cli_identity_dir(const char *opt);

@@ -21,7 +21,6 @@ int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
     const struct ferry_addr *a, int timeout_ms, struct ferry_tls **tls,
     struct ferry_conn **conn);
 
-
 #include "ferry/xfer.h"
 
 /* Counts a batch's outcomes and prints them like sha256sum / one-line errors. */

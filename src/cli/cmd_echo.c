@@ -13,9 +13,10 @@
 
 static const char server_usage[] =
     "echo-server [-i IDDIR] [--listen HOST:PORT] [--upper]\n"
-    "             [--require-client-cert] [--timeout SECS] [--max-conns N] [-v]";
+    "             [--require-client-cert] [--timeout SECS] [--max-conns N] "
+    "[-v]";
 static const char client_usage[] = "echo [-i IDDIR] [--timeout SECS] "
-				   "[ID@]HOST:PORT";
+                                   "[ID@]HOST:PORT";
 
 struct echo_cfg {
 	int upper;
@@ -37,15 +38,15 @@ int
 cmd_echo_server(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"listen", required_argument, NULL, 'l'},
-		{"upper", no_argument, NULL, 'u'},
-		{"require-client-cert", no_argument, NULL, 'r'},
-		{"timeout", required_argument, NULL, 't'},
-		{"max-conns", required_argument, NULL, 'm'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"upper", no_argument, NULL, 'u'},
+	    {"require-client-cert", no_argument, NULL, 'r'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"max-conns", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_ECHO_SERVER};
 	struct echo_cfg ecfg = {0};
@@ -75,12 +76,14 @@ cmd_echo_server(int argc, char **argv)
 			topts.require_client_cert = 1;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			dcfg.timeout_ms = (int)v * 1000;
 			break;
 		case 'm':
-			if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
+			if (cli_parse_int(
+			        "--max-conns", optarg, 1, 10000, &v) != 0)
 				return EXIT_USAGE;
 			dcfg.max_conns = (int)v;
 			break;
@@ -95,7 +98,8 @@ cmd_echo_server(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		cli_error("echo-server: unexpected argument '%s'", argv[optind]);
+		cli_error(
+		    "echo-server: unexpected argument '%s'", argv[optind]);
 		return cli_usage(server_usage);
 	}
 	cli_log_setup(verbose, 1);
@@ -115,10 +119,10 @@ int
 cmd_echo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
@@ -137,7 +141,8 @@ cmd_echo(int argc, char **argv)
 			idopt = optarg;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			timeout_ms = (int)v * 1000;
 			break;
@@ -155,13 +160,12 @@ cmd_echo(int argc, char **argv)
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	if ((code = client_open("echo", idopt, FERRY_TLS_ECHO_CLIENT, &a,
-		 timeout_ms, &tls, &c)) != 0)
+	         timeout_ms, &tls, &c)) != 0)
 		return code;
 	fprintf(stderr, "ferry: connected to %s: %s, %s, peer %s%s%s\n",
 	    ferry_conn_peer_addr(c), ferry_conn_protocol(c),
 	    ferry_conn_cipher(c), ferry_conn_peer_subject(c),
-	    *ferry_conn_peer_id(c) ? ", member " : "",
-	    ferry_conn_peer_id(c));
+	    *ferry_conn_peer_id(c) ? ", member " : "", ferry_conn_peer_id(c));
 	code = EXIT_OK;
 	/* One line out, its echo back: the server answers line by line. */
 	while ((n = getline(&line, &cap, stdin)) > 0) {
@@ -174,8 +178,8 @@ cmd_echo(int argc, char **argv)
 		}
 		while (want > 0) {
 			if ((r = ferry_conn_read_raw(c, reply,
-				 want < sizeof(reply) ? want : sizeof(reply),
-				 &got)) != 0) {
+			         want < sizeof(reply) ? want : sizeof(reply),
+			         &got)) != 0) {
 				code = cli_fail(r, "echo");
 				goto out;
 			}

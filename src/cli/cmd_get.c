@@ -16,7 +16,7 @@
 #include "client.h"
 
 static const char usage[] = "get [-i IDDIR] [--force] [--timeout SECS] "
-			    "[ID@]HOST:PORT:PATH... [-o DEST]";
+                            "[ID@]HOST:PORT:PATH... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
 static const char *
@@ -33,12 +33,12 @@ int
 cmd_get(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"output", required_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct batch b = {.cmd = "get"};
 	struct ferry_pull_item *items = NULL;
@@ -67,7 +67,8 @@ cmd_get(int argc, char **argv)
 			replace = 1;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			timeout_ms = (int)v * 1000;
 			break;
@@ -83,7 +84,8 @@ cmd_get(int argc, char **argv)
 	n = (size_t)(argc - optind);
 	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
 	if (!dest_is_dir && n > 1) {
-		cli_error("get: -o %s: not a directory (several files requested)",
+		cli_error(
+		    "get: -o %s: not a directory (several files requested)",
 		    dest);
 		return EXIT_USAGE;
 	}
@@ -91,7 +93,8 @@ cmd_get(int argc, char **argv)
 	    (addrs = calloc(n, sizeof(*addrs))) == NULL ||
 	    (remote = calloc(n, sizeof(*remote))) == NULL ||
 	    (shown = calloc(n, sizeof(*shown))) == NULL ||
-	    (destdir = strdup(dest)) == NULL || (destbase = strdup(dest)) == NULL)
+	    (destdir = strdup(dest)) == NULL ||
+	    (destbase = strdup(dest)) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
 		const char *arg = argv[optind + (int)i];
@@ -99,8 +102,8 @@ cmd_get(int argc, char **argv)
 
 		if ((r = ferry_addr_parse(arg, 1, &addrs[i])) != 0 ||
 		    (!addrs[i].has_path &&
-			(r = ferry_errf(FERRY_E_USAGE,
-			     "%s: expected [ID@]HOST:PORT:PATH", arg)) != 0)) {
+		        (r = ferry_errf(FERRY_E_USAGE,
+		             "%s: expected [ID@]HOST:PORT:PATH", arg)) != 0)) {
 			code = cli_fail(r, "get");
 			goto out;
 		}
@@ -119,7 +122,8 @@ cmd_get(int argc, char **argv)
 			r = asprintf(&shown[i], "%s%s%s", dest,
 			    dest[strlen(dest) - 1] == '/' ? "" : "/", local);
 		else
-			r = asprintf(&shown[i], "%s", dest_is_dir ? local : dest);
+			r = asprintf(
+			    &shown[i], "%s", dest_is_dir ? local : dest);
 		if (r < 0) {
 			shown[i] = NULL;
 			goto out;
@@ -127,9 +131,9 @@ cmd_get(int argc, char **argv)
 		items[i].shown = shown[i];
 	}
 	if ((dirfd = open(dest_is_dir ? dest : dirname(destdir),
-		 O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	         O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		code = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
-				    errno, "%s", dest),
+		                    errno, "%s", dest),
 		    "get: -o");
 		goto out;
 	}
@@ -140,20 +144,21 @@ cmd_get(int argc, char **argv)
 	for (i = 0; i < n; i = j) {
 		int rc;
 
-		for (j = i + 1; j < n && strcmp(addrs[j].host, addrs[i].host) == 0 &&
+		for (j = i + 1;
+		     j < n && strcmp(addrs[j].host, addrs[i].host) == 0 &&
 		     strcmp(addrs[j].port, addrs[i].port) == 0 &&
 		     strcmp(addrs[j].id, addrs[i].id) == 0;
 		     j++)
 			;
 		if ((rc = client_open("get", idopt, FERRY_TLS_CLIENT, &addrs[i],
-			 timeout_ms, &tls, &c)) != 0) {
+		         timeout_ms, &tls, &c)) != 0) {
 			if (b.failed == 0)
 				code = rc;
 			b.failed += (unsigned)(j - i);
 			continue;
 		}
-		r = ferry_xfer_pull(c, items + i, j - i, dirfd, replace,
-		    client_report, &b);
+		r = ferry_xfer_pull(
+		    c, items + i, j - i, dirfd, replace, client_report, &b);
 		if (r == 0)
 			r = ferry_conn_close(c);
 		ferry_conn_free(c);

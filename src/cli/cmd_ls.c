@@ -11,7 +11,7 @@
 #include "client.h"
 
 static const char usage[] = "ls [-i IDDIR] [--timeout SECS] "
-			    "[ID@]HOST[:PORT][:DIR]";
+                            "[ID@]HOST[:PORT][:DIR]";
 
 struct listing {
 	struct ferry_dirent *e;
@@ -59,10 +59,10 @@ print_entry(const struct ferry_dirent *e)
 	struct tm tm;
 	time_t t = (time_t)e->mtime;
 
-	perms[0] = e->kind == FERRY_KIND_FILE ? '-'
-	    : e->kind == FERRY_KIND_DIR       ? 'd'
-	    : e->kind == FERRY_KIND_LINK      ? 'l'
-					      : '?';
+	perms[0] = e->kind == FERRY_KIND_FILE   ? '-'
+	           : e->kind == FERRY_KIND_DIR  ? 'd'
+	           : e->kind == FERRY_KIND_LINK ? 'l'
+	                                        : '?';
 	for (int i = 0; i < 9; i++)
 		perms[1 + i] = (e->mode & (0400u >> i)) ? rwx[i] : '-';
 	perms[10] = '\0';
@@ -70,8 +70,8 @@ print_entry(const struct ferry_dirent *e)
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(when, sizeof(when), "?");
 	if (e->kind == FERRY_KIND_FILE)
-		printf("%s %12llu  %s  %s\n", perms, (unsigned long long)e->size,
-		    when, e->name);
+		printf("%s %12llu  %s  %s\n", perms,
+		    (unsigned long long)e->size, when, e->name);
 	else
 		printf("%s %12s  %s  %s%s\n", perms, "-", when, e->name,
 		    e->kind == FERRY_KIND_DIR ? "/" : "");
@@ -81,10 +81,10 @@ int
 cmd_ls(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct listing l = {0};
 	struct ferry_tls *tls = NULL;
@@ -102,7 +102,8 @@ cmd_ls(int argc, char **argv)
 			idopt = optarg;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			timeout_ms = (int)v * 1000;
 			break;
@@ -124,8 +125,8 @@ cmd_ls(int argc, char **argv)
 		a.path[0] = '\0';
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	if ((code = client_open("ls", idopt, FERRY_TLS_CLIENT, &a, timeout_ms,
-		 &tls, &c)) != 0)
+	if ((code = client_open(
+	         "ls", idopt, FERRY_TLS_CLIENT, &a, timeout_ms, &tls, &c)) != 0)
 		return code;
 	if ((r = ferry_xfer_list(c, a.path, collect, &l)) == 0)
 		r = ferry_conn_close(c);

@@ -17,11 +17,11 @@ int
 cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"force", no_argument, NULL, 'f'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct batch b = {.cmd = "send"};
 	struct ferry_push_item *items = NULL;
@@ -45,7 +45,8 @@ cmd_send(int argc, char **argv)
 			flags |= FERRY_PUT_FORCE;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			timeout_ms = (int)v * 1000;
 			break;
@@ -76,7 +77,7 @@ cmd_send(int argc, char **argv)
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	if ((code = client_open("send", idopt, FERRY_TLS_CLIENT, &a, timeout_ms,
-		 &tls, &c)) != 0)
+	         &tls, &c)) != 0)
 		goto out;
 	r = ferry_xfer_push(c, items, n, flags, client_report, &b);
 	if (r == 0)

@@ -33,13 +33,13 @@ make_dirs(const char *path)
 			continue;
 		*p = '\0';
 		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return ferry_errf_errno(ferry_err_from_errno(errno),
-			    errno, "%s", tmp);
+			return ferry_errf_errno(
+			    ferry_err_from_errno(errno), errno, "%s", tmp);
 		*p = '/';
 	}
 	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
-		    "%s", tmp);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", tmp);
 	return 0;
 }
 
@@ -52,7 +52,7 @@ open_dir(const char *what, const char *path, int *fd)
 		return cli_fail(r, "serve: %s", what);
 	if ((*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
-				    errno, "%s", path),
+		                    errno, "%s", path),
 		    "serve: %s", what);
 	return 0;
 }
@@ -76,15 +76,15 @@ int
 cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"identity", required_argument, NULL, 'i'},
-		{"listen", required_argument, NULL, 'l'},
-		{"share", required_argument, NULL, 's'},
-		{"inbox", required_argument, NULL, 'b'},
-		{"timeout", required_argument, NULL, 't'},
-		{"max-conns", required_argument, NULL, 'm'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"share", required_argument, NULL, 's'},
+	    {"inbox", required_argument, NULL, 'b'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"max-conns", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
 	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
@@ -114,12 +114,14 @@ cmd_serve(int argc, char **argv)
 			inbox = optarg;
 			break;
 		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
+			    0)
 				return EXIT_USAGE;
 			dcfg.timeout_ms = (int)v * 1000;
 			break;
 		case 'm':
-			if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
+			if (cli_parse_int(
+			        "--max-conns", optarg, 1, 10000, &v) != 0)
 				return EXIT_USAGE;
 			dcfg.max_conns = (int)v;
 			break;

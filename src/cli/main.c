@@ -10,13 +10,13 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"ca", cmd_ca, "create a CA and issue member identities"},
-	{"serve", cmd_serve, "run the peer daemon: share files, receive pushes"},
-	{"send", cmd_send, "push files to a peer"},
-	{"get", cmd_get, "pull files from a peer's share"},
-	{"ls", cmd_ls, "list a peer's share"},
-	{"echo-server", cmd_echo_server, "run a TLS echo server (diagnostic)"},
-	{"echo", cmd_echo, "send lines to a TLS echo server (diagnostic)"},
+    {"ca", cmd_ca, "create a CA and issue member identities"},
+    {"serve", cmd_serve, "run the peer daemon: share files, receive pushes"},
+    {"send", cmd_send, "push files to a peer"},
+    {"get", cmd_get, "pull files from a peer's share"},
+    {"ls", cmd_ls, "list a peer's share"},
+    {"echo-server", cmd_echo_server, "run a TLS echo server (diagnostic)"},
+    {"echo", cmd_echo, "send lines to a TLS echo server (diagnostic)"},
 };
 
 static void
@@ -24,10 +24,10 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: ferry <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name,
-		    commands[i].summary);
+		fprintf(
+		    f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'ferry <command> --help' shows a command's options; "
-		   "man ferry has the rest.\n");
+	           "man ferry has the rest.\n");
 }
 
 int

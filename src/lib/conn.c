@@ -109,8 +109,8 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 	if (c->verify.failed != 0)
 		return ferry_errf(c->verify.failed, "%s", c->verify.detail);
 	if (e == SSL_ERROR_ZERO_RETURN)
-		return ferry_errf(FERRY_E_CLOSED, "%s closed the connection",
-		    c->peer_addr);
+		return ferry_errf(
+		    FERRY_E_CLOSED, "%s closed the connection", c->peer_addr);
 	if (e == SSL_ERROR_SYSCALL && err == 0) {
 		if (saved == 0 || saved == ECONNRESET || saved == EPIPE)
 			return ferry_errf(FERRY_E_CLOSED,
@@ -119,7 +119,8 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf_errno(ferry_err_from_errno(saved), saved,
 		    "%s: %s", c->peer_addr, doing);
 	}
-	if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+	if (reason >= SSL_AD_REASON_OFFSET &&
+	    reason < SSL_AD_REASON_OFFSET + 256) {
 		int alert = reason - SSL_AD_REASON_OFFSET;
 		const char *desc = SSL_alert_desc_string_long(alert);
 
@@ -133,30 +134,31 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 			    "%s rejected our certificate (%s)", c->peer_addr,
 			    desc);
 		if (alert == SSL_AD_NO_APPLICATION_PROTOCOL)
-			return ferry_errf(FERRY_E_PROTO,
-			    "%s does not speak %s", c->peer_addr, FERRY_ALPN);
+			return ferry_errf(FERRY_E_PROTO, "%s does not speak %s",
+			    c->peer_addr, FERRY_ALPN);
 		if (alert == SSL_AD_PROTOCOL_VERSION)
 			return ferry_errf(FERRY_E_TLS,
 			    "%s does not accept TLS 1.3", c->peer_addr);
-		return ferry_errf(FERRY_E_TLS, "%s sent TLS alert: %s",
-		    c->peer_addr, desc);
+		return ferry_errf(
+		    FERRY_E_TLS, "%s sent TLS alert: %s", c->peer_addr, desc);
 	}
 	if (reason == SSL_R_WRONG_VERSION_NUMBER ||
 	    reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
 	    reason == SSL_R_RECORD_LENGTH_MISMATCH ||
 	    reason == SSL_R_HTTP_REQUEST)
-		return ferry_errf(FERRY_E_TLS, "%s is not speaking TLS",
-		    c->peer_addr);
+		return ferry_errf(
+		    FERRY_E_TLS, "%s is not speaking TLS", c->peer_addr);
 	if (reason == SSL_R_UNSUPPORTED_PROTOCOL ||
-	    reason == SSL_R_NO_SHARED_CIPHER || reason == SSL_R_NO_SHARED_GROUPS)
+	    reason == SSL_R_NO_SHARED_CIPHER ||
+	    reason == SSL_R_NO_SHARED_GROUPS)
 		return ferry_errf(FERRY_E_TLS,
 		    "%s: no TLS 1.3 parameters in common (%s)", c->peer_addr,
 		    ERR_reason_error_string(err));
 	return ferry_errf(FERRY_E_TLS, "%s: TLS %s failed: %s", c->peer_addr,
 	    doing,
 	    err != 0 && ERR_reason_error_string(err) != NULL
-		? ERR_reason_error_string(err)
-		: "unknown error");
+	        ? ERR_reason_error_string(err)
+	        : "unknown error");
 }
 
 /* Retries an SSL call through WANT_READ/WANT_WRITE with waits. */
@@ -188,13 +190,14 @@ conn_new(struct ferry_tls *tls, int fd, struct ferry_conn **out)
 	c->timeout_ms = 30000;
 	c->verify.role = tls->role;
 	c->rneed = FERRY_FRAME_HDR;
-	ferry_buf_init_public(&c->wbuf, WBUF_FLUSH_AT + FERRY_MAX_DATA +
-	    FERRY_FRAME_HDR);
+	ferry_buf_init_public(
+	    &c->wbuf, WBUF_FLUSH_AT + FERRY_MAX_DATA + FERRY_FRAME_HDR);
 	ferry_net_peername(fd, c->peer_addr, sizeof(c->peer_addr));
 	if ((c->rbuf = malloc(FERRY_FRAME_HDR + FERRY_MAX_DATA)) == NULL ||
 	    (c->ssl = SSL_new(tls->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, fd) != 1 ||
-	    SSL_set_ex_data(c->ssl, ferry__tls_verify_index(), &c->verify) != 1) {
+	    SSL_set_ex_data(c->ssl, ferry__tls_verify_index(), &c->verify) !=
+	        1) {
 		c->broken = 1;
 		ferry_log_openssl();
 		ferry_conn_free(c);
@@ -272,8 +275,8 @@ ferry_conn_connect(struct ferry_tls *tls, const struct ferry_addr *a,
 		snprintf(c->verify.expect_id, sizeof(c->verify.expect_id), "%s",
 		    a->id);
 	} else if (ferry_host_is_ip(a->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-			a->host) != 1)
+		if (X509_VERIFY_PARAM_set1_ip_asc(
+		        SSL_get0_param(c->ssl), a->host) != 1)
 			goto out;
 	} else {
 		/* A non-empty name: SSL_set1_host("") would check nothing. */
@@ -298,8 +301,8 @@ out:
 }
 
 int
-ferry_conn_accept(struct ferry_tls *tls, int fd, int timeout_ms,
-    struct ferry_conn **out)
+ferry_conn_accept(
+    struct ferry_tls *tls, int fd, int timeout_ms, struct ferry_conn **out)
 {
 	struct ferry_conn *c = NULL;
 	int r;
@@ -368,7 +371,8 @@ ferry_conn_send_data(struct ferry_conn *c, uint8_t *frame, size_t len)
 		return FERRY_E_INTERNAL;
 	ferry_frame_header_put(frame, FERRY_F_DATA, (uint32_t)len);
 	if (c->wbuf.len + FERRY_FRAME_HDR + len <= WBUF_FLUSH_AT) {
-		if ((r = ferry_buf_put(&c->wbuf, frame, FERRY_FRAME_HDR + len)) != 0)
+		if ((r = ferry_buf_put(
+		         &c->wbuf, frame, FERRY_FRAME_HDR + len)) != 0)
 			return r;
 		return 0;
 	}
@@ -426,7 +430,7 @@ ferry_conn_read(struct ferry_conn *c, struct ferry_msg *m, int wait)
 		if (c->rhave == c->rneed) {
 			if (c->rneed == FERRY_FRAME_HDR) {
 				if ((r = ferry_frame_header(c->rbuf,
-					 FERRY_FRAME_HDR, &type, &len)) != 0) {
+				         FERRY_FRAME_HDR, &type, &len)) != 0) {
 					c->broken = 1;
 					return r;
 				}
@@ -439,13 +443,13 @@ ferry_conn_read(struct ferry_conn *c, struct ferry_msg *m, int wait)
 			len = (uint32_t)(c->rneed - FERRY_FRAME_HDR);
 			c->rhave = 0;
 			c->rneed = FERRY_FRAME_HDR;
-			if ((r = ferry_msg_decode(type, c->rbuf + FERRY_FRAME_HDR,
-				 len, m)) != 0)
+			if ((r = ferry_msg_decode(
+			         type, c->rbuf + FERRY_FRAME_HDR, len, m)) != 0)
 				c->broken = 1;
 			return r;
 		}
-		r = read_some(c, c->rbuf + c->rhave, c->rneed - c->rhave, &got,
-		    wait);
+		r = read_some(
+		    c, c->rbuf + c->rhave, c->rneed - c->rhave, &got, wait);
 		if (r == 1) {
 			m->type = FERRY_F_NONE;
 			return 0;
@@ -552,6 +556,7 @@ ferry_conn_alpn(const struct ferry_conn *c)
 	unsigned int n;
 
 	SSL_get0_alpn_selected(c->ssl, &p, &n);
-	snprintf(alpn, sizeof(alpn), "%.*s", (int)n, p == NULL ? "" : (const char *)p);
+	snprintf(alpn, sizeof(alpn), "%.*s", (int)n,
+	    p == NULL ? "" : (const char *)p);
 	return alpn;
 }

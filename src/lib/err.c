@@ -17,8 +17,8 @@ ferry_strerror(int r)
 	switch (r) {
 	case 0:
 		return "success";
-#define FERRY__ERR_STR(name, val, group, msg)                                  \
-	case FERRY_E_##name:                                                   \
+#define FERRY__ERR_STR(name, val, group, msg) \
+	case FERRY_E_##name:                  \
 		return msg;
 		FERRY_ERR_MAP(FERRY__ERR_STR)
 #undef FERRY__ERR_STR
@@ -32,8 +32,8 @@ ferry_errname(int r)
 	switch (r) {
 	case 0:
 		return "OK";
-#define FERRY__ERR_NAME(name, val, group, msg)                                 \
-	case FERRY_E_##name:                                                   \
+#define FERRY__ERR_NAME(name, val, group, msg) \
+	case FERRY_E_##name:                   \
 		return "FERRY_E_" #name;
 		FERRY_ERR_MAP(FERRY__ERR_NAME)
 #undef FERRY__ERR_NAME
@@ -47,8 +47,8 @@ ferry_errgroup(int r)
 	switch (r) {
 	case 0:
 		return FERRY_G_OK;
-#define FERRY__ERR_GROUP(name, val, group, msg)                                \
-	case FERRY_E_##name:                                                   \
+#define FERRY__ERR_GROUP(name, val, group, msg) \
+	case FERRY_E_##name:                    \
 		return FERRY_G_##group;
 		FERRY_ERR_MAP(FERRY__ERR_GROUP)
 #undef FERRY__ERR_GROUP
@@ -60,8 +60,8 @@ int
 ferry_err_from_wire(unsigned code)
 {
 	switch (code) {
-#define FERRY__ERR_WIRE(name, val, group, msg)                                 \
-	case val:                                                              \
+#define FERRY__ERR_WIRE(name, val, group, msg) \
+	case val:                              \
 		return FERRY_E_##name;
 		FERRY_ERR_MAP(FERRY__ERR_WIRE)
 #undef FERRY__ERR_WIRE

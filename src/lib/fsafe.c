@@ -31,8 +31,8 @@ ferry_fsafe_check_name(const char *name, size_t len)
 
 		/* PROTOCOL.md 4.1: the receiver MUST reject these bytes. */
 		if (c == '/')
-			return ferry_errf(FERRY_E_BADNAME,
-			    "file name contains '/'");
+			return ferry_errf(
+			    FERRY_E_BADNAME, "file name contains '/'");
 		if (c < 0x20 || c == 0x7f)
 			return ferry_errf(FERRY_E_BADNAME,
 			    "file name contains control character 0x%02x", c);
@@ -106,8 +106,8 @@ open_walk(int dirfd, const char *path, int flags, int *fd)
 				*fd = next;
 			break;
 		}
-		next = openat(cur, comp,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = openat(
+		    cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
 			e = -errno;
 			break;
@@ -135,12 +135,13 @@ ferry_fsafe_open(int dirfd, const char *path, int flags, int *fd)
 	    strcmp(path, ".") != 0)
 		return e;
 	e = -ENOSYS;
-	if (have_openat2 && (e = open_openat2(dirfd, path, flags, fd)) == -ENOSYS)
+	if (have_openat2 &&
+	    (e = open_openat2(dirfd, path, flags, fd)) == -ENOSYS)
 		have_openat2 = 0;
 	if (e == -ENOSYS || e == -EPERM) /* no openat2, or a seccomp filter */
 		e = strcmp(path, ".") == 0
-		    ? ((*fd = openat(dirfd, ".", flags)) < 0 ? -errno : 0)
-		    : open_walk(dirfd, path, flags, fd);
+		        ? ((*fd = openat(dirfd, ".", flags)) < 0 ? -errno : 0)
+		        : open_walk(dirfd, path, flags, fd);
 	if (e == 0)
 		return 0;
 	if (e == -EXDEV || e == -ELOOP)
@@ -159,8 +160,8 @@ ferry_fsafe_subdir(int dirfd, const char *name, int *fd)
 	if (mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST)
 		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
 		    "cannot create directory %s", name);
-	return ferry_fsafe_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
-	    fd);
+	return ferry_fsafe_open(
+	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, fd);
 }
 
 int
@@ -190,26 +191,27 @@ ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t)
 }
 
 int
-ferry_tmpfile_commit(struct ferry_tmpfile *t, const char *final, mode_t mode,
-    int replace)
+ferry_tmpfile_commit(
+    struct ferry_tmpfile *t, const char *final, mode_t mode, int replace)
 {
 	int e;
 
 	if (fchmod(t->fd, mode & 0777) != 0 || fsync(t->fd) != 0)
-		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
-		    "%s", final);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", final);
 	if (replace)
 		e = renameat(t->dirfd, t->name, t->dirfd, final);
 	else
-		e = renameat2(t->dirfd, t->name, t->dirfd, final,
-		    RENAME_NOREPLACE);
+		e = renameat2(
+		    t->dirfd, t->name, t->dirfd, final, RENAME_NOREPLACE);
 	if (e != 0) {
 		e = errno;
 		if (e == EEXIST)
 			return ferry_errf(FERRY_E_EXIST,
 			    "%s already exists (use --force to replace it)",
 			    final);
-		return ferry_errf_errno(ferry_err_from_errno(e), e, "%s", final);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s", final);
 	}
 	t->name[0] = '\0';
 	close(t->fd);

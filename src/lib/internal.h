@@ -17,16 +17,15 @@ struct ferry_tls {
 /* What the verify callback learned, kept with the SSL object. */
 struct ferry__verify {
 	enum ferry_tls_role role;
-	char expect_id[FERRY_MAX_ID + 1]; /* client: the server must be this ID */
+	char expect_id[FERRY_MAX_ID +
+	               1]; /* client: the server must be this ID */
 	char peer_id[FERRY_MAX_ID + 1];
-	int failed;      /* FERRY_E_* of the first failure, 0 if none */
+	int failed; /* FERRY_E_* of the first failure, 0 if none */
 	char detail[384];
 };
 
 /* The SSL ex_data slot holding a struct ferry__verify *. */
 int ferry__tls_verify_index(void);
-
-
 
 #include <openssl/evp.h>
 

@@ -36,8 +36,8 @@ ferry_log_stderr(enum ferry_log_level level, const char *file, int line,
 		fprintf(stderr, "%s ferry[%ld] debug: %s (%s:%d %s)\n", stamp,
 		    (long)getpid(), msg, file, line, func);
 	else
-		fprintf(stderr, "%s ferry[%ld] %s: %s\n", stamp,
-		    (long)getpid(), names[level], msg);
+		fprintf(stderr, "%s ferry[%ld] %s: %s\n", stamp, (long)getpid(),
+		    names[level], msg);
 }
 
 void

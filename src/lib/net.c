@@ -23,8 +23,8 @@ valid_host(const char *h, size_t n)
 		unsigned char c = (unsigned char)h[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '.' ||
-			c == ':' || c == '_' || c == '%'))
+		        (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		        c == ':' || c == '_' || c == '%'))
 			return 0;
 	}
 	return 1;
@@ -55,13 +55,13 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 	size_t hlen;
 
 	memset(a, 0, sizeof(*a));
-	if ((at = strchr(s, '@')) != NULL && (strchr(s, '[') == NULL ||
-						 at < strchr(s, '['))) {
+	if ((at = strchr(s, '@')) != NULL &&
+	    (strchr(s, '[') == NULL || at < strchr(s, '['))) {
 		size_t n = (size_t)(at - s);
 
 		if (n == 0 || n > FERRY_MAX_ID)
-			return ferry_errf(FERRY_E_USAGE,
-			    "%s: bad peer ID before '@'", s);
+			return ferry_errf(
+			    FERRY_E_USAGE, "%s: bad peer ID before '@'", s);
 		memcpy(a->id, s, n);
 		if (ferry_id_check(a->id) != 0)
 			return ferry_errf(FERRY_E_USAGE,
@@ -78,8 +78,8 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 		hlen = (size_t)(close - host);
 		rest = close + 1;
 		if (*rest != '\0' && *rest != ':')
-			return ferry_errf(FERRY_E_USAGE,
-			    "%s: expected ':' after ']'", s);
+			return ferry_errf(
+			    FERRY_E_USAGE, "%s: expected ':' after ']'", s);
 	} else {
 		host = s;
 		rest = strchr(s, ':');
@@ -87,13 +87,13 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 			rest = s + strlen(s);
 		hlen = (size_t)(rest - host);
 	}
+	if (*s != '[' && hlen == 0 && *rest == ':')
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s: put IPv6 addresses in brackets, like [::1]:7443", s);
 	if (!valid_host(host, hlen))
 		return ferry_errf(FERRY_E_USAGE, "%s: bad host name", s);
 	memcpy(a->host, host, hlen);
 	a->host[hlen] = '\0';
-	if (*host != '[' && s[0] != '[' && strchr(a->host, ':') != NULL)
-		return ferry_errf(FERRY_E_USAGE,
-		    "%s: put IPv6 addresses in brackets, like [::1]:7443", s);
 	memcpy(a->port, FERRY_DEFAULT_PORT, sizeof(FERRY_DEFAULT_PORT));
 	if (*rest == ':') {
 		const char *p = rest + 1, *colon = strchr(p, ':');
@@ -110,8 +110,8 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 			return ferry_errf(FERRY_E_USAGE,
 			    "%s: unexpected ':' after the port", s);
 		if (strlen(rest + 1) > FERRY_MAX_PATH)
-			return ferry_errf(FERRY_E_USAGE, "%s: path too long",
-			    s);
+			return ferry_errf(
+			    FERRY_E_USAGE, "%s: path too long", s);
 		a->has_path = 1;
 		strcpy(a->path, rest + 1);
 	}
@@ -124,7 +124,7 @@ ferry_host_is_ip(const char *host)
 	unsigned char tmp[sizeof(struct in6_addr)];
 
 	return inet_pton(AF_INET, host, tmp) == 1 ||
-	    inet_pton(AF_INET6, host, tmp) == 1;
+	       inet_pton(AF_INET6, host, tmp) == 1;
 }
 
 void
@@ -143,8 +143,8 @@ connect_one(const struct addrinfo *ai, int timeout_ms, int *fd)
 	socklen_t len = sizeof(int);
 	int s, err = 0, one = 1;
 
-	s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
+	s = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (s < 0)
 		return errno;
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -187,17 +187,17 @@ ferry_net_connect(const char *host, const char *port, int timeout_ms, int *fd)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
-		return ferry_errf(FERRY_E_RESOLVE, "%s: %s", where,
-		    gai_strerror(gai));
+		return ferry_errf(
+		    FERRY_E_RESOLVE, "%s: %s", where, gai_strerror(gai));
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 		if ((err = connect_one(ai, timeout_ms, fd)) == 0)
 			break;
 	freeaddrinfo(res);
 	if (err == 0)
 		return 0;
-	return ferry_errf_errno(err == ETIMEDOUT ? FERRY_E_TIMEOUT
-						 : FERRY_E_CONNECT,
-	    err, "cannot connect to %s", where);
+	return ferry_errf_errno(
+	    err == ETIMEDOUT ? FERRY_E_TIMEOUT : FERRY_E_CONNECT, err,
+	    "cannot connect to %s", where);
 }
 
 void
@@ -209,7 +209,7 @@ ferry_net_peername(int fd, char *out, size_t outlen)
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(out, outlen, "?");
 		return;
 	}
@@ -251,14 +251,15 @@ ferry_net_listen(const char *hostport, int *fd, char *bound, size_t boundlen)
 	if ((gai = getaddrinfo(a.host, a.port, &hints, &res)) != 0)
 		return ferry_errf(FERRY_E_RESOLVE, "--listen %s: %s", hostport,
 		    gai_strerror(gai));
-	s = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
-	    res->ai_protocol);
+	s = socket(
+	    res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
 	if (s < 0 ||
 	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(s, res->ai_addr, res->ai_addrlen) != 0 || listen(s, 128) != 0) {
-		r = ferry_errf_errno(errno == EADDRINUSE ? FERRY_E_BUSY
-							 : FERRY_E_CONNECT,
-		    errno, "cannot listen on %s", hostport);
+	    bind(s, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(s, 128) != 0) {
+		r = ferry_errf_errno(
+		    errno == EADDRINUSE ? FERRY_E_BUSY : FERRY_E_CONNECT, errno,
+		    "cannot listen on %s", hostport);
 		if (s >= 0)
 			close(s);
 		freeaddrinfo(res);
@@ -267,7 +268,7 @@ ferry_net_listen(const char *hostport, int *fd, char *bound, size_t boundlen)
 	freeaddrinfo(res);
 	if (getsockname(s, (struct sockaddr *)&ss, &len) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		ferry_addr_format(host, port, bound, boundlen);
 	else
 		snprintf(bound, boundlen, "%s", hostport);

@@ -18,8 +18,8 @@
 #include "internal.h"
 
 /* Mozilla "modern": TLS 1.3 with these suites and groups, nothing else. */
-#define FERRY_CIPHERSUITES                                                     \
-	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"                       \
+#define FERRY_CIPHERSUITES                               \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
 	"TLS_CHACHA20_POLY1305_SHA256"
 #define FERRY_GROUPS "X25519:P-256:P-384"
 
@@ -29,7 +29,8 @@ static CRYPTO_ONCE verify_once = CRYPTO_ONCE_STATIC_INIT;
 static void
 verify_index_init(void)
 {
-	verify_index = SSL_get_ex_new_index(0, "ferry verify", NULL, NULL, NULL);
+	verify_index =
+	    SSL_get_ex_new_index(0, "ferry verify", NULL, NULL, NULL);
 }
 
 int
@@ -58,10 +59,11 @@ describe_cert(X509 *cert, char *out, size_t n)
 static int
 verify_cb(int ok, X509_STORE_CTX *xs)
 {
-	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
-	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct ferry__verify *v = ssl == NULL ? NULL :
-	    SSL_get_ex_data(ssl, ferry__tls_verify_index());
+	SSL *ssl = X509_STORE_CTX_get_ex_data(
+	    xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct ferry__verify *v =
+	    ssl == NULL ? NULL
+	                : SSL_get_ex_data(ssl, ferry__tls_verify_index());
 	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
 	int depth = X509_STORE_CTX_get_error_depth(xs);
 	const char *who;
@@ -70,8 +72,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	if (v == NULL)
 		return 0; /* fail closed: every SSL we make carries its record */
 	who = v->role == FERRY_TLS_SERVER || v->role == FERRY_TLS_ECHO_SERVER
-	    ? "client"
-	    : "server";
+	          ? "client"
+	          : "server";
 	describe_cert(cert, subj, sizeof(subj));
 	if (!ok) {
 		int err = X509_STORE_CTX_get_error(xs);
@@ -83,14 +85,15 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			v->failed = FERRY_E_IDENTITY;
 			snprintf(v->detail, sizeof(v->detail),
 			    "%s certificate (%s) is not valid for the host "
-			    "name or address dialled; name the member as ID@HOST "
+			    "name or address dialled; name the member as "
+			    "ID@HOST "
 			    "or issue it with --dns/--ip",
 			    who, subj);
 		} else if (err == X509_V_ERR_CERT_HAS_EXPIRED ||
-		    err == X509_V_ERR_CERT_NOT_YET_VALID) {
+		           err == X509_V_ERR_CERT_NOT_YET_VALID) {
 			const ASN1_TIME *t = err == X509_V_ERR_CERT_HAS_EXPIRED
-			    ? X509_get0_notAfter(cert)
-			    : X509_get0_notBefore(cert);
+			                         ? X509_get0_notAfter(cert)
+			                         : X509_get0_notBefore(cert);
 			char when[64] = "?";
 			BIO *b = BIO_new(BIO_s_mem());
 
@@ -104,8 +107,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			    "%s certificate (%s%s) %s %s", who, subj,
 			    depth > 0 ? ", in its chain" : "",
 			    err == X509_V_ERR_CERT_HAS_EXPIRED
-				? "expired on"
-				: "is not valid before",
+			        ? "expired on"
+			        : "is not valid before",
 			    when);
 		} else {
 			v->failed = FERRY_E_CERT;
@@ -113,9 +116,10 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			    "%s certificate (%s) rejected: %s%s", who, subj,
 			    X509_verify_cert_error_string(err),
 			    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-				    err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-				? " (not issued by this organization's CA)"
-				: "");
+			            err ==
+			                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+			        ? " (not issued by this organization's CA)"
+			        : "");
 		}
 		return 0;
 	}
@@ -131,7 +135,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 		    "client certificate (%s) names no ferry member "
 		    "(URI SAN ferry:<ID>)",
 		    subj);
-		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		X509_STORE_CTX_set_error(
+		    xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
 	}
 	if (v->expect_id[0] != '\0' && strcmp(v->expect_id, v->peer_id) != 0) {
@@ -145,7 +150,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			snprintf(v->detail, sizeof(v->detail),
 			    "server is '%s', not '%s' as asked", v->peer_id,
 			    v->expect_id);
-		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		X509_STORE_CTX_set_error(
+		    xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
 	}
 	return 1;
@@ -161,7 +167,7 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	(void)ssl;
 	(void)arg;
 	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
-		inlen) != OPENSSL_NPN_NEGOTIATED)
+	        inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
@@ -181,8 +187,8 @@ check_key_mode(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
-		    "%s", path);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", path);
 	/* Like ssh: a private key others can read is refused, not used. */
 	if ((st.st_mode & 077) != 0)
 		return ferry_errf(FERRY_E_ACCESS,
@@ -212,13 +218,13 @@ load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
 		return r;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		ferry_log_openssl();
-		return ferry_errf(FERRY_E_CERT, "%s: not a PEM certificate",
-		    cert);
+		return ferry_errf(
+		    FERRY_E_CERT, "%s: not a PEM certificate", cert);
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
 		ferry_log_openssl();
-		return ferry_errf(FERRY_E_CERT, "%s: not a PEM private key",
-		    key);
+		return ferry_errf(
+		    FERRY_E_CERT, "%s: not a PEM private key", key);
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ferry_log_openssl();
@@ -246,8 +252,8 @@ load_trust(SSL_CTX *ctx, const char *dir)
 	/* Only the organization's CA; never the system store. */
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		ferry_log_openssl();
-		return ferry_errf(FERRY_E_CERT, "%s: no usable CA certificate",
-		    ca);
+		return ferry_errf(
+		    FERRY_E_CERT, "%s: no usable CA certificate", ca);
 	}
 	return 0;
 }
@@ -257,7 +263,7 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 {
 	struct ferry_tls *tls = NULL;
 	int server = opts->role == FERRY_TLS_SERVER ||
-	    opts->role == FERRY_TLS_ECHO_SERVER;
+	             opts->role == FERRY_TLS_ECHO_SERVER;
 	int need_cert = opts->role != FERRY_TLS_ECHO_CLIENT;
 	int mode, r = FERRY_E_NOMEM;
 
@@ -266,7 +272,8 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 	if ((tls = calloc(1, sizeof(*tls))) == NULL)
 		goto out;
 	tls->role = opts->role;
-	tls->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	tls->ctx =
+	    SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (tls->ctx == NULL) {
 		r = FERRY_E_CRYPTO;
 		goto out;
@@ -277,18 +284,18 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 	    SSL_CTX_set_ciphersuites(tls->ctx, FERRY_CIPHERSUITES) != 1 ||
 	    SSL_CTX_set1_groups_list(tls->ctx, FERRY_GROUPS) != 1)
 		goto out;
-	SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-	    SSL_OP_NO_TICKET);
-	SSL_CTX_set_mode(tls->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-	    SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_options(
+	    tls->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+	                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(tls->ctx,
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
 	/* No resumption yet, so no tickets, no 0-RTT, no session cache. */
 	SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_max_early_data(tls->ctx, 0);
 	if (server && SSL_CTX_set_num_tickets(tls->ctx, 0) != 1)
 		goto out;
-	if ((r = load_identity(tls->ctx, opts->identity_dir, need_cert,
-		 tls->self_id)) != 0 ||
+	if ((r = load_identity(
+	         tls->ctx, opts->identity_dir, need_cert, tls->self_id)) != 0 ||
 	    (r = load_trust(tls->ctx, opts->identity_dir)) != 0)
 		goto out;
 	r = FERRY_E_CRYPTO;
@@ -301,15 +308,15 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 		break;
 	case FERRY_TLS_ECHO_SERVER:
 		mode = opts->require_client_cert
-		    ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-		    : SSL_VERIFY_NONE;
+		           ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+		           : SSL_VERIFY_NONE;
 		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
 			goto out;
 		break;
 	case FERRY_TLS_CLIENT:
 		mode = SSL_VERIFY_PEER;
 		if (SSL_CTX_set_alpn_protos(tls->ctx,
-			(const unsigned char *)"\x07" FERRY_ALPN, 8) != 0)
+		        (const unsigned char *)"\x07" FERRY_ALPN, 8) != 0)
 			goto out;
 		if (SSL_CTX_set_purpose(tls->ctx, X509_PURPOSE_SSL_SERVER) != 1)
 			goto out;

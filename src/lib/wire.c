@@ -10,18 +10,18 @@ static const struct frame_info {
 	const char *name;
 	size_t max;
 } frames[] = {
-	{FERRY_F_HELLO, "HELLO", FERRY_MAX_CONTROL},
-	{FERRY_F_PUT, "PUT", FERRY_MAX_CONTROL},
-	{FERRY_F_DATA, "DATA", FERRY_MAX_DATA},
-	{FERRY_F_END, "END", FERRY_SHA256_LEN},
-	{FERRY_F_ABORT, "ABORT", FERRY_MAX_CONTROL},
-	{FERRY_F_GET, "GET", FERRY_MAX_CONTROL},
-	{FERRY_F_FILE, "FILE", FERRY_MAX_CONTROL},
-	{FERRY_F_LIST, "LIST", FERRY_MAX_CONTROL},
-	{FERRY_F_ENTRY, "ENTRY", FERRY_MAX_CONTROL},
-	{FERRY_F_LISTEND, "LISTEND", FERRY_MAX_CONTROL},
-	{FERRY_F_OK, "OK", FERRY_MAX_CONTROL},
-	{FERRY_F_ERR, "ERR", FERRY_MAX_CONTROL},
+    {FERRY_F_HELLO, "HELLO", FERRY_MAX_CONTROL},
+    {FERRY_F_PUT, "PUT", FERRY_MAX_CONTROL},
+    {FERRY_F_DATA, "DATA", FERRY_MAX_DATA},
+    {FERRY_F_END, "END", FERRY_SHA256_LEN},
+    {FERRY_F_ABORT, "ABORT", FERRY_MAX_CONTROL},
+    {FERRY_F_GET, "GET", FERRY_MAX_CONTROL},
+    {FERRY_F_FILE, "FILE", FERRY_MAX_CONTROL},
+    {FERRY_F_LIST, "LIST", FERRY_MAX_CONTROL},
+    {FERRY_F_ENTRY, "ENTRY", FERRY_MAX_CONTROL},
+    {FERRY_F_LISTEND, "LISTEND", FERRY_MAX_CONTROL},
+    {FERRY_F_OK, "OK", FERRY_MAX_CONTROL},
+    {FERRY_F_ERR, "ERR", FERRY_MAX_CONTROL},
 };
 
 static const struct frame_info *
@@ -62,8 +62,8 @@ ferry_frame_header(const uint8_t *hdr, size_t n, uint8_t *type, uint32_t *len)
 		return ferry_errf(FERRY_E_PROTO, "short frame header");
 	/* PROTOCOL.md 3: an unknown type or an oversized length is fatal. */
 	if ((fi = frame_info(*type)) == NULL)
-		return ferry_errf(FERRY_E_PROTO, "unknown frame type 0x%02x",
-		    *type);
+		return ferry_errf(
+		    FERRY_E_PROTO, "unknown frame type 0x%02x", *type);
 	if (*len > fi->max)
 		return ferry_errf(FERRY_E_PROTO,
 		    "%s frame of %lu bytes exceeds the limit of %zu", fi->name,
@@ -389,17 +389,17 @@ static const struct codec {
 	int (*decode)(struct ferry_rd *, struct ferry_msg *);
 	int (*encode)(struct ferry_buf *, const struct ferry_msg *);
 } codecs[] = {
-	{FERRY_F_HELLO, dec_hello, enc_hello},
-	{FERRY_F_PUT, dec_put, enc_put},
-	{FERRY_F_END, dec_end, enc_end},
-	{FERRY_F_ABORT, dec_abort, enc_abort},
-	{FERRY_F_GET, dec_get, enc_get},
-	{FERRY_F_FILE, dec_file, enc_file},
-	{FERRY_F_LIST, dec_list, enc_list},
-	{FERRY_F_ENTRY, dec_entry, enc_entry},
-	{FERRY_F_LISTEND, dec_listend, enc_listend},
-	{FERRY_F_OK, dec_ok, enc_ok},
-	{FERRY_F_ERR, dec_err, enc_err},
+    {FERRY_F_HELLO, dec_hello, enc_hello},
+    {FERRY_F_PUT, dec_put, enc_put},
+    {FERRY_F_END, dec_end, enc_end},
+    {FERRY_F_ABORT, dec_abort, enc_abort},
+    {FERRY_F_GET, dec_get, enc_get},
+    {FERRY_F_FILE, dec_file, enc_file},
+    {FERRY_F_LIST, dec_list, enc_list},
+    {FERRY_F_ENTRY, dec_entry, enc_entry},
+    {FERRY_F_LISTEND, dec_listend, enc_listend},
+    {FERRY_F_OK, dec_ok, enc_ok},
+    {FERRY_F_ERR, dec_err, enc_err},
 };
 
 static const struct codec *
@@ -412,8 +412,8 @@ codec(uint8_t type)
 }
 
 int
-ferry_msg_decode(uint8_t type, const uint8_t *payload, size_t len,
-    struct ferry_msg *m)
+ferry_msg_decode(
+    uint8_t type, const uint8_t *payload, size_t len, struct ferry_msg *m)
 {
 	const struct codec *c;
 	struct ferry_rd rd;
@@ -429,8 +429,8 @@ ferry_msg_decode(uint8_t type, const uint8_t *payload, size_t len,
 		return 0;
 	}
 	if ((c = codec(type)) == NULL)
-		return ferry_errf(FERRY_E_PROTO, "unknown frame type 0x%02x",
-		    type);
+		return ferry_errf(
+		    FERRY_E_PROTO, "unknown frame type 0x%02x", type);
 	/* PROTOCOL.md 3: a frame whose fields do not fill it exactly is fatal. */
 	if (c->decode(&rd, m) != 0 || ferry_rd_end(&rd) != 0)
 		return ferry_errf(FERRY_E_PROTO, "malformed %s frame",

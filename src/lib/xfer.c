@@ -106,8 +106,8 @@ static void
 report_one(ferry_xfer_report_fn *report, void *arg, const char *name,
     uint64_t size, const uint8_t *sha, int r, const char *detail)
 {
-	struct ferry_xfer_result res = {.name = name, .size = size, .r = r,
-	    .detail = detail};
+	struct ferry_xfer_result res = {
+	    .name = name, .size = size, .r = r, .detail = detail};
 
 	if (sha != NULL)
 		memcpy(res.sha256, sha, FERRY_SHA256_LEN);
@@ -121,8 +121,8 @@ peer_error(struct ferry_conn *c, const struct ferry_msg *m)
 {
 	int r = ferry_err_from_wire(m->code);
 
-	return ferry_errf(r, "%s: %.*s", ferry_conn_peer_addr(c),
-	    (int)m->text_len, m->text);
+	return ferry_errf(
+	    r, "%s: %.*s", ferry_conn_peer_addr(c), (int)m->text_len, m->text);
 }
 
 /* Push state: which PUTs are still waiting for their OK or ERR. */
@@ -187,8 +187,8 @@ push_response(struct push *p, const struct ferry_msg *m)
 		    ferry_err_detail(r));
 		return 0;
 	}
-	report_one(p->report, p->arg, p->items[idx].path, m->size, m->sha256,
-	    0, NULL);
+	report_one(
+	    p->report, p->arg, p->items[idx].path, m->size, m->sha256, 0, NULL);
 	return 0;
 }
 
@@ -235,21 +235,22 @@ push_stream(struct push *p, int fd, uint64_t size, uint8_t *frame,
 
 	*local_err = 0;
 	while (done < size) {
-		size_t want = size - done < FERRY_MAX_DATA ? (size_t)(size - done)
-							    : FERRY_MAX_DATA;
+		size_t want = size - done < FERRY_MAX_DATA
+		                  ? (size_t)(size - done)
+		                  : FERRY_MAX_DATA;
 		ssize_t got = read(fd, payload, want);
 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			*local_err = got < 0
-			    ? ferry_errf_errno(FERRY_E_IO, errno, "%s",
-				  p->items[p->current].path)
-			    : ferry_errf(FERRY_E_IO,
-				  "%s: file shrank while being sent",
-				  p->items[p->current].path);
-			return send_abort(p->c, *local_err,
-			    "sender could not read the file");
+			*local_err =
+			    got < 0 ? ferry_errf_errno(FERRY_E_IO, errno, "%s",
+			                  p->items[p->current].path)
+			            : ferry_errf(FERRY_E_IO,
+			                  "%s: file shrank while being sent",
+			                  p->items[p->current].path);
+			return send_abort(
+			    p->c, *local_err, "sender could not read the file");
 		}
 		if (EVP_DigestUpdate(sha, payload, (size_t)got) != 1)
 			return FERRY_E_CRYPTO;
@@ -296,22 +297,23 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 		while (p.tail - p.head >= FERRY_MAX_INFLIGHT)
 			if ((r = push_drain(&p, 1)) != 0)
 				goto out;
-		if ((r = ferry_fsafe_check_name(items[i].name,
-			 strlen(items[i].name))) != 0) {
+		if ((r = ferry_fsafe_check_name(
+		         items[i].name, strlen(items[i].name))) != 0) {
 			report_one(report, arg, items[i].path, 0, NULL, r,
 			    ferry_err_detail(r));
 			continue;
 		}
-		fd = open(items[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-		    O_NONBLOCK);
+		fd = open(items[i].path,
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			r = fd < 0 ? ferry_errf_errno(ferry_err_from_errno(errno),
-					 errno, "%s", items[i].path)
-			    : ferry_errf(FERRY_E_NOTREG,
-				  "%s: not a regular file%s", items[i].path,
-				  S_ISDIR(st.st_mode)
-				      ? " (it is a directory)"
-				      : "");
+			r = fd < 0
+			        ? ferry_errf_errno(ferry_err_from_errno(errno),
+			              errno, "%s", items[i].path)
+			        : ferry_errf(FERRY_E_NOTREG,
+			              "%s: not a regular file%s", items[i].path,
+			              S_ISDIR(st.st_mode)
+			                  ? " (it is a directory)"
+			                  : "");
 			if (fd >= 0)
 				close(fd);
 			report_one(report, arg, items[i].path, 0, NULL, r,
@@ -335,8 +337,8 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 			goto out;
 		}
 		p.pending[p.tail++] = i;
-		r = push_stream(&p, fd, put.size, frame, sha, p.sha[i],
-		    &local_err);
+		r = push_stream(
+		    &p, fd, put.size, frame, sha, p.sha[i], &local_err);
 		close(fd);
 		if (r != 0)
 			goto out;
@@ -383,8 +385,8 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 		return ferry_errf(FERRY_E_PROTO, "%s: absurd file size",
 		    ferry_conn_peer_addr(c));
 	if ((local = ferry_tmpfile_open(dirfd, &tmp)) != 0)
-		local = ferry_errf(local, "%s: %s", it->shown,
-		    ferry_err_detail(local));
+		local = ferry_errf(
+		    local, "%s: %s", it->shown, ferry_err_detail(local));
 	for (;;) {
 		struct ferry_msg m;
 
@@ -405,8 +407,8 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 				goto out;
 			}
 			for (size_t off = 0; off < m.data_len;) {
-				ssize_t w = write(tmp.fd, m.data + off,
-				    m.data_len - off);
+				ssize_t w = write(
+				    tmp.fd, m.data + off, m.data_len - off);
 
 				if (w < 0 && errno == EINTR)
 					continue;
@@ -460,8 +462,8 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 			r = 0;
 			goto out;
 		}
-		if ((local = ferry_tmpfile_commit(&tmp, it->local,
-			 mode & ~mask, replace)) != 0) {
+		if ((local = ferry_tmpfile_commit(
+		         &tmp, it->local, mode & ~mask, replace)) != 0) {
 			local = ferry_errf(local, "%s: %s", it->shown,
 			    ferry_err_detail(local));
 			report_one(report, arg, it->shown, 0, NULL, local,
@@ -482,8 +484,7 @@ out:
 
 int
 ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
-    size_t n, int dirfd, int replace, ferry_xfer_report_fn *report,
-    void *arg)
+    size_t n, int dirfd, int replace, ferry_xfer_report_fn *report, void *arg)
 {
 	EVP_MD_CTX *sha = NULL;
 	size_t sent = 0, done = 0, inflight_bytes = 0;
@@ -501,7 +502,7 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 
 		/* Keep a bounded window of GETs in flight (PROTOCOL.md 6). */
 		while (sent < n && sent - done < FERRY_MAX_INFLIGHT &&
-		    inflight_bytes < FERRY_MAX_INFLIGHT_BYTES) {
+		       inflight_bytes < FERRY_MAX_INFLIGHT_BYTES) {
 			struct ferry_msg get = {.type = FERRY_F_GET,
 			    .id = (uint32_t)(sent + 1),
 			    .text = items[sent].remote,
@@ -534,7 +535,7 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 			report_one(report, arg, items[done].shown, 0, NULL, r,
 			    ferry_err_detail(r));
 		} else if ((r = pull_one(c, &items[done], &m, dirfd, replace,
-				sha, report, arg)) != 0)
+		                sha, report, arg)) != 0)
 			goto out;
 		inflight_bytes -= req_bytes[done];
 		done++;
@@ -547,8 +548,8 @@ out:
 }
 
 int
-ferry_xfer_list(struct ferry_conn *c, const char *path, ferry_list_fn *each,
-    void *arg)
+ferry_xfer_list(
+    struct ferry_conn *c, const char *path, ferry_list_fn *each, void *arg)
 {
 	struct ferry_msg m = {.type = FERRY_F_LIST,
 	    .id = 1,

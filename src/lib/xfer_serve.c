@@ -26,8 +26,8 @@ struct session {
 	const struct ferry_serve_cfg *cfg;
 	struct ferry_serve_stats *stats;
 	const char *who; /* "alice@127.0.0.1:5555", for logs */
-	int sender_fd;   /* INBOX/<peer id>, opened on the first PUT */
-	uint8_t *frame;  /* FERRY_FRAME_HDR + FERRY_MAX_DATA */
+	int sender_fd; /* INBOX/<peer id>, opened on the first PUT */
+	uint8_t *frame; /* FERRY_FRAME_HDR + FERRY_MAX_DATA */
 	EVP_MD_CTX *sha;
 	mode_t umask;
 };
@@ -114,13 +114,13 @@ serve_put(struct session *s, const struct ferry_msg *put)
 	name[put->text_len] = '\0';
 	if ((put->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
 	    size > FERRY_MAX_FILE_SIZE) {
-		r = ferry_errf(FERRY_E_USAGE, "%s: unknown flags or bad size",
-		    name);
+		r = ferry_errf(
+		    FERRY_E_USAGE, "%s: unknown flags or bad size", name);
 		goto refused;
 	}
 	if (s->sender_fd < 0 &&
 	    (r = ferry_fsafe_subdir(s->cfg->inbox_fd, ferry_conn_peer_id(s->c),
-		 &s->sender_fd)) != 0) {
+	         &s->sender_fd)) != 0) {
 		r = ferry_errf(r, "inbox for %s: %s", ferry_conn_peer_id(s->c),
 		    ferry_err_detail(r));
 		goto refused;
@@ -129,7 +129,8 @@ serve_put(struct session *s, const struct ferry_msg *put)
 	if (!replace &&
 	    fstatat(s->sender_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r = ferry_errf(FERRY_E_EXIST,
-		    "%s already exists in the inbox (use --force to replace it)",
+		    "%s already exists in the inbox (use --force to replace "
+		    "it)",
 		    name);
 		goto refused;
 	}
@@ -143,13 +144,15 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		if (m.type == FERRY_F_END)
 			break;
 		if (m.type == FERRY_F_ABORT) {
-			ferry_info("%s: push of %s aborted by the sender", s->who,
-			    name);
-			r = send_err(s, id, FERRY_E_REFUSED, "aborted by sender");
+			ferry_info("%s: push of %s aborted by the sender",
+			    s->who, name);
+			r = send_err(
+			    s, id, FERRY_E_REFUSED, "aborted by sender");
 			goto out;
 		}
 		if (m.type != FERRY_F_DATA) {
-			r = ferry_errf(FERRY_E_PROTO, "%s frame inside an upload",
+			r = ferry_errf(FERRY_E_PROTO,
+			    "%s frame inside an upload",
 			    ferry_frame_name(m.type));
 			goto out;
 		}
@@ -184,20 +187,21 @@ serve_put(struct session *s, const struct ferry_msg *put)
 	    CRYPTO_memcmp(digest, m.sha256, FERRY_SHA256_LEN) != 0) {
 		r = ferry_errf(FERRY_E_INTEGRITY,
 		    done != size ? "%s: %llu bytes received, %llu announced; "
-				   "not saved"
-				 : "%s: SHA-256 mismatch; not saved",
+		                   "not saved"
+		                 : "%s: SHA-256 mismatch; not saved",
 		    name, (unsigned long long)done, (unsigned long long)size);
 		ferry_warn("%s: %s", s->who, ferry_err_detail(r));
 		r = send_err(s, id, r, ferry_err_detail(r));
 		goto out;
 	}
-	if ((r = ferry_tmpfile_commit(&tmp, name, mode & ~s->umask,
-		 replace)) != 0) {
+	if ((r = ferry_tmpfile_commit(&tmp, name, mode & ~s->umask, replace)) !=
+	    0) {
 		r = refuse(s, id, "push", r);
 		goto out;
 	}
 	{
-		struct ferry_msg ok = {.type = FERRY_F_OK, .id = id, .size = size};
+		struct ferry_msg ok = {
+		    .type = FERRY_F_OK, .id = id, .size = size};
 		char hex[65];
 
 		memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
@@ -253,8 +257,8 @@ serve_get(struct session *s, const struct ferry_msg *get)
 		return refuse(s, get->id, "get",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
 	/* O_NONBLOCK: opening a FIFO someone left in the share must not hang. */
-	if ((r = ferry_fsafe_open(s->cfg->share_fd, path,
-		 O_RDONLY | O_NONBLOCK, &fd)) != 0)
+	if ((r = ferry_fsafe_open(
+	         s->cfg->share_fd, path, O_RDONLY | O_NONBLOCK, &fd)) != 0)
 		return refuse(s, get->id, "get", r);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -270,8 +274,8 @@ serve_get(struct session *s, const struct ferry_msg *get)
 		goto out;
 	while (done < file.size) {
 		size_t want = file.size - done < FERRY_MAX_DATA
-		    ? (size_t)(file.size - done)
-		    : FERRY_MAX_DATA;
+		                  ? (size_t)(file.size - done)
+		                  : FERRY_MAX_DATA;
 		ssize_t got = read(fd, payload, want);
 
 		if (got < 0 && errno == EINTR)
@@ -280,7 +284,8 @@ serve_get(struct session *s, const struct ferry_msg *get)
 			/* PROTOCOL.md 5.6: FILE may end in ABORT instead of END. */
 			struct ferry_msg ab = {.type = FERRY_F_ABORT,
 			    .code = (uint16_t)-FERRY_E_IO,
-			    .text = "file changed on the server while being sent"};
+			    .text =
+			        "file changed on the server while being sent"};
 
 			ab.text_len = strlen(ab.text);
 			ferry_warn("%s: get %s: %s", s->who, path, ab.text);
@@ -291,7 +296,8 @@ serve_get(struct session *s, const struct ferry_msg *get)
 			r = FERRY_E_CRYPTO;
 			goto out;
 		}
-		if ((r = ferry_conn_send_data(s->c, s->frame, (size_t)got)) != 0)
+		if ((r = ferry_conn_send_data(s->c, s->frame, (size_t)got)) !=
+		    0)
 			goto out;
 		done += (uint64_t)got;
 	}
@@ -336,8 +342,8 @@ serve_list(struct session *s, const struct ferry_msg *list)
 
 	if ((r = request_path(list, path, 1)) != 0)
 		return refuse(s, list->id, "list", r);
-	if ((r = ferry_fsafe_open(s->cfg->share_fd, path,
-		 O_RDONLY | O_DIRECTORY, &fd)) != 0)
+	if ((r = ferry_fsafe_open(
+	         s->cfg->share_fd, path, O_RDONLY | O_DIRECTORY, &fd)) != 0)
 		return refuse(s, list->id, "list", r);
 	if ((dir = fdopendir(fd)) == NULL) {
 		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
@@ -353,7 +359,8 @@ serve_list(struct session *s, const struct ferry_msg *list)
 			continue;
 		/* A name no peer could ask for is not offered either. */
 		if (ferry_fsafe_check_name(d->d_name, n) != 0 ||
-		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		        0)
 			continue;
 		e.kind = (uint8_t)entry_kind(st.st_mode);
 		e.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
@@ -378,9 +385,9 @@ static const struct handler {
 	uint8_t type;
 	int (*run)(struct session *, const struct ferry_msg *);
 } handlers[] = {
-	{FERRY_F_PUT, serve_put},
-	{FERRY_F_GET, serve_get},
-	{FERRY_F_LIST, serve_list},
+    {FERRY_F_PUT, serve_put},
+    {FERRY_F_GET, serve_get},
+    {FERRY_F_LIST, serve_list},
 };
 
 static int
@@ -388,9 +395,9 @@ serve_hello(struct session *s)
 {
 	static const char software[] = "ferry/" FERRY_VERSION;
 	struct ferry_msg m, reply = {.type = FERRY_F_HELLO,
-				.version = FERRY_PROTOCOL_VERSION,
-				.text = software,
-				.text_len = sizeof(software) - 1};
+	                        .version = FERRY_PROTOCOL_VERSION,
+	                        .text = software,
+	                        .text_len = sizeof(software) - 1};
 	int r;
 
 	if ((r = ferry_conn_read(s->c, &m, 1)) != 0)
@@ -404,8 +411,8 @@ serve_hello(struct session *s)
 		return r;
 	}
 	if (m.version < 1) {
-		r = ferry_errf(FERRY_E_VERSION, "protocol version %u unsupported",
-		    m.version);
+		r = ferry_errf(FERRY_E_VERSION,
+		    "protocol version %u unsupported", m.version);
 		(void)send_err(s, 0, r, ferry_err_detail(r));
 		return r;
 	}
@@ -416,7 +423,8 @@ int
 ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
     struct ferry_serve_stats *stats)
 {
-	struct session s = {.c = c, .cfg = cfg, .stats = stats, .sender_fd = -1};
+	struct session s = {
+	    .c = c, .cfg = cfg, .stats = stats, .sender_fd = -1};
 	char who[FERRY_MAX_ID + FERRY_MAX_HOST + 24];
 	struct ferry_msg m;
 	int r;
@@ -440,7 +448,8 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 			goto out;
 		if (m.type == FERRY_F_EOF)
 			break;
-		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]);
+		     i++)
 			if (handlers[i].type == m.type)
 				h = &handlers[i];
 		if (h == NULL) {

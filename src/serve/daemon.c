@@ -65,8 +65,8 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	ferry_conn_set_interrupt(&got_stop);
 	if ((r = ferry_conn_accept(cfg->tls, fd, cfg->timeout_ms, &c)) != 0) {
-		ferry_info("%s: TLS handshake failed: %s", peer,
-		    ferry_err_detail(r));
+		ferry_info(
+		    "%s: TLS handshake failed: %s", peer, ferry_err_detail(r));
 		_exit(1);
 	}
 	r = cfg->session(c, cfg->arg, summary, sizeof(summary));
@@ -127,9 +127,11 @@ daemon_run(const struct daemon_cfg *cfg)
 	sigset_t block, empty;
 	int lfd, r;
 
-	if ((children = calloc((size_t)cfg->max_conns, sizeof(*children))) == NULL)
+	if ((children = calloc((size_t)cfg->max_conns, sizeof(*children))) ==
+	    NULL)
 		return FERRY_E_NOMEM;
-	if ((r = ferry_net_listen(cfg->listen, &lfd, bound, sizeof(bound))) != 0)
+	if ((r = ferry_net_listen(cfg->listen, &lfd, bound, sizeof(bound))) !=
+	    0)
 		return r;
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -170,13 +172,14 @@ daemon_run(const struct daemon_cfg *cfg)
 		ferry_net_peername(fd, peer, sizeof(peer));
 		if (nchildren >= cfg->max_conns) {
 			ferry_warn("%s: refused: %d connections already "
-				   "(--max-conns)",
+			           "(--max-conns)",
 			    peer, nchildren);
 			close(fd);
 			continue;
 		}
 		if ((pid = fork()) < 0) {
-			ferry_warn("%s: cannot fork: %s", peer, strerror(errno));
+			ferry_warn(
+			    "%s: cannot fork: %s", peer, strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -192,8 +195,8 @@ daemon_run(const struct daemon_cfg *cfg)
 	if (got_stop) {
 		double deadline = now_s() + 5;
 
-		ferry_info("%s: shutting down (%d connection%s open)", cfg->name,
-		    nchildren, nchildren == 1 ? "" : "s");
+		ferry_info("%s: shutting down (%d connection%s open)",
+		    cfg->name, nchildren, nchildren == 1 ? "" : "s");
 		signal_children(SIGTERM);
 		while (nchildren > 0 && now_s() < deadline) {
 			usleep(20000);

@@ -7,14 +7,14 @@
 #include "ferry/tls.h"
 
 struct daemon_cfg {
-	const char *name;   /* "serve", for log lines */
+	const char *name; /* "serve", for log lines */
 	const char *listen; /* HOST:PORT */
 	struct ferry_tls *tls;
 	int timeout_ms; /* handshake and idle timeout per connection */
-	int max_conns;  /* connections served at once; more are turned away */
+	int max_conns; /* connections served at once; more are turned away */
 	/* Runs in the child after a verified handshake; 0 or FERRY_E_*. */
-	int (*session)(struct ferry_conn *c, void *arg, char *summary,
-	    size_t summary_len);
+	int (*session)(
+	    struct ferry_conn *c, void *arg, char *summary, size_t summary_len);
 	void *arg;
 };
 
