@@ -21,6 +21,8 @@
 
 /* Small frames are gathered up to one TLS record before they are written. */
 #define WBUF_FLUSH_AT 16384
+/* Encrypted records gathered before a write(2). */
+#define WBIO_SIZE (256 * 1024)
 
 struct ferry_conn {
 	SSL *ssl;
@@ -174,6 +176,47 @@ ssl_retry(struct ferry_conn *c, int ret, const char *doing)
 	return ssl_failure(c, ret, doing);
 }
 
+/*
+ * Reads come straight from the socket (with read-ahead); writes go through a
+ * buffer BIO so the 16 KiB records of one SSL_write leave in a few large
+ * write(2)s. ferry_conn_flush() pushes it out before every wait.
+ */
+static int
+set_bios(struct ferry_conn *c)
+{
+	BIO *sock = BIO_new_socket(c->fd, BIO_NOCLOSE), *buf = NULL;
+
+	if (sock == NULL || (buf = BIO_new(BIO_f_buffer())) == NULL ||
+	    BIO_set_write_buffer_size(buf, WBIO_SIZE) != 1 ||
+	    BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		BIO_free(sock);
+		return -1;
+	}
+	BIO_push(buf, sock);
+	SSL_set_bio(c->ssl, sock, buf);
+	return 0;
+}
+
+/* Writes out what the buffer BIO holds. */
+static int
+flush_wbio(struct ferry_conn *c)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+	int r;
+
+	while (BIO_flush(wbio) != 1) {
+		if (!BIO_should_retry(wbio)) {
+			c->broken = 1;
+			return ferry_errf_errno(FERRY_E_CLOSED, errno,
+			    "%s: writing", c->peer_addr);
+		}
+		if ((r = conn_wait(c, POLLOUT)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int
 conn_new(struct ferry_tls *tls, int fd, struct ferry_conn **out)
 {
@@ -195,7 +238,7 @@ conn_new(struct ferry_tls *tls, int fd, struct ferry_conn **out)
 	ferry_net_peername(fd, c->peer_addr, sizeof(c->peer_addr));
 	if ((c->rbuf = malloc(FERRY_FRAME_HDR + FERRY_MAX_DATA)) == NULL ||
 	    (c->ssl = SSL_new(tls->ctx)) == NULL ||
-	    SSL_set_fd(c->ssl, fd) != 1 ||
+	    set_bios(c) != 0 ||
 	    SSL_set_ex_data(c->ssl, ferry__tls_verify_index(), &c->verify) !=
 	        1) {
 		c->broken = 1;
@@ -345,11 +388,13 @@ ferry_conn_flush(struct ferry_conn *c)
 {
 	int r;
 
-	if (c->wbuf.len == 0)
-		return 0;
-	r = write_all(c, c->wbuf.data, c->wbuf.len);
-	ferry_buf_reset(&c->wbuf);
-	return r;
+	if (c->wbuf.len > 0) {
+		r = write_all(c, c->wbuf.data, c->wbuf.len);
+		ferry_buf_reset(&c->wbuf);
+		if (r != 0)
+			return r;
+	}
+	return flush_wbio(c);
 }
 
 int

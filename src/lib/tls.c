@@ -292,6 +292,9 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 	/* No resumption yet, so no tickets, no 0-RTT, no session cache. */
 	SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_max_early_data(tls->ctx, 0);
+	/* Fewer, larger reads: up to several records per read(2). */
+	SSL_CTX_set_read_ahead(tls->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(tls->ctx, 256 * 1024);
 	if (server && SSL_CTX_set_num_tickets(tls->ctx, 0) != 1)
 		goto out;
 	if ((r = load_identity(
