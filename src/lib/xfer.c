@@ -17,6 +17,9 @@
 
 #include "internal.h"
 
+/* While streaming a file, look for an early refusal every this many bytes. */
+#define PUSH_DRAIN_EVERY (1u << 20)
+
 static EVP_MD *sha256_md;
 static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
 
@@ -258,7 +261,8 @@ push_stream(struct push *p, int fd, uint64_t size, uint8_t *frame,
 			return r;
 		done += (uint64_t)got;
 		/* An early ERR means the server discards the rest: stop. */
-		if ((r = push_drain(p, 0)) != 0)
+		if (done % PUSH_DRAIN_EVERY < (uint64_t)got &&
+		    (r = push_drain(p, 0)) != 0)
 			return r;
 		if (p->refused_current)
 			return send_abort(p->c, FERRY_E_REFUSED,
