@@ -21,6 +21,8 @@
 #define FERRY_MAX_INFLIGHT 256
 /* Largest file ferry accepts: 2^62 keeps every size sum below INT64_MAX. */
 #define FERRY_MAX_FILE_SIZE (1ULL << 62)
+/* Entries a client accepts in one listing. */
+#define FERRY_MAX_LIST_ENTRIES (1u << 20)
 /* One echo line. Longer lines are echoed in pieces of this size. */
 #define FERRY_MAX_ECHO_LINE 16384
 

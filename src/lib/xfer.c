@@ -595,7 +595,11 @@ ferry_xfer_list(
 		e.mode = m.mode;
 		e.mtime = m.mtime;
 		e.name = name;
-		count++;
+		/* A listing is bounded like everything a peer sends. */
+		if (++count > FERRY_MAX_LIST_ENTRIES)
+			return ferry_errf(FERRY_E_PROTO,
+			    "%s: listing longer than %u entries",
+			    ferry_conn_peer_addr(c), FERRY_MAX_LIST_ENTRIES);
 		if ((r = each(&e, arg)) != 0)
 			return r;
 	}

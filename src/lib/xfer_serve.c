@@ -461,8 +461,14 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 				ferry_debug("could not deliver the ERR frame");
 			goto out;
 		}
-		if ((r = h->run(&s, &m)) != 0)
+		if ((r = h->run(&s, &m)) != 0) {
+			/* Tell a peer that broke the protocol why we hang up. */
+			if (ferry_errgroup(r) == FERRY_G_PROTO &&
+			    send_err(&s, 0, r, ferry_err_detail(r)) == 0 &&
+			    ferry_conn_flush(c) != 0)
+				ferry_debug("could not deliver the ERR frame");
 			goto out;
+		}
 	}
 	r = ferry_conn_close(c);
 out:
