@@ -38,6 +38,8 @@ int ferry_buf_put_vec16(
     struct ferry_buf *b, const void *p, size_t n, size_t max) FERRY_MUST_CHECK;
 /* Overwrites 4 bytes at off (already written) with v, big-endian. */
 void ferry_buf_set_u32(struct ferry_buf *b, size_t off, uint32_t v);
+/* Drops everything after the first len bytes (wiped unless public). */
+void ferry_buf_truncate(struct ferry_buf *b, size_t len);
 /* Removes the first n bytes (n <= len). */
 void ferry_buf_consume(struct ferry_buf *b, size_t n);
 

@@ -10,6 +10,9 @@
 
 #include "cli.h"
 
+static void vline(const char *kind, const char *fmt, va_list ap,
+    const char *tail) FERRY_PRINTF(2, 0);
+
 static void
 vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 {

@@ -149,4 +149,17 @@ ferry_buf_consume(struct ferry_buf *b, size_t n)
 	}
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
+	/* The old copy of the tail must not outlive the move. */
+	if (b->wipe)
+		OPENSSL_cleanse(b->data + b->len, n);
+}
+
+void
+ferry_buf_truncate(struct ferry_buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	if (b->wipe)
+		OPENSSL_cleanse(b->data + len, b->len - len);
+	b->len = len;
 }

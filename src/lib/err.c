@@ -69,6 +69,9 @@ ferry_err_from_wire(unsigned code)
 	return FERRY_E_PROTO;
 }
 
+static int vset(int r, int errno_value, const char *fmt, va_list ap)
+	FERRY_PRINTF(3, 0);
+
 static int
 vset(int r, int errno_value, const char *fmt, va_list ap)
 {

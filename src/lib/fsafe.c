@@ -72,6 +72,8 @@ open_openat2(int dirfd, const char *path, int flags, int *fd)
 
 	memset(&how, 0, sizeof(how));
 	how.flags = (unsigned long long)flags;
+	if ((flags & O_CREAT) != 0)
+		how.mode = 0600;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (r < 0)

@@ -55,8 +55,9 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 	size_t hlen;
 
 	memset(a, 0, sizeof(*a));
-	if ((at = strchr(s, '@')) != NULL &&
-	    (strchr(s, '[') == NULL || at < strchr(s, '['))) {
+	/* An ID can only come before the host: '@' later is part of a path. */
+	at = s + strcspn(s, "@:[");
+	if (*at == '@') {
 		size_t n = (size_t)(at - s);
 
 		if (n == 0 || n > FERRY_MAX_ID)
@@ -99,10 +100,14 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 		const char *p = rest + 1, *colon = strchr(p, ':');
 		size_t plen = colon == NULL ? strlen(p) : (size_t)(colon - p);
 
-		if (plen > 0 && parse_port(p, plen, a->port) != 0)
+		if (parse_port(p, plen, a->port) != 0)
 			return ferry_errf(FERRY_E_USAGE,
-			    "%s: '%.*s' is not a port number (1-65535)", s,
-			    (int)plen, p);
+			    "%s: '%.*s' is not a port number (1-65535)%s", s,
+			    (int)plen, p,
+			    strchr(a->host, '.') == NULL && plen == 0
+				? "; put IPv6 addresses in brackets, like "
+				  "[::1]:7443"
+				: "");
 		rest = colon == NULL ? p + plen : colon;
 	}
 	if (*rest == ':') {

@@ -22,7 +22,7 @@ ferry_rd_bytes(struct ferry_rd *rd, size_t n, const uint8_t **p)
 {
 	if (n > ferry_rd_left(rd))
 		return FERRY_E_PROTO;
-	*p = rd->base + rd->off;
+	*p = rd->base == NULL ? NULL : rd->base + rd->off;
 	rd->off += n;
 	return 0;
 }
@@ -115,7 +115,7 @@ void
 ferry_rd_rest(struct ferry_rd *rd, const uint8_t **p, size_t *n)
 {
 	*n = ferry_rd_left(rd);
-	*p = rd->base + rd->off;
+	*p = rd->base == NULL ? NULL : rd->base + rd->off;
 	rd->off = rd->len;
 }
 

@@ -456,13 +456,12 @@ ferry_msg_encode(const struct ferry_msg *m, struct ferry_buf *out)
 	else
 		r = FERRY_E_INTERNAL;
 	if (r != 0) {
-		if (out->len >= start) /* an overflow has already reset it */
-			out->len = start;
+		ferry_buf_truncate(out, start); /* no-op after an overflow reset */
 		return r;
 	}
 	body = out->len - start - FERRY_FRAME_HDR;
 	if (body > ferry_frame_max(m->type)) {
-		out->len = start;
+		ferry_buf_truncate(out, start);
 		return FERRY_E_TOOBIG;
 	}
 	ferry_buf_set_u32(out, start + 1, (uint32_t)body);
