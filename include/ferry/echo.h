@@ -7,7 +7,7 @@
 
 #include "ferry/conn.h"
 
-/* Echoes until the peer closes. Lines over FERRY_MAX_ECHO_LINE go back in pieces. */
+/* Echoes every byte back as it arrives until the peer closes; counts lines. */
 int ferry_echo_serve(
     struct ferry_conn *c, int upper, uint64_t *lines) FERRY_MUST_CHECK;
 

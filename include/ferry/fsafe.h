@@ -44,8 +44,9 @@ struct ferry_tmpfile {
 int ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t) FERRY_MUST_CHECK;
 /*
  * Sets the mode (masked to 0777), fsyncs, renames to final (never replacing
- * an existing name unless replace), fsyncs the directory. FERRY_E_EXIST if
- * final exists and !replace. On failure the temp file is still there.
+ * an existing name unless replace), then fsyncs the directory (best effort:
+ * the file is in place by then). FERRY_E_EXIST if final exists and !replace.
+ * On failure the temp file is still there.
  */
 int ferry_tmpfile_commit(struct ferry_tmpfile *t, const char *final,
     mode_t mode, int replace) FERRY_MUST_CHECK;

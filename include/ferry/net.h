@@ -9,12 +9,14 @@
 #include "ferry/limits.h"
 
 #define FERRY_DEFAULT_PORT "7443"
+#define FERRY_ECHO_PORT "7444"
 #define FERRY_MAX_HOST 253
 
 struct ferry_addr {
 	char id[FERRY_MAX_ID + 1]; /* "" when the address names no ID */
 	char host[FERRY_MAX_HOST + 1]; /* without brackets */
 	char port[6];
+	int has_port; /* 0: port is the default */
 	int has_path;
 	char path[FERRY_MAX_PATH + 1]; /* after the second ':'; may be "" */
 };

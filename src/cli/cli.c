@@ -1,5 +1,6 @@
 /* cli.c - one-line errors, exit codes and default directories. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,35 @@ cli_fail(int r, const char *fmt, ...)
 int
 cli_usage(const char *usage)
 {
-	fprintf(stderr, "usage: ferry %s\n", usage);
+	/* One line, however the usage text is wrapped for --help. */
+	fputs("ferry: usage: ferry ", stderr);
+	for (const char *p = usage; *p != '\0'; p++) {
+		if (*p == '\n') {
+			fputc(' ', stderr);
+			while (p[1] == ' ')
+				p++;
+		} else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int
+cli_opt_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		cli_error("%s: option '%s' needs a value (see 'ferry %s "
+			  "--help')",
+		    cmd, arg, cmd);
+	else if (optopt != 0)
+		cli_error("%s: unknown option '-%c' (see 'ferry %s --help')",
+		    cmd, optopt, cmd);
+	else
+		cli_error("%s: unknown option '%s' (see 'ferry %s --help')",
+		    cmd, arg, cmd);
 	return EXIT_USAGE;
 }
 

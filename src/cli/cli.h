@@ -28,7 +28,12 @@ void cli_warn(const char *fmt, ...) FERRY_PRINTF(1, 2);
 int cli_fail(int r, const char *fmt, ...) FERRY_PRINTF(2, 3);
 /* The exit code for a FERRY_E_* value. */
 int cli_exit_code(int r);
-/* Prints "usage: ferry <usage>" to stderr and returns EXIT_USAGE. */
+/*
+ * getopt_long's complaint (c is '?' or ':', with an optstring starting ':'
+ * and opterr = 0) as one line naming the subcommand; returns EXIT_USAGE.
+ */
+int cli_opt_error(const char *cmd, int c, char **argv);
+/* Prints "ferry: usage: ferry <usage>" as one line; returns EXIT_USAGE. */
 int cli_usage(const char *usage);
 /* Parses a decimal in [min, max]; prints the error and returns EXIT_USAGE. */
 int cli_parse_int(

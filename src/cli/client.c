@@ -108,6 +108,17 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 int
 client_batch_exit(struct batch *b, int conn_err, unsigned total)
 {
+	if (client_interrupted()) {
+		cli_error("%s: interrupted; %u of %u files done, nothing "
+			  "half-written left behind",
+		    b->cmd, b->ok, total);
+		return EXIT_INTERRUPTED;
+	}
+	if (conn_err != 0 && b->ok + b->failed == total) {
+		/* Every file has its verified answer; only the goodbye failed. */
+		cli_warn("%s: %s", b->cmd, ferry_err_detail(conn_err));
+		conn_err = 0;
+	}
 	if (conn_err != 0) {
 		int code = cli_fail(conn_err, "%s", b->cmd);
 

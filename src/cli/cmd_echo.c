@@ -16,7 +16,7 @@ static const char server_usage[] =
     "             [--require-client-cert] [--timeout SECS] [--max-conns N] "
     "[-v]";
 static const char client_usage[] = "echo [-i IDDIR] [--timeout SECS] "
-                                   "[ID@]HOST:PORT";
+                                   "[ID@]HOST[:PORT]";
 
 struct echo_cfg {
 	int upper;
@@ -51,7 +51,7 @@ cmd_echo_server(int argc, char **argv)
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_ECHO_SERVER};
 	struct echo_cfg ecfg = {0};
 	struct daemon_cfg dcfg = {.name = "echo-server",
-	    .listen = "0.0.0.0:7444",
+	    .listen = "0.0.0.0:" FERRY_ECHO_PORT,
 	    .timeout_ms = 60000,
 	    .max_conns = 64,
 	    .session = echo_session,
@@ -61,7 +61,8 @@ cmd_echo_server(int argc, char **argv)
 	int ch, verbose = 0, r;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+i:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -94,13 +95,15 @@ cmd_echo_server(int argc, char **argv)
 			printf("usage: ferry %s\n", server_usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(server_usage);
+			return cli_opt_error("echo-server", ch, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_error(
-		    "echo-server: unexpected argument '%s'", argv[optind]);
-		return cli_usage(server_usage);
+		    "echo-server: unexpected argument '%s' (see 'ferry "
+		    "echo-server --help')",
+		    argv[optind]);
+		return EXIT_USAGE;
 	}
 	cli_log_setup(verbose, 1);
 	if ((dir = cli_identity_dir(idopt)) == NULL)
@@ -135,7 +138,8 @@ cmd_echo(int argc, char **argv)
 	int ch, timeout_ms = 30000, code, r;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:i:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -150,13 +154,15 @@ cmd_echo(int argc, char **argv)
 			printf("usage: ferry %s\n", client_usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(client_usage);
+			return cli_opt_error("echo", ch, argv);
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage(client_usage);
 	if ((r = ferry_addr_parse(argv[optind], 0, &a)) != 0)
 		return cli_fail(r, "echo");
+	if (!a.has_port) /* echo-server's default, not serve's */
+		snprintf(a.port, sizeof(a.port), "%s", FERRY_ECHO_PORT);
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	if ((code = client_open("echo", idopt, FERRY_TLS_ECHO_CLIENT, &a,

@@ -55,7 +55,8 @@ cmd_get(int argc, char **argv)
 	int ch, timeout_ms = 30000, code = EXIT_FAIL, r = 0;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "i:o:fh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":i:o:fh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -76,7 +77,7 @@ cmd_get(int argc, char **argv)
 			printf("usage: ferry %s\n", usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(usage);
+			return cli_opt_error("get", ch, argv);
 		}
 	}
 	if (argc - optind < 1)

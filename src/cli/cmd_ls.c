@@ -96,7 +96,8 @@ cmd_ls(int argc, char **argv)
 	int ch, timeout_ms = 30000, code, r;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -111,7 +112,7 @@ cmd_ls(int argc, char **argv)
 			printf("usage: ferry %s\n", usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(usage);
+			return cli_opt_error("ls", ch, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -36,7 +36,8 @@ cmd_send(int argc, char **argv)
 	int ch, timeout_ms = 30000, code = EXIT_FAIL, r;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "i:fh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":i:fh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -54,7 +55,7 @@ cmd_send(int argc, char **argv)
 			printf("usage: ferry %s\n", usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(usage);
+			return cli_opt_error("send", ch, argv);
 		}
 	}
 	if (argc - optind < 2)

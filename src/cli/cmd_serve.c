@@ -99,7 +99,8 @@ cmd_serve(int argc, char **argv)
 	int ch, verbose = 0, code = EXIT_FAIL, r;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+i:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			idopt = optarg;
@@ -132,12 +133,14 @@ cmd_serve(int argc, char **argv)
 			printf("usage: ferry %s\n", usage);
 			return EXIT_OK;
 		default:
-			return cli_usage(usage);
+			return cli_opt_error("serve", ch, argv);
 		}
 	}
 	if (optind != argc) {
-		cli_error("serve: unexpected argument '%s'", argv[optind]);
-		return cli_usage(usage);
+		cli_error("serve: unexpected argument '%s' (see 'ferry serve "
+			  "--help')",
+		    argv[optind]);
+		return EXIT_USAGE;
 	}
 	cli_log_setup(verbose, 1);
 	share = share != NULL ? strdup(share) : cli_data_dir("share");

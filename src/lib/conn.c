@@ -29,6 +29,7 @@ struct ferry_conn {
 	int fd;
 	int timeout_ms;
 	int broken; /* no close_notify after a failure */
+	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0 outside the handshake */
 	struct ferry__verify verify;
 	char peer_addr[FERRY_MAX_HOST + 16];
 	char peer_subject[160];
@@ -59,16 +60,32 @@ interrupted(void)
 	return interrupt_flag != NULL && *interrupt_flag;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 conn_wait(struct ferry_conn *c, short events)
 {
 	struct pollfd pfd = {.fd = c->fd, .events = events};
-	int n;
+	int n, ms;
 
 	for (;;) {
 		if (interrupted())
 			return ferry_errf(FERRY_E_INTR, "interrupted");
-		n = poll(&pfd, 1, c->timeout_ms);
+		ms = c->timeout_ms;
+		/* A handshake has one deadline, however slowly bytes trickle. */
+		if (c->deadline_ms != 0) {
+			int64_t left = c->deadline_ms - now_ms();
+
+			ms = left <= 0 ? 0 : left < ms ? (int)left : ms;
+		}
+		n = poll(&pfd, 1, ms);
 		if (n > 0)
 			return 0;
 		if (n == 0)
@@ -256,6 +273,7 @@ handshake(struct ferry_conn *c, int server)
 	X509 *peer;
 	int ret, r;
 
+	c->deadline_ms = now_ms() + c->timeout_ms;
 	for (;;) {
 		ERR_clear_error();
 		ret = server ? SSL_accept(c->ssl) : SSL_connect(c->ssl);
@@ -264,6 +282,7 @@ handshake(struct ferry_conn *c, int server)
 		if ((r = ssl_retry(c, ret, "handshake")) != 0)
 			return r;
 	}
+	c->deadline_ms = 0;
 	peer = SSL_get0_peer_certificate(c->ssl);
 	if (peer != NULL) {
 		X509_NAME_oneline(X509_get_subject_name(peer), c->peer_subject,
@@ -271,6 +290,15 @@ handshake(struct ferry_conn *c, int server)
 		for (char *p = c->peer_subject; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
+	}
+	/* Both ends of the peer protocol must have agreed on ferry/1. */
+	if ((c->verify.role == FERRY_TLS_SERVER ||
+	        c->verify.role == FERRY_TLS_CLIENT) &&
+	    strcmp(ferry_conn_alpn(c), FERRY_ALPN) != 0) {
+		c->broken = 1;
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s did not negotiate ALPN %s: not a ferry peer",
+		    c->peer_addr, FERRY_ALPN);
 	}
 	/*
 	 * SSL_get_verify_result() is X509_V_OK when no certificate was sent
@@ -323,7 +351,9 @@ ferry_conn_connect(struct ferry_tls *tls, const struct ferry_addr *a,
 			goto out;
 	} else {
 		/* A non-empty name: SSL_set1_host("") would check nothing. */
-		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		/* Never the CN: it holds a member ID, not a host name. */
+		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+		    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		if (SSL_set1_host(c->ssl, a->host) != 1)
 			goto out;
 	}

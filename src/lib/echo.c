@@ -6,34 +6,29 @@
 int
 ferry_echo_serve(struct ferry_conn *c, int upper, uint64_t *lines)
 {
-	static char line[FERRY_MAX_ECHO_LINE];
-	char in[4096];
-	size_t have = 0, n;
+	char buf[FERRY_MAX_ECHO_LINE];
+	size_t n;
 	int r;
 
 	*lines = 0;
 	for (;;) {
-		if ((r = ferry_conn_read_raw(c, in, sizeof(in), &n)) != 0)
+		if ((r = ferry_conn_read_raw(c, buf, sizeof(buf), &n)) != 0)
 			return r;
 		if (n == 0)
 			break;
+		/*
+		 * Whatever arrived goes straight back: a line typed into
+		 * s_client comes back whole, and a last line without a
+		 * newline is not held hostage.
+		 */
 		for (size_t i = 0; i < n; i++) {
-			char ch = in[i];
-
-			if (upper && ch >= 'a' && ch <= 'z')
-				ch = (char)(ch - 'a' + 'A');
-			line[have++] = ch;
-			if (ch != '\n' && have < sizeof(line))
-				continue;
-			if ((r = ferry_conn_write_raw(c, line, have)) != 0)
-				return r;
-			if (ch == '\n')
+			if (upper && buf[i] >= 'a' && buf[i] <= 'z')
+				buf[i] = (char)(buf[i] - 'a' + 'A');
+			if (buf[i] == '\n')
 				(*lines)++;
-			have = 0;
 		}
+		if ((r = ferry_conn_write_raw(c, buf, n)) != 0)
+			return r;
 	}
-	/* A last line without newline still goes back. */
-	if (have > 0 && (r = ferry_conn_write_raw(c, line, have)) != 0)
-		return r;
 	return ferry_conn_close(c);
 }

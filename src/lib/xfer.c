@@ -157,6 +157,9 @@ push_response(struct push *p, const struct ferry_msg *m)
 	if (m->type != FERRY_F_OK && m->type != FERRY_F_ERR)
 		return ferry_errf(FERRY_E_PROTO, "%s: unexpected %s frame",
 		    ferry_conn_peer_addr(p->c), ferry_frame_name(m->type));
+	/* PROTOCOL.md 5.9: id 0 answers no request: the session is over. */
+	if (m->type == FERRY_F_ERR && m->id == 0)
+		return peer_error(p->c, m);
 	if (p->head == p->tail)
 		return ferry_errf(FERRY_E_PROTO, "%s: answer to no request",
 		    ferry_conn_peer_addr(p->c));
@@ -237,6 +240,9 @@ push_stream(struct push *p, int fd, uint64_t size, uint8_t *frame,
 	int r;
 
 	*local_err = 0;
+	/* A fresh hash per file, whatever the previous one ended with. */
+	if (EVP_DigestInit_ex(sha, NULL, NULL) != 1)
+		return FERRY_E_CRYPTO;
 	while (done < size) {
 		size_t want = size - done < FERRY_MAX_DATA
 		                  ? (size_t)(size - done)
@@ -524,6 +530,10 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 			r = ferry_errf(FERRY_E_CLOSED,
 			    "%s closed the connection with files pending",
 			    ferry_conn_peer_addr(c));
+			goto out;
+		}
+		if (m.type == FERRY_F_ERR && m.id == 0) {
+			r = peer_error(c, &m);
 			goto out;
 		}
 		if ((m.type != FERRY_F_FILE && m.type != FERRY_F_ERR) ||

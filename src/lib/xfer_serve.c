@@ -59,7 +59,7 @@ refuse(struct session *s, uint32_t id, const char *what, int r)
 
 /* After refusing a PUT, skips its DATA up to END or ABORT. */
 static int
-skip_upload(struct session *s)
+skip_upload(struct session *s, uint64_t left)
 {
 	struct ferry_msg m;
 	int r;
@@ -73,6 +73,11 @@ skip_upload(struct session *s)
 			return ferry_errf(FERRY_E_PROTO,
 			    "%s frame inside an upload",
 			    ferry_frame_name(m.type));
+		/* PROTOCOL.md 5.3 holds for discarded data too. */
+		if (m.data_len > left)
+			return ferry_errf(FERRY_E_PROTO,
+			    "more data than the refused PUT announced");
+		left -= m.data_len;
 	}
 }
 
@@ -107,13 +112,15 @@ serve_put(struct session *s, const struct ferry_msg *put)
 	struct stat st;
 	int r, e;
 
+	if (size > FERRY_MAX_FILE_SIZE)
+		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
 	/* The name is borrowed from the frame: check and keep it first. */
 	if ((r = ferry_fsafe_check_name(put->text, put->text_len)) != 0)
 		goto refused;
 	memcpy(name, put->text, put->text_len);
 	name[put->text_len] = '\0';
 	if ((put->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
-	    size > FERRY_MAX_FILE_SIZE) {
+	    put->size > FERRY_MAX_FILE_SIZE) {
 		r = ferry_errf(
 		    FERRY_E_USAGE, "%s: unknown flags or bad size", name);
 		goto refused;
@@ -222,7 +229,8 @@ refused:
 	if ((r = refuse(s, id, "push", r)) != 0)
 		return r;
 	/* The DATA already in flight for this file is read and dropped. */
-	return done == 0 || m.type == FERRY_F_DATA ? skip_upload(s) : 0;
+	return done == 0 || m.type == FERRY_F_DATA ? skip_upload(s, size - done)
+						   : 0;
 }
 
 /* Copies a request's path out of the frame and checks it. */
@@ -350,10 +358,23 @@ serve_list(struct session *s, const struct ferry_msg *list)
 		close(fd);
 		return refuse(s, list->id, "list", r);
 	}
-	while ((d = readdir(dir)) != NULL) {
+	for (;;) {
 		struct ferry_msg e = {.type = FERRY_F_ENTRY};
 		struct stat st;
-		size_t n = strlen(d->d_name);
+		size_t n;
+
+		errno = 0;
+		if ((d = readdir(dir)) == NULL) {
+			/* A listing cut short must not look complete. */
+			if (errno != 0) {
+				r = refuse(s, list->id, "list",
+				    ferry_errf_errno(FERRY_E_IO, errno,
+					"%s: reading the directory", path));
+				goto out;
+			}
+			break;
+		}
+		n = strlen(d->d_name);
 
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;

@@ -1,6 +1,9 @@
 /* daemon.c - accept loop, one forked child per connection, clean shutdown.
  * The parent never reads peer bytes; a child's crash cannot take others down. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -125,7 +128,7 @@ daemon_run(const struct daemon_cfg *cfg)
 	char bound[FERRY_MAX_HOST + 16];
 	struct pollfd pfd;
 	sigset_t block, empty;
-	int lfd, r;
+	int lfd, one = 1, r;
 
 	if ((children = calloc((size_t)cfg->max_conns, sizeof(*children))) ==
 	    NULL)
@@ -133,6 +136,11 @@ daemon_run(const struct daemon_cfg *cfg)
 	if ((r = ferry_net_listen(cfg->listen, &lfd, bound, sizeof(bound))) !=
 	    0)
 		return r;
+	/* accept4() must never block with signals held back. */
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0) {
+		close(lfd);
+		return ferry_errf_errno(FERRY_E_IO, errno, "listening socket");
+	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
@@ -169,6 +177,7 @@ daemon_run(const struct daemon_cfg *cfg)
 				usleep(100000);
 			continue;
 		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		ferry_net_peername(fd, peer, sizeof(peer));
 		if (nchildren >= cfg->max_conns) {
 			ferry_warn("%s: refused: %d connections already "
