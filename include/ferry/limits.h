@@ -18,7 +18,7 @@
 /* Bytes of requests a client may have in flight before it waits (pipelining). */
 #define FERRY_MAX_INFLIGHT_BYTES (32 * 1024)
 /* Requests a client may have in flight before it waits. */
-#define FERRY_MAX_INFLIGHT 256
+#define FERRY_MAX_INFLIGHT 64
 /* Largest file ferry accepts: 2^62 keeps every size sum below INT64_MAX. */
 #define FERRY_MAX_FILE_SIZE (1ULL << 62)
 /* Entries a client accepts in one listing. */
