@@ -400,6 +400,9 @@ write_all(struct ferry_conn *c, const void *p, size_t n)
 	int ret, r;
 
 	while (n > 0) {
+		/* A stop request wins even while the socket keeps up. */
+		if (interrupted())
+			return ferry_errf(FERRY_E_INTR, "interrupted");
 		ERR_clear_error();
 		ret = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
 		if (ret > 0) {
@@ -466,6 +469,8 @@ read_some(struct ferry_conn *c, void *p, size_t n, size_t *got, int wait)
 	int ret, e, r;
 
 	for (;;) {
+		if (interrupted())
+			return ferry_errf(FERRY_E_INTR, "interrupted");
 		ERR_clear_error();
 		ret = SSL_read(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
 		if (ret > 0) {
