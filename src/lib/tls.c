@@ -116,6 +116,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			    "%s certificate (%s) rejected: %s%s", who, subj,
 			    X509_verify_cert_error_string(err),
 			    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+			    err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
 			            err ==
 			                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
 			        ? " (not issued by this organization's CA)"
