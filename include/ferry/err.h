@@ -57,7 +57,10 @@ enum ferry_err_group {
 	X(CERT, 80, AUTH, "certificate verification failed")    \
 	X(IDENTITY, 81, AUTH, "peer identity mismatch")         \
 	X(NOCERT, 82, AUTH, "no certificate presented")         \
-	X(INTEGRITY, 90, INTEGRITY, "SHA-256 mismatch")
+	X(INTEGRITY, 90, INTEGRITY, "SHA-256 mismatch")         \
+	X(LOGIN, 83, AUTH, "wrong user name or password")       \
+	X(REVOKED, 84, AUTH, "certificate revoked")             \
+	X(THROTTLED, 48, REFUSED, "too many failed attempts; wait")
 
 enum ferry_err {
 #define FERRY__ERR_ENUM(name, val, group, msg) FERRY_E_##name = -(val),

@@ -3,6 +3,8 @@
 #ifndef FERRY_CLI_H
 #define FERRY_CLI_H
 
+#include <stddef.h>
+
 #include "ferry/err.h"
 
 /* Exit codes, documented in docs/ferry.1 (EXIT STATUS). */
@@ -47,6 +49,14 @@ char *cli_data_dir(const char *leaf);
 /* Installs the stderr log handler; verbose raises the level to debug. */
 void cli_log_setup(int verbose, int daemon);
 
+/*
+ * Reads a password: from the terminal without echo (asking twice when
+ * confirm is set), or a line of stdin when from_stdin. buf (size bytes,
+ * at least FERRY_PASSWD_MAX + 2) is NUL-terminated; the caller wipes it.
+ */
+int cli_read_password(const char *prompt, int from_stdin, int confirm,
+    char *buf, size_t size, size_t *len);
+
 int cmd_ca(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
@@ -54,5 +64,10 @@ int cmd_get(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_echo_server(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_authd(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
 
 #endif

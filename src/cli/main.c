@@ -17,6 +17,7 @@ static const struct command {
     {"ls", cmd_ls, "list a peer's share"},
     {"echo-server", cmd_echo_server, "run a TLS echo server (diagnostic)"},
     {"echo", cmd_echo, "send lines to a TLS echo server (diagnostic)"},
+    {"user", cmd_user, "manage authd's user accounts"},
 };
 
 static void
