@@ -20,11 +20,11 @@ enum ferry_key_type {
 };
 
 /* "p256" | "ed25519" | "rsa3072" -> type. FERRY_E_USAGE otherwise. */
-int ferry_key_type_parse(const char *name, enum ferry_key_type *out)
-	FERRY_MUST_CHECK;
+int ferry_key_type_parse(
+    const char *name, enum ferry_key_type *out) FERRY_MUST_CHECK;
 /* A fresh private key. Caller frees with EVP_PKEY_free. */
-int ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
-	FERRY_MUST_CHECK;
+int ferry_key_generate(
+    enum ferry_key_type type, EVP_PKEY **out) FERRY_MUST_CHECK;
 
 /*
  * A member ID: 1..FERRY_MAX_ID bytes of [A-Za-z0-9._-], starting with a
@@ -38,7 +38,7 @@ int ferry_id_check(const char *id) FERRY_MUST_CHECK;
 int ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1]) FERRY_MUST_CHECK;
 
 struct ferry_ca_init_opts {
-	const char *dir;  /* created 0700 if missing; must not hold a CA */
+	const char *dir; /* created 0700 if missing; must not hold a CA */
 	const char *name; /* subject CN (1..64 chars); NULL: "ferry Root CA" */
 	enum ferry_key_type key_type;
 	int days; /* 0: 3650 */
@@ -58,14 +58,19 @@ void ferry_ca_free(struct ferry_ca *ca);
 X509 *ferry_ca_cert(const struct ferry_ca *ca);
 
 struct ferry_cert_req {
-	const char *id;         /* subject CN and URI SAN ferry:<id> */
+	const char *id; /* subject CN and URI SAN ferry:<id> */
 	const char *const *dns; /* extra DNS SANs */
 	size_t n_dns;
 	const char *const *ips; /* extra IP SANs, textual IPv4/IPv6 */
 	size_t n_ips;
 	time_t not_before; /* 0: now - 5 minutes (clock skew) */
-	time_t not_after;  /* 0: not_before + days */
-	int days;          /* used when not_after is 0; default 365 */
+	time_t not_after; /* 0: not_before + days */
+	int days; /* used when not_after is 0; default 365 */
+	/*
+	 * A TLS server certificate (authd's own): EKU serverAuth only and no
+	 * ferry:<id> URI, so no peer ever takes it for a member. id is the CN.
+	 */
+	int server_only;
 };
 /*
  * Signs a member certificate for key's public half: CN and URI SAN name the
@@ -83,8 +88,8 @@ int ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
  * cert.pem, ca.pem. dir is created 0700 if missing. FERRY_E_EXIST if
  * key.pem already exists there; FERRY_E_USAGE if cert is not key's.
  */
-int ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert,
-    X509 *ca_cert) FERRY_MUST_CHECK;
+int ferry_identity_write(
+    const char *dir, EVP_PKEY *key, X509 *cert, X509 *ca_cert) FERRY_MUST_CHECK;
 
 /*
  * PEM loaders. Caller frees what *out returns. FERRY_E_CERT if the file is
@@ -94,7 +99,66 @@ int ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert,
 int ferry_cert_load(const char *path, X509 **out) FERRY_MUST_CHECK;
 int ferry_key_load(const char *path, EVP_PKEY **out) FERRY_MUST_CHECK;
 /* "SHA256:<64 hex>" of the DER certificate, into out (at least 72 bytes). */
-int ferry_cert_fingerprint(X509 *cert, char *out, size_t outlen)
-	FERRY_MUST_CHECK;
+int ferry_cert_fingerprint(
+    X509 *cert, char *out, size_t outlen) FERRY_MUST_CHECK;
+
+/* Upper-case hex of a certificate's serial, like index.tsv. Caller OPENSSL_free()s. */
+int ferry_cert_serial_hex(X509 *cert, char **out) FERRY_MUST_CHECK;
+
+/*
+ * Revocation. index.tsv lines turn from status V to R and gain a sixth
+ * field, the revocation time (docs/internals/pki.md), under the CA
+ * directory's lock.
+ */
+struct ferry_ca_entry {
+	const char *serial; /* upper-case hex */
+	const char *id;
+	const char *not_after; /* as in the index */
+	char status; /* 'V' or 'R' */
+};
+typedef void ferry_ca_entry_fn(const struct ferry_ca_entry *e, void *arg);
+/*
+ * Revokes the certificate with serial (hex, any case) or, when serial is
+ * NULL, every valid certificate naming id; calls fn for each one revoked.
+ * FERRY_E_NOENT if nothing matched, FERRY_E_EXIST if everything that
+ * matched was already revoked. when 0: now.
+ */
+int ferry_ca_revoke(struct ferry_ca *ca, const char *serial, const char *id,
+    time_t when, ferry_ca_entry_fn *fn, void *arg) FERRY_MUST_CHECK;
+/*
+ * The status of cert in this CA's record: 0 if it is there and valid,
+ * FERRY_E_REVOKED if revoked, FERRY_E_CERT if this CA never recorded it.
+ */
+int ferry_ca_check(struct ferry_ca *ca, X509 *cert) FERRY_MUST_CHECK;
+/*
+ * A fresh CRL (v2: AKI, CRL number one above the last, nextUpdate now +
+ * days, default 7) listing every revoked certificate, also written to
+ * DIR/crl.pem. Caller frees *out.
+ */
+int ferry_ca_crl(
+    struct ferry_ca *ca, int days, X509_CRL **out) FERRY_MUST_CHECK;
+/* DIR/index.tsv's modification time and size, to tell when a CRL is stale. */
+int ferry_ca_index_stamp(
+    struct ferry_ca *ca, long long *stamp) FERRY_MUST_CHECK;
+
+/* A PEM CRL from path; FERRY_E_CERT if it is not one. Caller frees. */
+int ferry_crl_load(const char *path, X509_CRL **out) FERRY_MUST_CHECK;
+/*
+ * 0 if crl is signed by ca_cert's key and names it as issuer; FERRY_E_CERT
+ * with a detail otherwise.
+ */
+int ferry_crl_check(X509_CRL *crl, X509 *ca_cert) FERRY_MUST_CHECK;
+/* PEM text of a CRL. Caller frees *out. */
+int ferry_crl_pem(X509_CRL *crl, char **out, size_t *outlen) FERRY_MUST_CHECK;
+
+/*
+ * Replaces one file of an identity directory atomically (temporary file,
+ * fsync, rename): on any failure the old file is untouched. leaf is
+ * "cert.pem", "crl.pem", "ca.pem" or another plain name; mode e.g. 0644.
+ */
+int ferry_identity_replace(const char *dir, const char *leaf, const void *data,
+    size_t len, unsigned mode) FERRY_MUST_CHECK;
+/* PEM text of a certificate. Caller frees *out. */
+int ferry_cert_pem(X509 *cert, char **out, size_t *outlen) FERRY_MUST_CHECK;
 
 #endif

@@ -1,5 +1,5 @@
-/* cmd_ca.c - ferry ca: create an offline CA, issue member identities from it.
- * Thin over ferry/pki.h; revoke and crl are to join init and issue here. */
+/* cmd_ca.c - ferry ca: create an offline CA, issue member identities from it,
+ * revoke them and publish the CRL. Thin over ferry/pki.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -16,6 +16,7 @@
 
 #include "ferry/limits.h"
 #include "ferry/pki.h"
+#include "ferry/store.h"
 
 #include "cli.h"
 
@@ -28,6 +29,8 @@ static const char ca_usage[] =
     "commands:\n"
     "  init    create a CA directory: ca.key, ca.pem, issuance record\n"
     "  issue   make a member's key and certificate, signed by the CA\n"
+    "  revoke  revoke a member's certificate(s) and renew the CRL\n"
+    "  crl     sign a fresh CRL (DIR/crl.pem) and print it\n"
     "\n"
     "'ferry ca <command> --help' shows a command's options.\n";
 
@@ -77,7 +80,36 @@ enum {
 	OPT_NOT_BEFORE,
 	OPT_NOT_AFTER,
 	OPT_OUT,
+	OPT_SERIAL,
+	OPT_DB,
 };
+
+static const char revoke_usage[] =
+    "usage: ferry ca revoke --dir DIR (--serial HEX | --name ID) [--db FILE]\n"
+    "\n"
+    "Marks the certificate with serial HEX, or every valid certificate of\n"
+    "member ID, revoked in DIR/index.tsv, then signs a fresh DIR/crl.pem.\n"
+    "Peers refuse a revoked certificate once they have that CRL ('ferry crl\n"
+    "update'); authd refuses to renew it at once.\n"
+    "\n"
+    "  --dir DIR       the CA directory\n"
+    "  --serial HEX    the certificate's serial (openssl x509 -serial)\n"
+    "  --name ID       every valid certificate of this member\n"
+    "  --db FILE       record the revocation in authd's database (default:\n"
+    "                  DIR/ferry.db when it exists)\n"
+    "  --days N        the new CRL's validity in days (default 7)\n"
+    "  -v, --verbose   log OpenSSL's errors too\n";
+
+static const char crl_usage[] =
+    "usage: ferry ca crl --dir DIR [--out FILE] [--days N]\n"
+    "\n"
+    "Signs a fresh CRL of every certificate revoked in DIR, writes it to\n"
+    "DIR/crl.pem and prints it (PEM) on stdout, or writes it to FILE.\n"
+    "\n"
+    "  --dir DIR       the CA directory\n"
+    "  --out FILE      write the PEM CRL here instead of stdout\n"
+    "  --days N        validity (nextUpdate) in days (default 7)\n"
+    "  -v, --verbose   log OpenSSL's errors too\n";
 
 /*
  * getopt_long's errors, as one line naming the subcommand. The optstring
@@ -463,6 +495,241 @@ out:
 	return ret;
 }
 
+struct revoke_ctx {
+	struct ferry_store *st;
+	unsigned n;
+	int r;
+};
+
+static void
+on_revoked(const struct ferry_ca_entry *e, void *arg)
+{
+	struct revoke_ctx *rc = arg;
+	int r;
+
+	rc->n++;
+	printf("revoked %s serial %s (valid until %s)\n", e->id, e->serial,
+	    e->not_after);
+	if (rc->st != NULL &&
+	    (r = ferry_store_cert_revoke(rc->st, e->serial, e->id, 0, "cli")) !=
+	        0 &&
+	    rc->r == 0)
+		rc->r = r;
+}
+
+/* Writes crl's PEM to path (replacing it) or stdout. */
+static int
+crl_output(const char *cmd, X509_CRL *crl, const char *path)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r, ret = EXIT_OK;
+
+	if ((r = ferry_crl_pem(crl, &pem, &len)) != 0)
+		return cli_fail(r, "%s", cmd);
+	if (path == NULL) {
+		if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
+			ret = cli_fail(
+			    ferry_errf_errno(FERRY_E_IO, errno, "stdout"), "%s",
+			    cmd);
+	} else if ((f = fopen(path, "we")) == NULL) {
+		ret = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
+		                   errno, "%s", path),
+		    "%s: --out", cmd);
+	} else {
+		if (fwrite(pem, 1, len, f) != len)
+			r = FERRY_E_IO;
+		if (fclose(f) != 0 || r == FERRY_E_IO)
+			ret = cli_fail(ferry_errf_errno(FERRY_E_IO, errno,
+			                   "%s: cannot write", path),
+			    "%s: --out", cmd);
+	}
+	free(pem);
+	return ret;
+}
+
+static int
+ca_revoke(int argc, char **argv)
+{
+	static const char cmd[] = "ca revoke";
+	static const struct option longopts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *serial = NULL, *name = NULL, *db = NULL;
+	struct revoke_ctx rc = {NULL, 0, 0};
+	struct ferry_ca *ca = NULL;
+	X509_CRL *crl = NULL;
+	char dbpath[PATH_MAX];
+	struct stat st;
+	long days = 0;
+	int c, r, verbose = 0, ret = EXIT_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			dir = optarg;
+			break;
+		case OPT_SERIAL:
+			serial = optarg;
+			break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_DAYS:
+			if (cli_parse_int("ca revoke: --days", optarg, 1,
+			        CA_MAX_DAYS, &days) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(revoke_usage, stdout);
+			return EXIT_OK;
+		default:
+			return opt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_error(
+		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
+		    argv[optind], cmd);
+		return EXIT_USAGE;
+	}
+	if (dir == NULL || *dir == '\0') {
+		cli_error(
+		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	if ((serial == NULL) == (name == NULL)) {
+		cli_error("%s: give --serial or --name (one of them)", cmd);
+		return EXIT_USAGE;
+	}
+	cli_log_setup(verbose, 0);
+	if (db == NULL &&
+	    (size_t)snprintf(dbpath, sizeof(dbpath), "%s/ferry.db", dir) <
+	        sizeof(dbpath) &&
+	    stat(dbpath, &st) == 0)
+		db = dbpath;
+	if ((r = ferry_ca_load(dir, &ca)) != 0) {
+		ret = cli_fail(r, "%s: cannot load the CA", cmd);
+		goto out;
+	}
+	if (db != NULL && (r = ferry_store_open(db, 0, &rc.st)) != 0) {
+		ret = cli_fail(r, "%s: --db", cmd);
+		goto out;
+	}
+	if ((r = ferry_ca_revoke(ca, serial, name, 0, on_revoked, &rc)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	if (rc.r != 0)
+		cli_warn("%s: revoked, but not recorded in %s: %s", cmd, db,
+		    ferry_err_detail(rc.r));
+	if ((r = ferry_ca_crl(ca, (int)days, &crl)) != 0) {
+		ret = cli_fail(r,
+		    "%s: revoked, but cannot sign a new CRL (run 'ferry ca "
+		    "crl')",
+		    cmd);
+		goto out;
+	}
+	printf("crl %s/crl.pem: %d revoked\n", dir,
+	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+	ret = EXIT_OK;
+out:
+	X509_CRL_free(crl);
+	ferry_store_close(rc.st);
+	ferry_ca_free(ca);
+	return ret;
+}
+
+static int
+ca_crl(int argc, char **argv)
+{
+	static const char cmd[] = "ca crl";
+	static const struct option longopts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *out = NULL;
+	struct ferry_ca *ca = NULL;
+	X509_CRL *crl = NULL;
+	long days = 0;
+	int c, r, verbose = 0, ret = EXIT_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			dir = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_DAYS:
+			if (cli_parse_int("ca crl: --days", optarg, 1,
+			        CA_MAX_DAYS, &days) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(crl_usage, stdout);
+			return EXIT_OK;
+		default:
+			return opt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_error(
+		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
+		    argv[optind], cmd);
+		return EXIT_USAGE;
+	}
+	if (dir == NULL || *dir == '\0') {
+		cli_error(
+		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	if (out != NULL && *out == '\0') {
+		cli_error("%s: --out is empty", cmd);
+		return EXIT_USAGE;
+	}
+	cli_log_setup(verbose, 0);
+	if ((r = ferry_ca_load(dir, &ca)) != 0) {
+		ret = cli_fail(r, "%s: cannot load the CA", cmd);
+		goto out;
+	}
+	if ((r = ferry_ca_crl(ca, (int)days, &crl)) != 0) {
+		ret = cli_fail(r, "%s: cannot sign the CRL", cmd);
+		goto out;
+	}
+	ret = crl_output(cmd, crl, out);
+out:
+	X509_CRL_free(crl);
+	ferry_ca_free(ca);
+	return ret;
+}
+
 int
 cmd_ca(int argc, char **argv)
 {
@@ -470,13 +737,15 @@ cmd_ca(int argc, char **argv)
 		const char *name;
 		int (*run)(int argc, char **argv);
 	} subs[] = {
-	    {"init", ca_init}, {"issue", ca_issue},
-	    /* revoke, crl: to come. */
+	    {"init", ca_init},
+	    {"issue", ca_issue},
+	    {"revoke", ca_revoke},
+	    {"crl", ca_crl},
 	};
 
 	if (argc < 2) {
-		cli_error("ca: which command, init or issue? (see 'ferry ca "
-		          "--help')");
+		cli_error("ca: which command, init, issue, revoke or crl? (see "
+		          "'ferry ca --help')");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ferry/buf.h"
 #include "ferry/log.h"
 #include "ferry/pki.h"
 
@@ -47,6 +49,12 @@
 #define MAX_SANS 64
 /* PEM files this module reads; keys and certificates are far smaller. */
 #define MAX_PEM_FILE (256 * 1024)
+/* index.tsv: about 100 bytes a line, so some 600,000 certificates. */
+#define MAX_INDEX_FILE (64 * 1024 * 1024)
+/* Next-update of a CRL when the caller does not say, days. */
+#define CRL_DEFAULT_DAYS 7
+#define CA_CRL "crl.pem"
+#define CA_CRLNUMBER "crlnumber"
 /* ub-common-name, RFC 5280 appendix A. */
 #define MAX_CN_CHARS 64
 
@@ -235,9 +243,19 @@ out:
 }
 
 /* Reads a whole (small) file into a buffer the caller wipes and frees. */
+static int read_file_max(const char *path, const char *what, off_t max,
+    unsigned char **out, size_t *outlen);
+
 static int
 read_file(
     const char *path, const char *what, unsigned char **out, size_t *outlen)
+{
+	return read_file_max(path, what, MAX_PEM_FILE, out, outlen);
+}
+
+static int
+read_file_max(const char *path, const char *what, off_t max,
+    unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf = NULL;
 	size_t len = 0;
@@ -259,10 +277,10 @@ read_file(
 		r = ferry_errf(FERRY_E_NOTREG, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_size > MAX_PEM_FILE) {
+	if (st.st_size > max) {
 		r = ferry_errf(FERRY_E_TOOBIG,
-		    "%s: larger than %d bytes; not a %s", path, MAX_PEM_FILE,
-		    what);
+		    "%s: larger than %lld bytes; not a %s", path,
+		    (long long)max, what);
 		goto out;
 	}
 	/* One spare byte tells a file that grew since fstat. */
@@ -544,7 +562,8 @@ san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
 		r = crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
-	if ((r = san_add_ia5(gens, GEN_URI, uri)) != 0)
+	/* A server-only certificate names hosts, never a member. */
+	if (!req->server_only && (r = san_add_ia5(gens, GEN_URI, uri)) != 0)
 		goto out;
 	for (size_t i = 0; i < req->n_dns; i++)
 		if ((r = san_add_ia5(gens, GEN_DNS, req->dns[i])) != 0)
@@ -1027,7 +1046,8 @@ member_cert_build(struct ferry_ca *ca, EVP_PKEY *key,
 	             ? "critical,digitalSignature,keyEncipherment"
 	             : "critical,digitalSignature")) != 0 ||
 	    (r = add_ext(cert, &ctx, NID_ext_key_usage,
-	         "serverAuth,clientAuth")) != 0 ||
+	         req->server_only ? "serverAuth" : "serverAuth,clientAuth")) !=
+	        0 ||
 	    (r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash")) !=
 	        0 ||
 	    (r = add_ext(cert, &ctx, NID_authority_key_identifier,
@@ -1387,5 +1407,575 @@ ferry_cert_fingerprint(X509 *cert, char *out, size_t outlen)
 		*p++ = hexd[md[i] & 0xf];
 	}
 	*p = '\0';
+	return 0;
+}
+
+int
+ferry_cert_serial_hex(X509 *cert, char **out)
+{
+	return serial_hex(X509_get0_serialNumber(cert), out);
+}
+
+int
+ferry_cert_pem(X509 *cert, char **out, size_t *outlen)
+{
+	BIO *bio = NULL;
+	char *data;
+	long len;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = cert_pem(cert, &bio)) != 0)
+		return r;
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0 || (*out = malloc((size_t)len + 1)) == NULL) {
+		BIO_free(bio);
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	memcpy(*out, data, (size_t)len);
+	(*out)[len] = '\0';
+	*outlen = (size_t)len;
+	BIO_free(bio);
+	return 0;
+}
+
+int
+ferry_identity_replace(const char *dir, const char *leaf, const void *data,
+    size_t len, unsigned mode)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (strchr(leaf, '/') != NULL || *leaf == '\0' || *leaf == '.')
+		return ferry_errf(
+		    FERRY_E_BADNAME, "%s: not a plain name", leaf);
+	if ((r = path_join(path, sizeof(path), dir, leaf)) != 0)
+		return r;
+	return write_file(path, data, len, (mode_t)(mode & 0777), 0);
+}
+
+/* Takes the CA directory's lock (see ca_record); *dfd releases it. */
+static int
+ca_lock(struct ferry_ca *ca, int *dfd)
+{
+	int e;
+
+	if ((*dfd = open(ca->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		e = errno;
+		return ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot open CA directory", ca->dir);
+	}
+	while (flock(*dfd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		close(*dfd);
+		*dfd = -1;
+		return ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot lock CA directory", ca->dir);
+	}
+	return 0;
+}
+
+/* One index.tsv line, split in place. */
+struct index_line {
+	char *serial, *nb, *na, *id, *status, *revoked;
+};
+
+/* Splits line (without its newline) at tabs: 5 fields, or 6 for status R. */
+static int
+index_split(char *line, struct index_line *l)
+{
+	char *f[7];
+	int n = 0;
+
+	memset(l, 0, sizeof(*l));
+	for (char *p = line; n < 7;) {
+		f[n++] = p;
+		if ((p = strchr(p, '\t')) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	if (n < 5 || n > 6 || strlen(f[4]) != 1 ||
+	    (f[4][0] != 'V' && f[4][0] != 'R') ||
+	    (f[4][0] == 'R') != (n == 6) || *f[0] == '\0')
+		return -1;
+	l->serial = f[0];
+	l->nb = f[1];
+	l->na = f[2];
+	l->id = f[3];
+	l->status = f[4];
+	l->revoked = n == 6 ? f[5] : NULL;
+	return 0;
+}
+
+/* Appends l as an index line. */
+static int
+index_put(struct ferry_buf *out, const struct index_line *l)
+{
+	const char *f[] = {
+	    l->serial, l->nb, l->na, l->id, l->status, l->revoked};
+	int r;
+
+	for (size_t i = 0; i < 6 && f[i] != NULL; i++)
+		if ((i > 0 && (r = ferry_buf_put(out, "\t", 1)) != 0) ||
+		    (r = ferry_buf_put(out, f[i], strlen(f[i]))) != 0)
+			return r;
+	return ferry_buf_put(out, "\n", 1);
+}
+
+/* Reads index.tsv (caller holds the lock): NUL-terminated, caller frees. */
+static int
+index_read(
+    struct ferry_ca *ca, char *path, size_t pathlen, char **out, size_t *outlen)
+{
+	unsigned char *buf = NULL, *grown;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = path_join(path, pathlen, ca->dir, CA_INDEX)) != 0 ||
+	    (r = read_file_max(path, "CA index", MAX_INDEX_FILE, &buf, &len)) !=
+	        0)
+		return r;
+	if ((grown = OPENSSL_realloc(buf, len + 1)) == NULL) {
+		OPENSSL_free(buf);
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	grown[len] = '\0';
+	if (memchr(grown, '\0', len) != NULL) {
+		OPENSSL_free(grown);
+		return ferry_errf(FERRY_E_IO, "%s: holds a NUL byte", path);
+	}
+	*out = (char *)grown;
+	*outlen = len;
+	return 0;
+}
+
+/* Hex serials compare as numbers: case and leading zeros do not matter. */
+static int
+serial_equal(const char *a, const char *b)
+{
+	while (*a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	return strcasecmp(a, b) == 0;
+}
+
+static int
+serial_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 2 * 20 + 2)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f') ||
+		        (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+int
+ferry_ca_revoke(struct ferry_ca *ca, const char *serial, const char *id,
+    time_t when, ferry_ca_entry_fn *fn, void *arg)
+{
+	char path[PATH_MAX], stamp[32];
+	char *text = NULL, *next, *line;
+	struct ferry_buf out;
+	struct index_line l;
+	size_t len = 0, lineno = 0;
+	unsigned matched = 0, revoked = 0;
+	int dfd = -1, r = FERRY_E_INTERNAL;
+
+	ferry_buf_init_public(&out, (size_t)MAX_INDEX_FILE + 4096);
+	if ((serial == NULL) == (id == NULL)) {
+		r = ferry_errf(FERRY_E_USAGE, "give a serial or an ID");
+		goto out;
+	}
+	if (serial != NULL && !serial_ok(serial)) {
+		r = ferry_errf(FERRY_E_USAGE,
+		    "'%s' is not a hexadecimal serial number", serial);
+		goto out;
+	}
+	if (id != NULL && (r = ferry_id_check(id)) != 0)
+		goto out;
+	iso_time(when != 0 ? when : time(NULL), stamp);
+	if ((r = ca_lock(ca, &dfd)) != 0 ||
+	    (r = index_read(ca, path, sizeof(path), &text, &len)) != 0)
+		goto out;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		int match;
+
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (index_split(line, &l) != 0) {
+			r = ferry_errf(FERRY_E_IO,
+			    "%s: line %zu is malformed; fix it by hand", path,
+			    lineno);
+			goto out;
+		}
+		match = serial != NULL ? serial_equal(l.serial, serial)
+		                       : strcmp(l.id, id) == 0;
+		if (match)
+			matched++;
+		if (match && l.status[0] == 'V') {
+			struct ferry_ca_entry e = {.serial = l.serial,
+			    .id = l.id,
+			    .not_after = l.na,
+			    .status = 'R'};
+
+			revoked++;
+			l.status = "R";
+			l.revoked = stamp;
+			if (fn != NULL)
+				fn(&e, arg);
+		}
+		if ((r = index_put(&out, &l)) != 0)
+			goto out;
+	}
+	if (matched == 0) {
+		r = serial != NULL
+		        ? ferry_errf(FERRY_E_NOENT,
+		              "no certificate with serial %s in %s", serial,
+		              path)
+		        : ferry_errf(FERRY_E_NOENT,
+		              "no certificate for '%s' in %s", id, path);
+		goto out;
+	}
+	if (revoked == 0) {
+		r = ferry_errf(FERRY_E_EXIST, "%s already revoked",
+		    serial != NULL ? serial
+		                   : "every certificate of that ID is");
+		goto out;
+	}
+	if ((r = write_file(path, out.data, out.len, 0600, 0)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (dfd != -1)
+		close(dfd);
+	OPENSSL_free(text);
+	ferry_buf_free(&out);
+	return r;
+}
+
+int
+ferry_ca_check(struct ferry_ca *ca, X509 *cert)
+{
+	char path[PATH_MAX];
+	char *hex = NULL, *text = NULL, *next, *line;
+	struct index_line l;
+	size_t len = 0;
+	int dfd = -1, r = FERRY_E_INTERNAL;
+
+	if (X509_check_issued(ca->cert, cert) != X509_V_OK) {
+		r = ferry_errf(FERRY_E_CERT, "not issued by this CA");
+		goto out;
+	}
+	if ((r = ferry_cert_serial_hex(cert, &hex)) != 0 ||
+	    (r = ca_lock(ca, &dfd)) != 0 ||
+	    (r = index_read(ca, path, sizeof(path), &text, &len)) != 0)
+		goto out;
+	r = ferry_errf(
+	    FERRY_E_CERT, "serial %s is not in this CA's record", hex);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (index_split(line, &l) != 0 || !serial_equal(l.serial, hex))
+			continue;
+		r = l.status[0] == 'V' ? 0
+		                       : ferry_errf(FERRY_E_REVOKED,
+		                             "certificate %s was revoked on %s",
+		                             hex, l.revoked);
+		break;
+	}
+out:
+	if (dfd != -1)
+		close(dfd);
+	OPENSSL_free(text);
+	OPENSSL_free(hex);
+	return r;
+}
+
+int
+ferry_ca_index_stamp(struct ferry_ca *ca, long long *stamp)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	*stamp = 0;
+	if ((r = path_join(path, sizeof(path), ca->dir, CA_INDEX)) != 0)
+		return r;
+	if (stat(path, &st) == -1)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", path);
+	*stamp = (long long)st.st_mtim.tv_sec * 1000000000LL +
+	         st.st_mtim.tv_nsec + (long long)st.st_size * 7919LL;
+	return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" back to time_t. */
+static int
+iso_parse(const char *s, time_t *out)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *end != '\0')
+		return -1;
+	*out = timegm(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+/* DIR/crlnumber: the last CRL number issued, decimal. Caller holds the lock. */
+static int
+crl_number_next(struct ferry_ca *ca, long long *out)
+{
+	char path[PATH_MAX], text[32];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	long long n = 0;
+	int r;
+
+	if ((r = path_join(path, sizeof(path), ca->dir, CA_CRLNUMBER)) != 0)
+		return r;
+	if (exists(path)) {
+		char *end;
+
+		if ((r = read_file(path, "CRL number", &buf, &len)) != 0)
+			return r;
+		snprintf(text, sizeof(text), "%.*s",
+		    (int)(len < sizeof(text) ? len : sizeof(text) - 1),
+		    (char *)buf);
+		OPENSSL_free(buf);
+		errno = 0;
+		n = strtoll(text, &end, 10);
+		if (errno != 0 || end == text ||
+		    (*end != '\n' && *end != '\0') || n < 0 || n >= LLONG_MAX)
+			return ferry_errf(FERRY_E_IO,
+			    "%s: not a CRL number; fix it by hand", path);
+	}
+	n++;
+	snprintf(text, sizeof(text), "%lld\n", n);
+	if ((r = write_file(path, text, strlen(text), 0600, 0)) != 0)
+		return r;
+	*out = n;
+	return 0;
+}
+
+static int
+crl_add_revoked(X509_CRL *crl, const struct index_line *l)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *serial = NULL;
+	ASN1_TIME *t = NULL;
+	BIGNUM *bn = NULL;
+	time_t when;
+	int r = FERRY_E_CRYPTO;
+
+	if (iso_parse(l->revoked, &when) != 0)
+		return ferry_errf(FERRY_E_IO,
+		    "index: serial %s: bad revocation time '%s'", l->serial,
+		    l->revoked);
+	if (BN_hex2bn(&bn, l->serial) == 0 ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    (t = ASN1_TIME_set(NULL, when)) == NULL ||
+	    (rev = X509_REVOKED_new()) == NULL ||
+	    X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
+	    X509_REVOKED_set_revocationDate(rev, t) != 1 ||
+	    X509_CRL_add0_revoked(crl, rev) != 1) {
+		X509_REVOKED_free(rev);
+		r = crypto_fail("cannot add to the CRL");
+		goto out;
+	}
+	r = 0;
+out:
+	BN_free(bn);
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(t);
+	return r;
+}
+
+static int
+crl_pem_bio(X509_CRL *crl, BIO **out)
+{
+	BIO *bio;
+
+	*out = NULL;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_CRL(bio, crl) != 1) {
+		BIO_free(bio);
+		return crypto_fail("cannot encode the CRL");
+	}
+	*out = bio;
+	return 0;
+}
+
+int
+ferry_ca_crl(struct ferry_ca *ca, int days, X509_CRL **out)
+{
+	char path[PATH_MAX], crl_path[PATH_MAX];
+	char *text = NULL, *next, *line;
+	struct index_line l;
+	X509_CRL *crl = NULL;
+	X509_EXTENSION *ext = NULL;
+	ASN1_INTEGER *num = NULL;
+	ASN1_TIME *t = NULL;
+	X509V3_CTX ctx;
+	BIO *bio = NULL;
+	time_t now = time(NULL);
+	long long number = 0;
+	size_t len = 0;
+	int dfd = -1, r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (days == 0)
+		days = CRL_DEFAULT_DAYS;
+	if (days < 1 || days > MAX_DAYS)
+		return ferry_errf(FERRY_E_USAGE,
+		    "CRL validity of %d days: use 1 to %d", days, MAX_DAYS);
+	if ((r = path_join(crl_path, sizeof(crl_path), ca->dir, CA_CRL)) != 0 ||
+	    (r = ca_lock(ca, &dfd)) != 0 ||
+	    (r = index_read(ca, path, sizeof(path), &text, &len)) != 0)
+		goto out;
+	if ((crl = X509_CRL_new()) == NULL ||
+	    X509_CRL_set_version(crl, 1) != 1 || /* v2 */
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) !=
+	        1 ||
+	    (t = ASN1_TIME_set(NULL, now)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
+	    ASN1_TIME_set(t, now + (time_t)days * 86400) == NULL ||
+	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
+		r = crypto_fail("cannot build the CRL");
+		goto out;
+	}
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (index_split(line, &l) != 0) {
+			r = ferry_errf(FERRY_E_IO,
+			    "%s: a line is malformed; fix it by hand", path);
+			goto out;
+		}
+		if (l.status[0] == 'R' && (r = crl_add_revoked(crl, &l)) != 0)
+			goto out;
+	}
+	if (X509_CRL_sort(crl) != 1) {
+		r = crypto_fail("cannot build the CRL");
+		goto out;
+	}
+	/* RFC 5280 5.2.1 and 5.2.3: AKI and CRL number are MUSTs. */
+	X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
+	if ((ext = X509V3_EXT_nconf_nid(NULL, &ctx,
+	         NID_authority_key_identifier, "keyid:always")) == NULL ||
+	    X509_CRL_add_ext(crl, ext, -1) != 1) {
+		r = crypto_fail("cannot add the CRL's authority key ID");
+		goto out;
+	}
+	if ((r = crl_number_next(ca, &number)) != 0)
+		goto out;
+	if ((num = ASN1_INTEGER_new()) == NULL ||
+	    ASN1_INTEGER_set_int64(num, number) != 1 ||
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1) {
+		r = crypto_fail("cannot add the CRL number");
+		goto out;
+	}
+	if (X509_CRL_sign(crl, ca->key, sign_md(ca->key)) <= 0) {
+		r = crypto_fail("cannot sign the CRL");
+		goto out;
+	}
+	if ((r = crl_pem_bio(crl, &bio)) != 0 ||
+	    (r = write_bio(crl_path, bio, 0644, 0)) != 0)
+		goto out;
+	*out = crl;
+	crl = NULL;
+	r = 0;
+out:
+	if (dfd != -1)
+		close(dfd);
+	BIO_free(bio);
+	OPENSSL_free(text);
+	X509_EXTENSION_free(ext);
+	ASN1_INTEGER_free(num);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return r;
+}
+
+int
+ferry_crl_load(const char *path, X509_CRL **out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509_CRL *crl = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = read_file_max(path, "CRL", 16 * 1024 * 1024, &buf, &len)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		r = crypto_fail("cannot read a CRL");
+		goto out;
+	}
+	if ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT, "%s: not a PEM CRL", path);
+		goto out;
+	}
+	*out = crl;
+	r = 0;
+out:
+	BIO_free(bio);
+	OPENSSL_free(buf);
+	return r;
+}
+
+int
+ferry_crl_check(X509_CRL *crl, X509 *ca_cert)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(ca_cert);
+
+	if (X509_NAME_cmp(
+	        X509_CRL_get_issuer(crl), X509_get_subject_name(ca_cert)) != 0)
+		return ferry_errf(FERRY_E_CERT,
+		    "the CRL is not issued by the organization's CA");
+	if (pub == NULL || X509_CRL_verify(crl, pub) != 1) {
+		ferry_log_openssl();
+		return ferry_errf(
+		    FERRY_E_CERT, "the CRL's signature is not the CA's");
+	}
+	return 0;
+}
+
+int
+ferry_crl_pem(X509_CRL *crl, char **out, size_t *outlen)
+{
+	BIO *bio = NULL;
+	char *data;
+	long len;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = crl_pem_bio(crl, &bio)) != 0)
+		return r;
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0 || (*out = malloc((size_t)len + 1)) == NULL) {
+		BIO_free(bio);
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	memcpy(*out, data, (size_t)len);
+	(*out)[len] = '\0';
+	*outlen = (size_t)len;
+	BIO_free(bio);
 	return 0;
 }

@@ -259,6 +259,53 @@ load_trust(SSL_CTX *ctx, const char *dir)
 	return 0;
 }
 
+/*
+ * IDDIR/crl.pem, when present: every peer certificate is checked against
+ * it (X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL). Fails closed: a CRL that does
+ * not parse or is not the CA's stops us here rather than being ignored.
+ */
+static int
+load_crl(SSL_CTX *ctx, const char *dir)
+{
+	char path[4096], ca_path[4096];
+	X509_CRL *crl = NULL;
+	X509 *ca = NULL;
+	X509_STORE *store;
+	int r;
+
+	if ((r = path_in(dir, "crl.pem", path, sizeof(path))) != 0 ||
+	    (r = path_in(dir, "ca.pem", ca_path, sizeof(ca_path))) != 0)
+		return r;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((r = ferry_crl_load(path, &crl)) != 0 ||
+	    (r = ferry_cert_load(ca_path, &ca)) != 0)
+		goto out;
+	if ((r = ferry_crl_check(crl, ca)) != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+		r = ferry_errf(r,
+		    "%s: %s; fetch a good one with 'ferry crl "
+		    "update' or remove it",
+		    path, why);
+		goto out;
+	}
+	store = SSL_CTX_get_cert_store(ctx);
+	if (X509_STORE_add_crl(store, crl) != 1 ||
+	    X509_STORE_set_flags(store,
+	        X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) != 1) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CRYPTO, "%s: cannot use the CRL", path);
+		goto out;
+	}
+	r = 0;
+out:
+	X509_CRL_free(crl);
+	X509_free(ca);
+	return r;
+}
+
 int
 ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 {
@@ -300,7 +347,8 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 		goto out;
 	if ((r = load_identity(
 	         tls->ctx, opts->identity_dir, need_cert, tls->self_id)) != 0 ||
-	    (r = load_trust(tls->ctx, opts->identity_dir)) != 0)
+	    (r = load_trust(tls->ctx, opts->identity_dir)) != 0 ||
+	    (r = load_crl(tls->ctx, opts->identity_dir)) != 0)
 		goto out;
 	r = FERRY_E_CRYPTO;
 	switch (opts->role) {
