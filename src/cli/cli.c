@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ferry/log.h"
+#include "ferry/tls.h"
 
 #include "cli.h"
 
@@ -115,7 +116,7 @@ cli_opt_error(const char *cmd, int c, char **argv)
 
 	if (c == ':')
 		cli_error("%s: option '%s' needs a value (see 'ferry %s "
-			  "--help')",
+		          "--help')",
 		    cmd, arg, cmd);
 	else if (optopt != 0)
 		cli_error("%s: unknown option '-%c' (see 'ferry %s --help')",
@@ -124,6 +125,62 @@ cli_opt_error(const char *cmd, int c, char **argv)
 		cli_error("%s: unknown option '%s' (see 'ferry %s --help')",
 		    cmd, arg, cmd);
 	return EXIT_USAGE;
+}
+
+int
+cli_common_opt(struct cli_common *o, int ch, char **argv)
+{
+	long v;
+
+	switch (ch) {
+	case 'i':
+		o->identity = optarg;
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case CLI_OPT_TIMEOUT:
+		if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+			return EXIT_USAGE;
+		o->timeout_ms = (int)v * 1000;
+		return 0;
+	case CLI_OPT_LISTEN:
+		o->listen = optarg;
+		return 0;
+	case CLI_OPT_MAX_CONNS:
+		if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
+			return EXIT_USAGE;
+		o->max_conns = (int)v;
+		return 0;
+	case 'h':
+		printf("usage: ferry %s\n", o->usage);
+		exit(EXIT_OK);
+	}
+	return cli_opt_error(o->cmd, ch, argv);
+}
+
+int
+cli_extra_arg(const char *cmd, const char *arg)
+{
+	cli_error("%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
+	    arg, cmd);
+	return EXIT_USAGE;
+}
+
+int
+cli_tls(const char *cmd, const char *identity, struct ferry_tls_opts *t,
+    struct ferry_tls **out)
+{
+	char *dir = cli_identity_dir(identity);
+	int r;
+
+	if (dir == NULL)
+		return cli_fail(FERRY_E_NOMEM, "%s", cmd);
+	t->identity_dir = dir;
+	r = ferry_tls_new(t, out);
+	t->identity_dir = NULL;
+	free(dir);
+	return r == 0 ? 0 : cli_fail(r, "%s: identity", cmd);
 }
 
 int

@@ -41,6 +41,52 @@ int cli_usage(const char *usage);
 int cli_parse_int(
     const char *opt, const char *s, long min, long max, long *out);
 
+/* Long options several commands share: {"timeout", ..., CLI_OPT_TIMEOUT}. */
+enum cli_opt {
+	CLI_OPT_TIMEOUT = 0x100,
+	CLI_OPT_LISTEN,
+	CLI_OPT_MAX_CONNS,
+};
+/* clang-format off */
+#define CLI_LONGOPTS_COMMON                                                    \
+	{"identity", required_argument, NULL, 'i'},                            \
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                 \
+	{"help", no_argument, NULL, 'h'}
+#define CLI_LONGOPTS_DAEMON                                                    \
+	{"listen", required_argument, NULL, CLI_OPT_LISTEN},                   \
+	{"max-conns", required_argument, NULL, CLI_OPT_MAX_CONNS},             \
+	{"verbose", no_argument, NULL, 'v'}
+/* clang-format on */
+
+/* What those options set, with each command's defaults filled in first. */
+struct cli_common {
+	const char *cmd;      /* "send": for messages */
+	const char *usage;    /* printed by --help */
+	const char *identity; /* -i, NULL for the default */
+	int timeout_ms;
+	int verbose;
+	const char *listen; /* daemons */
+	int max_conns;
+};
+
+/*
+ * Handles one option of getopt_long (optstring starting with ':') that is
+ * common to commands: returns 0 if it took it, else prints one line and
+ * returns EXIT_USAGE. --help prints the usage and exits 0.
+ */
+int cli_common_opt(struct cli_common *o, int ch, char **argv);
+/* An extra operand where none belongs: one line, EXIT_USAGE. */
+int cli_extra_arg(const char *cmd, const char *arg);
+
+struct ferry_tls;
+struct ferry_tls_opts;
+/*
+ * Builds the TLS context of role t->role from identity dir -i (or the
+ * default); prints the one-line error and returns its exit code on failure.
+ */
+int cli_tls(const char *cmd, const char *identity, struct ferry_tls_opts *t,
+    struct ferry_tls **out);
+
 /* -i DIR, or $FERRY_HOME, $XDG_CONFIG_HOME/ferry, ~/.config/ferry. Caller frees. */
 char *cli_identity_dir(const char *opt);
 /* $XDG_DATA_HOME/ferry/<leaf>, or ~/.local/share/ferry/<leaf>. Caller frees. */

@@ -44,24 +44,15 @@ client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
     struct ferry_conn **conn)
 {
 	struct ferry_tls_opts opts = {.role = role};
-	char where[FERRY_MAX_HOST + FERRY_MAX_ID + 16];
-	char *dir = cli_identity_dir(idopt);
-	int r;
+	int code, r;
 
 	*tls = NULL;
 	*conn = NULL;
-	if (dir == NULL)
-		return cli_fail(FERRY_E_NOMEM, "%s", cmd);
-	opts.identity_dir = dir;
-	r = ferry_tls_new(&opts, tls);
-	free(dir);
-	if (r != 0)
-		return cli_fail(r, "%s: identity", cmd);
-	ferry_addr_format(a->host, a->port, where, sizeof(where));
+	if ((code = cli_tls(cmd, idopt, &opts, tls)) != 0)
+		return code;
 	if ((r = ferry_conn_connect(*tls, a, timeout_ms, conn)) != 0 ||
 	    (role == FERRY_TLS_CLIENT && (r = ferry_xfer_hello(*conn)) != 0)) {
-		int code = cli_fail(r, "%s", cmd);
-
+		code = cli_fail(r, "%s", cmd);
 		ferry_conn_free(*conn);
 		ferry_tls_free(*tls);
 		*conn = NULL;
@@ -110,7 +101,7 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 {
 	if (client_interrupted()) {
 		cli_error("%s: interrupted; %u of %u files done, nothing "
-			  "half-written left behind",
+		          "half-written left behind",
 		    b->cmd, b->ok, total);
 		return EXIT_INTERRUPTED;
 	}

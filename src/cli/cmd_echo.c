@@ -38,81 +38,41 @@ int
 cmd_echo_server(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
-	    {"listen", required_argument, NULL, 'l'},
+	    CLI_LONGOPTS_COMMON,
+	    CLI_LONGOPTS_DAEMON,
 	    {"upper", no_argument, NULL, 'u'},
 	    {"require-client-cert", no_argument, NULL, 'r'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"max-conns", required_argument, NULL, 'm'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {.cmd = "echo-server",
+	    .usage = server_usage,
+	    .timeout_ms = 60000,
+	    .listen = "0.0.0.0:" FERRY_ECHO_PORT,
+	    .max_conns = 64};
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_ECHO_SERVER};
 	struct echo_cfg ecfg = {0};
-	struct daemon_cfg dcfg = {.name = "echo-server",
-	    .listen = "0.0.0.0:" FERRY_ECHO_PORT,
-	    .timeout_ms = 60000,
-	    .max_conns = 64,
-	    .session = echo_session,
-	    .arg = &ecfg};
-	char *idopt = NULL, *dir;
-	long v;
-	int ch, verbose = 0, r;
+	struct daemon_cfg dcfg = {
+	    .name = "echo-server", .session = echo_session, .arg = &ecfg};
+	int ch, code, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 'l':
-			dcfg.listen = optarg;
-			break;
-		case 'u':
+		if (ch == 'u')
 			ecfg.upper = 1;
-			break;
-		case 'r':
+		else if (ch == 'r')
 			topts.require_client_cert = 1;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			dcfg.timeout_ms = (int)v * 1000;
-			break;
-		case 'm':
-			if (cli_parse_int(
-			        "--max-conns", optarg, 1, 10000, &v) != 0)
-				return EXIT_USAGE;
-			dcfg.max_conns = (int)v;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", server_usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("echo-server", ch, argv);
-		}
+		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
-	if (optind != argc) {
-		cli_error(
-		    "echo-server: unexpected argument '%s' (see 'ferry "
-		    "echo-server --help')",
-		    argv[optind]);
-		return EXIT_USAGE;
-	}
-	cli_log_setup(verbose, 1);
-	if ((dir = cli_identity_dir(idopt)) == NULL)
-		return cli_fail(FERRY_E_NOMEM, "echo-server");
-	topts.identity_dir = dir;
-	r = ferry_tls_new(&topts, &dcfg.tls);
-	free(dir);
-	if (r != 0)
-		return cli_fail(r, "echo-server: identity");
+	if (optind != argc)
+		return cli_extra_arg("echo-server", argv[optind]);
+	cli_log_setup(o.verbose, 1);
+	if ((code = cli_tls("echo-server", o.identity, &topts, &dcfg.tls)) != 0)
+		return code;
+	dcfg.listen = o.listen;
+	dcfg.timeout_ms = o.timeout_ms;
+	dcfg.max_conns = o.max_conns;
 	r = daemon_run(&dcfg);
 	ferry_tls_free(dcfg.tls);
 	return r == 0 ? EXIT_OK : cli_fail(r, "echo-server");
@@ -122,40 +82,24 @@ int
 cmd_echo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
+	    CLI_LONGOPTS_COMMON,
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {
+	    .cmd = "echo", .usage = client_usage, .timeout_ms = 30000};
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	struct ferry_addr a;
 	char *line = NULL, reply[4096];
 	size_t cap = 0;
 	ssize_t n;
-	char *idopt = NULL;
-	long v;
-	int ch, timeout_ms = 30000, code, r;
+	int ch, code, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:i:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			timeout_ms = (int)v * 1000;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", client_usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("echo", ch, argv);
-		}
+		if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
 	if (argc - optind != 1)
 		return cli_usage(client_usage);
@@ -165,8 +109,8 @@ cmd_echo(int argc, char **argv)
 		snprintf(a.port, sizeof(a.port), "%s", FERRY_ECHO_PORT);
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	if ((code = client_open("echo", idopt, FERRY_TLS_ECHO_CLIENT, &a,
-	         timeout_ms, &tls, &c)) != 0)
+	if ((code = client_open("echo", o.identity, FERRY_TLS_ECHO_CLIENT, &a,
+	         o.timeout_ms, &tls, &c)) != 0)
 		return code;
 	fprintf(stderr, "ferry: connected to %s: %s, %s, peer %s%s%s\n",
 	    ferry_conn_peer_addr(c), ferry_conn_protocol(c),

@@ -33,13 +33,13 @@ int
 cmd_get(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
+	    CLI_LONGOPTS_COMMON,
 	    {"output", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, 'f'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {
+	    .cmd = "get", .usage = usage, .timeout_ms = 30000};
 	struct batch b = {.cmd = "get"};
 	struct ferry_pull_item *items = NULL;
 	struct ferry_addr *addrs = NULL;
@@ -47,38 +47,20 @@ cmd_get(int argc, char **argv)
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL;
-	char *idopt = NULL;
 	int replace = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
-	long v;
-	int ch, timeout_ms = 30000, code = EXIT_FAIL, r = 0;
+	int ch, code = EXIT_FAIL, r = 0;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:o:fh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 'o':
+		if (ch == 'o')
 			dest = optarg;
-			break;
-		case 'f':
+		else if (ch == 'f')
 			replace = 1;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			timeout_ms = (int)v * 1000;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("get", ch, argv);
-		}
+		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
 	if (argc - optind < 1)
 		return cli_usage(usage);
@@ -151,8 +133,8 @@ cmd_get(int argc, char **argv)
 		     strcmp(addrs[j].id, addrs[i].id) == 0;
 		     j++)
 			;
-		if ((rc = client_open("get", idopt, FERRY_TLS_CLIENT, &addrs[i],
-		         timeout_ms, &tls, &c)) != 0) {
+		if ((rc = client_open("get", o.identity, FERRY_TLS_CLIENT,
+		         &addrs[i], o.timeout_ms, &tls, &c)) != 0) {
 			if (b.failed == 0)
 				code = rc;
 			b.failed += (unsigned)(j - i);

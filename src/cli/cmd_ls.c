@@ -81,39 +81,23 @@ int
 cmd_ls(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
+	    CLI_LONGOPTS_COMMON,
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {
+	    .cmd = "ls", .usage = usage, .timeout_ms = 30000};
 	struct listing l = {0};
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	struct ferry_addr a;
-	char *idopt = NULL;
 	size_t plen;
-	long v;
-	int ch, timeout_ms = 30000, code, r;
+	int ch, code, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			timeout_ms = (int)v * 1000;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("ls", ch, argv);
-		}
+		if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
 	if (argc - optind != 1)
 		return cli_usage(usage);
@@ -126,8 +110,8 @@ cmd_ls(int argc, char **argv)
 		a.path[0] = '\0';
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	if ((code = client_open(
-	         "ls", idopt, FERRY_TLS_CLIENT, &a, timeout_ms, &tls, &c)) != 0)
+	if ((code = client_open("ls", o.identity, FERRY_TLS_CLIENT, &a,
+	         o.timeout_ms, &tls, &c)) != 0)
 		return code;
 	if ((r = ferry_xfer_list(c, a.path, collect, &l)) == 0)
 		r = ferry_conn_close(c);

@@ -17,46 +17,29 @@ int
 cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
+	    CLI_LONGOPTS_COMMON,
 	    {"force", no_argument, NULL, 'f'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {
+	    .cmd = "send", .usage = usage, .timeout_ms = 30000};
 	struct batch b = {.cmd = "send"};
 	struct ferry_push_item *items = NULL;
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	struct ferry_addr a;
 	char **names = NULL;
-	char *idopt = NULL;
 	uint32_t flags = 0;
 	size_t n;
-	long v;
-	int ch, timeout_ms = 30000, code = EXIT_FAIL, r;
+	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:fh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 'f':
+		if (ch == 'f')
 			flags |= FERRY_PUT_FORCE;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			timeout_ms = (int)v * 1000;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("send", ch, argv);
-		}
+		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
 	if (argc - optind < 2)
 		return cli_usage(usage);
@@ -77,8 +60,8 @@ cmd_send(int argc, char **argv)
 	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	if ((code = client_open("send", idopt, FERRY_TLS_CLIENT, &a, timeout_ms,
-	         &tls, &c)) != 0)
+	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,
+	         o.timeout_ms, &tls, &c)) != 0)
 		goto out;
 	r = ferry_xfer_push(c, items, n, flags, client_report, &b);
 	if (r == 0)

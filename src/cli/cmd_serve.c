@@ -76,88 +76,51 @@ int
 cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"identity", required_argument, NULL, 'i'},
-	    {"listen", required_argument, NULL, 'l'},
+	    CLI_LONGOPTS_COMMON,
+	    CLI_LONGOPTS_DAEMON,
 	    {"share", required_argument, NULL, 's'},
 	    {"inbox", required_argument, NULL, 'b'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"max-conns", required_argument, NULL, 'm'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli_common o = {.cmd = "serve",
+	    .usage = usage,
+	    .timeout_ms = 60000,
+	    .listen = "0.0.0.0:" FERRY_DEFAULT_PORT,
+	    .max_conns = 64};
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
 	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
-	struct daemon_cfg dcfg = {.name = "serve",
-	    .listen = "0.0.0.0:7443",
-	    .timeout_ms = 60000,
-	    .max_conns = 64,
-	    .session = session,
-	    .arg = &scfg};
-	char *idopt = NULL, *share = NULL, *inbox = NULL, *dir = NULL;
-	long v;
-	int ch, verbose = 0, code = EXIT_FAIL, r;
+	struct daemon_cfg dcfg = {
+	    .name = "serve", .session = session, .arg = &scfg};
+	char *share = NULL, *inbox = NULL;
+	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			idopt = optarg;
-			break;
-		case 'l':
-			dcfg.listen = optarg;
-			break;
-		case 's':
+		if (ch == 's')
 			share = optarg;
-			break;
-		case 'b':
+		else if (ch == 'b')
 			inbox = optarg;
-			break;
-		case 't':
-			if (cli_parse_int("--timeout", optarg, 1, 86400, &v) !=
-			    0)
-				return EXIT_USAGE;
-			dcfg.timeout_ms = (int)v * 1000;
-			break;
-		case 'm':
-			if (cli_parse_int(
-			        "--max-conns", optarg, 1, 10000, &v) != 0)
-				return EXIT_USAGE;
-			dcfg.max_conns = (int)v;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			printf("usage: ferry %s\n", usage);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("serve", ch, argv);
-		}
+		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			return code;
 	}
-	if (optind != argc) {
-		cli_error("serve: unexpected argument '%s' (see 'ferry serve "
-			  "--help')",
-		    argv[optind]);
-		return EXIT_USAGE;
-	}
-	cli_log_setup(verbose, 1);
+	if (optind != argc)
+		return cli_extra_arg("serve", argv[optind]);
+	cli_log_setup(o.verbose, 1);
 	share = share != NULL ? strdup(share) : cli_data_dir("share");
 	inbox = inbox != NULL ? strdup(inbox) : cli_data_dir("inbox");
-	if ((dir = cli_identity_dir(idopt)) == NULL || share == NULL ||
-	    inbox == NULL)
+	code = EXIT_FAIL;
+	if (share == NULL || inbox == NULL)
 		goto out;
 	if ((code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
-	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0)
+	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0 ||
+	    (code = cli_tls("serve", o.identity, &topts, &dcfg.tls)) != 0)
 		goto out;
-	topts.identity_dir = dir;
-	if ((r = ferry_tls_new(&topts, &dcfg.tls)) != 0) {
-		code = cli_fail(r, "serve: identity");
-		goto out;
-	}
 	ferry_info("serve: member '%s', sharing %s, receiving into %s",
 	    ferry_tls_self_id(dcfg.tls), share, inbox);
+	dcfg.listen = o.listen;
+	dcfg.timeout_ms = o.timeout_ms;
+	dcfg.max_conns = o.max_conns;
 	if ((r = daemon_run(&dcfg)) != 0) {
 		code = cli_fail(r, "serve");
 		goto out;
@@ -171,6 +134,5 @@ out:
 		close(scfg.inbox_fd);
 	free(share);
 	free(inbox);
-	free(dir);
 	return code;
 }
