@@ -83,6 +83,15 @@ int ferry_frame_header(const uint8_t *hdr, size_t n, uint8_t *type,
 /* Writes a frame header into hdr[FERRY_FRAME_HDR]. */
 void ferry_frame_header_put(uint8_t *hdr, uint8_t type, uint32_t len);
 
+/*
+ * A buffer for one whole frame (FERRY_FRAME_HDR + FERRY_MAX_DATA bytes)
+ * whose payload starts on a cache line: copies in and out of the kernel and
+ * the ciphers run at full speed on aligned data. NULL when out of memory.
+ * Free with ferry_frame_free.
+ */
+uint8_t *ferry_frame_alloc(void);
+void ferry_frame_free(uint8_t *frame);
+
 /* Decodes one frame's payload into m. FERRY_E_PROTO with detail on any flaw. */
 int ferry_msg_decode(uint8_t type, const uint8_t *payload, size_t len,
     struct ferry_msg *m) FERRY_MUST_CHECK;

@@ -253,7 +253,7 @@ conn_new(struct ferry_tls *tls, int fd, struct ferry_conn **out)
 	ferry_buf_init_public(
 	    &c->wbuf, WBUF_FLUSH_AT + FERRY_MAX_DATA + FERRY_FRAME_HDR);
 	ferry_net_peername(fd, c->peer_addr, sizeof(c->peer_addr));
-	if ((c->rbuf = malloc(FERRY_FRAME_HDR + FERRY_MAX_DATA)) == NULL ||
+	if ((c->rbuf = ferry_frame_alloc()) == NULL ||
 	    (c->ssl = SSL_new(tls->ctx)) == NULL ||
 	    set_bios(c) != 0 ||
 	    SSL_set_ex_data(c->ssl, ferry__tls_verify_index(), &c->verify) !=
@@ -594,7 +594,7 @@ ferry_conn_free(struct ferry_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	ferry_buf_free(&c->wbuf);
-	free(c->rbuf);
+	ferry_frame_free(c->rbuf);
 	free(c);
 }
 

@@ -1,5 +1,6 @@
 /* wire.c - the frame codec. Each message's encoder and decoder sit together
  * and follow the field tables of docs/PROTOCOL.md section 5. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ferry/rd.h"
@@ -69,6 +70,23 @@ ferry_frame_header(const uint8_t *hdr, size_t n, uint8_t *type, uint32_t *len)
 		    "%s frame of %lu bytes exceeds the limit of %zu", fi->name,
 		    (unsigned long)*len, fi->max);
 	return 0;
+}
+
+#define FRAME_ALIGN 64
+
+uint8_t *
+ferry_frame_alloc(void)
+{
+	uint8_t *base = aligned_alloc(FRAME_ALIGN, FRAME_ALIGN + FERRY_MAX_DATA);
+
+	return base == NULL ? NULL : base + FRAME_ALIGN - FERRY_FRAME_HDR;
+}
+
+void
+ferry_frame_free(uint8_t *frame)
+{
+	if (frame != NULL)
+		free(frame - (FRAME_ALIGN - FERRY_FRAME_HDR));
 }
 
 void

@@ -293,7 +293,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 	    (p.sha = calloc(n + 1, sizeof(*p.sha))) == NULL ||
 	    (p.size = calloc(n + 1, sizeof(*p.size))) == NULL ||
 	    (p.why = calloc(n + 1, sizeof(*p.why))) == NULL ||
-	    (frame = malloc(FERRY_FRAME_HDR + FERRY_MAX_DATA)) == NULL)
+	    (frame = ferry_frame_alloc()) == NULL)
 		goto out;
 	if ((sha = ferry__sha256_new()) == NULL) {
 		r = FERRY_E_CRYPTO;
@@ -367,7 +367,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 	r = 0;
 out:
 	EVP_MD_CTX_free(sha);
-	free(frame);
+	ferry_frame_free(frame);
 	free(p.pending);
 	free(p.sha);
 	free(p.size);

@@ -455,7 +455,7 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 	s.who = who;
 	s.umask = umask(0);
 	umask(s.umask);
-	if ((s.frame = malloc(FERRY_FRAME_HDR + FERRY_MAX_DATA)) == NULL ||
+	if ((s.frame = ferry_frame_alloc()) == NULL ||
 	    (s.sha = ferry__sha256_new()) == NULL) {
 		r = FERRY_E_NOMEM;
 		goto out;
@@ -496,6 +496,6 @@ out:
 	if (s.sender_fd >= 0)
 		close(s.sender_fd);
 	EVP_MD_CTX_free(s.sha);
-	free(s.frame);
+	ferry_frame_free(s.frame);
 	return r;
 }
