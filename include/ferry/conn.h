@@ -54,6 +54,12 @@ void ferry_conn_set_interrupt(volatile sig_atomic_t *flag);
  */
 int ferry_conn_read(
     struct ferry_conn *c, struct ferry_msg *m, int wait) FERRY_MUST_CHECK;
+/*
+ * Right after ferry_conn_read returned a DATA frame: swaps the buffer that
+ * frame lives in for *frame (from ferry_frame_alloc), so its payload can be
+ * handed on without a copy. *frame then holds the DATA frame.
+ */
+void ferry_conn_swap_frame(struct ferry_conn *c, uint8_t **frame);
 /* Queues a frame; the queue is flushed when it fills or before a wait. */
 int ferry_conn_send(
     struct ferry_conn *c, const struct ferry_msg *m) FERRY_MUST_CHECK;

@@ -550,6 +550,18 @@ ferry_conn_read(struct ferry_conn *c, struct ferry_msg *m, int wait)
 	}
 }
 
+void
+ferry_conn_swap_frame(struct ferry_conn *c, uint8_t **frame)
+{
+	uint8_t *mine = c->rbuf;
+
+	/* Only between frames: the buffer holds exactly the one returned. */
+	if (c->rhave != 0)
+		abort();
+	c->rbuf = *frame;
+	*frame = mine;
+}
+
 int
 ferry_conn_read_raw(struct ferry_conn *c, void *buf, size_t cap, size_t *n)
 {

@@ -13,6 +13,7 @@
 
 #include "ferry/fsafe.h"
 #include "ferry/log.h"
+#include "ferry/sink.h"
 #include "ferry/xfer.h"
 
 #include "internal.h"
@@ -380,14 +381,15 @@ out:
 /* Receives one file's DATA* END (or ABORT) after FILE into a temp file. */
 static int
 pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
-    const struct ferry_msg *file, int dirfd, int replace, EVP_MD_CTX *sha,
-    ferry_xfer_report_fn *report, void *arg)
+    const struct ferry_msg *file, int dirfd, int replace,
+    struct ferry_sink *sink, uint8_t **spare, ferry_xfer_report_fn *report,
+    void *arg)
 {
 	struct ferry_tmpfile tmp = {.fd = -1};
 	uint8_t digest[FERRY_SHA256_LEN];
 	uint64_t size = file->size, done = 0;
 	mode_t mode = file->mode & 0777, mask;
-	int local = 0, r;
+	int local = 0, sinking = 0, r;
 
 	mask = umask(0);
 	umask(mask);
@@ -397,6 +399,10 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 	if ((local = ferry_tmpfile_open(dirfd, &tmp)) != 0)
 		local = ferry_errf(
 		    local, "%s: %s", it->shown, ferry_err_detail(local));
+	else {
+		ferry_sink_begin(sink, tmp.fd);
+		sinking = 1;
+	}
 	for (;;) {
 		struct ferry_msg m;
 
@@ -412,24 +418,12 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 			done += m.data_len;
 			if (local != 0)
 				continue; /* keep the connection in step */
-			if (EVP_DigestUpdate(sha, m.data, m.data_len) != 1) {
-				r = FERRY_E_CRYPTO;
-				goto out;
-			}
-			for (size_t off = 0; off < m.data_len;) {
-				ssize_t w = write(
-				    tmp.fd, m.data + off, m.data_len - off);
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0) {
-					local = ferry_errf_errno(
-					    ferry_err_from_errno(errno), errno,
-					    "%s", it->shown);
-					break;
-				}
-				off += (size_t)w;
-			}
+			/* Hashing and writing happen on the sink's thread. */
+			ferry_conn_swap_frame(c, spare);
+			if ((local = ferry_sink_push(sink, spare, m.data_len)) !=
+			    0)
+				local = ferry_errf(local, "%s: %s", it->shown,
+				    ferry_err_detail(local));
 			continue;
 		}
 		if (m.type == FERRY_F_ABORT) {
@@ -455,14 +449,18 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 			    (unsigned long long)done, (unsigned long long)size);
 			goto out;
 		}
+		if (local == 0) {
+			sinking = 0;
+			if ((local = ferry_sink_end(sink, digest)) != 0)
+				local = ferry_errf(local, "%s: %s", it->shown,
+				    ferry_err_detail(local));
+		}
 		if (local != 0) {
 			report_one(report, arg, it->shown, 0, NULL, local,
 			    ferry_err_detail(local));
 			r = 0;
 			goto out;
 		}
-		if ((r = ferry__sha256_final(sha, digest)) != 0)
-			goto out;
 		if (CRYPTO_memcmp(digest, m.sha256, FERRY_SHA256_LEN) != 0) {
 			r = ferry_errf(FERRY_E_INTEGRITY,
 			    "%s: SHA-256 mismatch; the file was not saved",
@@ -486,9 +484,11 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 		goto out;
 	}
 out:
+	/* The worker lets go of tmp.fd before it is closed. */
+	if (sinking)
+		ferry_sink_abandon(sink);
 	/* Whatever did not commit never appears under its final name. */
 	ferry_tmpfile_discard(&tmp);
-	EVP_DigestInit_ex(sha, NULL, NULL);
 	return r;
 }
 
@@ -496,16 +496,18 @@ int
 ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
     size_t n, int dirfd, int replace, ferry_xfer_report_fn *report, void *arg)
 {
-	EVP_MD_CTX *sha = NULL;
+	struct ferry_sink *sink = NULL;
+	uint8_t *spare = NULL;
 	size_t sent = 0, done = 0, inflight_bytes = 0;
 	size_t *req_bytes = NULL;
 	int r;
 
-	if ((sha = ferry__sha256_new()) == NULL)
-		return FERRY_E_CRYPTO;
-	if ((req_bytes = calloc(n + 1, sizeof(*req_bytes))) == NULL) {
-		EVP_MD_CTX_free(sha);
-		return FERRY_E_NOMEM;
+	if ((r = ferry_sink_new(&sink)) != 0)
+		return r;
+	if ((req_bytes = calloc(n + 1, sizeof(*req_bytes))) == NULL ||
+	    (spare = ferry_frame_alloc()) == NULL) {
+		r = FERRY_E_NOMEM;
+		goto out;
 	}
 	while (done < n) {
 		struct ferry_msg m;
@@ -549,7 +551,7 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 			report_one(report, arg, items[done].shown, 0, NULL, r,
 			    ferry_err_detail(r));
 		} else if ((r = pull_one(c, &items[done], &m, dirfd, replace,
-		                sha, report, arg)) != 0)
+		                sink, &spare, report, arg)) != 0)
 			goto out;
 		inflight_bytes -= req_bytes[done];
 		done++;
@@ -557,7 +559,8 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 	r = 0;
 out:
 	free(req_bytes);
-	EVP_MD_CTX_free(sha);
+	ferry_frame_free(spare);
+	ferry_sink_free(sink);
 	return r;
 }
 

@@ -14,21 +14,22 @@
 
 #include "ferry/fsafe.h"
 #include "ferry/log.h"
+#include "ferry/sink.h"
 #include "ferry/xfer.h"
 
 #include "internal.h"
 
-/* Start writing received data back to disk every this many bytes. */
-#define WRITEBACK_CHUNK (8u << 20)
 
 struct session {
 	struct ferry_conn *c;
 	const struct ferry_serve_cfg *cfg;
 	struct ferry_serve_stats *stats;
 	const char *who; /* "alice@127.0.0.1:5555", for logs */
-	int sender_fd; /* INBOX/<peer id>, opened on the first PUT */
-	uint8_t *frame; /* FERRY_FRAME_HDR + FERRY_MAX_DATA */
-	EVP_MD_CTX *sha;
+	int sender_fd;           /* INBOX/<peer id>, opened on the first PUT */
+	uint8_t *frame;          /* for GET: FERRY_FRAME_HDR + FERRY_MAX_DATA */
+	EVP_MD_CTX *sha;         /* for GET */
+	struct ferry_sink *sink; /* hashes and writes what a PUT receives */
+	uint8_t *spare;          /* a frame buffer to trade for a DATA frame */
 	mode_t umask;
 };
 
@@ -82,35 +83,20 @@ skip_upload(struct session *s, uint64_t left)
 }
 
 static int
-write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 serve_put(struct session *s, const struct ferry_msg *put)
 {
 	char name[FERRY_MAX_NAME + 1];
 	uint8_t digest[FERRY_SHA256_LEN];
 	struct ferry_tmpfile tmp = {.fd = -1};
 	struct ferry_msg m = {.type = FERRY_F_NONE};
-	uint64_t done = 0, synced = 0;
+	uint64_t done = 0;
+	int sinking = 0;
 	uint32_t id = put->id;
 	uint64_t size = put->size;
 	mode_t mode = put->mode & 0777;
 	int replace = (put->flags & FERRY_PUT_FORCE) != 0;
 	struct stat st;
-	int r, e;
+	int r;
 
 	if (size > FERRY_MAX_FILE_SIZE)
 		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
@@ -145,6 +131,8 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}
+	ferry_sink_begin(s->sink, tmp.fd);
+	sinking = 1;
 	for (;;) {
 		if ((r = ferry_conn_read(s->c, &m, 1)) != 0)
 			goto out;
@@ -170,25 +158,19 @@ serve_put(struct session *s, const struct ferry_msg *put)
 			    (unsigned long long)size);
 			goto out;
 		}
-		if (EVP_DigestUpdate(s->sha, m.data, m.data_len) != 1) {
-			r = FERRY_E_CRYPTO;
-			goto out;
-		}
-		if ((e = write_full(tmp.fd, m.data, m.data_len)) != 0) {
-			r = ferry_errf_errno(ferry_err_from_errno(-e), -e,
-			    "%s: cannot write", name);
+		/* The payload goes to the hashing/writing thread, uncopied. */
+		ferry_conn_swap_frame(s->c, &s->spare);
+		done += m.data_len;
+		if ((r = ferry_sink_push(s->sink, &s->spare, m.data_len)) != 0) {
+			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 			goto refused;
 		}
-		done += m.data_len;
-		if (done - synced >= WRITEBACK_CHUNK) {
-			/* Start writeback now so the final fsync is short. */
-			(void)sync_file_range(tmp.fd, (off_t)synced,
-			    (off_t)(done - synced), SYNC_FILE_RANGE_WRITE);
-			synced = done;
-		}
 	}
-	if ((r = ferry__sha256_final(s->sha, digest)) != 0)
-		goto out;
+	sinking = 0;
+	if ((r = ferry_sink_end(s->sink, digest)) != 0) {
+		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		goto refused;
+	}
 	/* PROTOCOL.md 5.4: commit only when size and SHA-256 both match. */
 	if (done != size ||
 	    CRYPTO_memcmp(digest, m.sha256, FERRY_SHA256_LEN) != 0) {
@@ -220,12 +202,16 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		r = ferry_conn_send(s->c, &ok);
 	}
 out:
+	/* The worker must be done with tmp.fd before it is closed. */
+	if (sinking)
+		ferry_sink_abandon(s->sink);
 	ferry_tmpfile_discard(&tmp);
-	EVP_DigestInit_ex(s->sha, NULL, NULL);
 	return r;
 refused:
+	if (sinking)
+		ferry_sink_abandon(s->sink);
+	sinking = 0;
 	ferry_tmpfile_discard(&tmp);
-	EVP_DigestInit_ex(s->sha, NULL, NULL);
 	if ((r = refuse(s, id, "push", r)) != 0)
 		return r;
 	/* The DATA already in flight for this file is read and dropped. */
@@ -455,7 +441,10 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 	s.who = who;
 	s.umask = umask(0);
 	umask(s.umask);
+	if ((r = ferry_sink_new(&s.sink)) != 0)
+		goto out;
 	if ((s.frame = ferry_frame_alloc()) == NULL ||
+	    (s.spare = ferry_frame_alloc()) == NULL ||
 	    (s.sha = ferry__sha256_new()) == NULL) {
 		r = FERRY_E_NOMEM;
 		goto out;
@@ -497,5 +486,7 @@ out:
 		close(s.sender_fd);
 	EVP_MD_CTX_free(s.sha);
 	ferry_frame_free(s.frame);
+	ferry_frame_free(s.spare);
+	ferry_sink_free(s.sink);
 	return r;
 }

@@ -1,0 +1,39 @@
+/* sink.h - where a received file's bytes go: SHA-256 and write(2) on a worker
+ * thread, so decrypting the next frame overlaps hashing and writing this one. */
+#ifndef FERRY_SINK_H
+#define FERRY_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/err.h"
+#include "ferry/wire.h"
+
+/* A worker thread with a few frame buffers. Opaque; one file at a time. */
+struct ferry_sink;
+
+int ferry_sink_new(struct ferry_sink **out) FERRY_MUST_CHECK;
+/* Stops the worker and frees every buffer it holds. NULL is a no-op. */
+void ferry_sink_free(struct ferry_sink *s);
+
+/* Starts a file: its bytes go to fd (borrowed until ferry_sink_end). */
+void ferry_sink_begin(struct ferry_sink *s, int fd);
+/*
+ * Hands over *frame (from ferry_frame_alloc; its payload holds len bytes)
+ * and replaces it with a free buffer for the next frame. Waits only when the
+ * worker is several frames behind. Returns the first write error of this
+ * file so far (a FERRY_E_* with detail), so a refusal can be sent early.
+ */
+int ferry_sink_push(struct ferry_sink *s, uint8_t **frame, size_t len)
+	FERRY_MUST_CHECK;
+/*
+ * Waits until every byte pushed is hashed and written. On success sha holds
+ * the SHA-256 of the file's bytes. The sink is then ready for the next file.
+ */
+int ferry_sink_end(struct ferry_sink *s, uint8_t sha[FERRY_SHA256_LEN])
+	FERRY_MUST_CHECK;
+
+/* Waits for the worker and forgets the file (its hash and any error). */
+void ferry_sink_abandon(struct ferry_sink *s);
+
+#endif

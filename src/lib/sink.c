@@ -1,0 +1,229 @@
+/* sink.c - hashing and writing received data on a worker thread.
+ * Buffers circulate: the connection reads into one, the worker drains others. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "ferry/sink.h"
+
+#include "internal.h"
+
+/* Frames queued ahead of the worker; also the number of spare buffers. */
+#define SINK_DEPTH 4
+/* Start writing received data back to disk every this many bytes. */
+#define WRITEBACK_CHUNK (8u << 20)
+
+struct sink_item {
+	uint8_t *frame;
+	size_t len;
+};
+
+struct ferry_sink {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* any change of queue, spares, busy or quit */
+	EVP_MD_CTX *sha;   /* the worker's while a file is open */
+	int fd;
+	struct sink_item queue[SINK_DEPTH];
+	size_t head, count;
+	uint8_t *spare[SINK_DEPTH + 1];
+	size_t nspare;
+	int busy;     /* the worker holds an item outside the lock */
+	int error;    /* errno of this file's first failed write; -1: hash */
+	int quit;
+	uint64_t written, synced;
+};
+
+static int
+write_full(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct ferry_sink *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct sink_item it;
+		int failed, e = 0;
+
+		while (s->count == 0 && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->count == 0)
+			break;
+		it = s->queue[s->head];
+		s->head = (s->head + 1) % SINK_DEPTH;
+		s->count--;
+		s->busy = 1;
+		failed = s->error != 0;
+		pthread_mutex_unlock(&s->mu);
+
+		/* After a failure the rest of the file is only drained. */
+		if (!failed) {
+			const uint8_t *p = it.frame + FERRY_FRAME_HDR;
+
+			if (EVP_DigestUpdate(s->sha, p, it.len) != 1)
+				e = -1;
+			else
+				e = write_full(s->fd, p, it.len);
+			s->written += it.len;
+			if (e == 0 && s->written - s->synced >= WRITEBACK_CHUNK) {
+				/* Start writeback now so the final fsync is short. */
+				(void)sync_file_range(s->fd, (off_t)s->synced,
+				    (off_t)(s->written - s->synced),
+				    SYNC_FILE_RANGE_WRITE);
+				s->synced = s->written;
+			}
+		}
+
+		pthread_mutex_lock(&s->mu);
+		if (e != 0 && s->error == 0)
+			s->error = e;
+		s->spare[s->nspare++] = it.frame;
+		s->busy = 0;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int
+ferry_sink_new(struct ferry_sink **out)
+{
+	struct ferry_sink *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return FERRY_E_NOMEM;
+	s->fd = -1;
+	if ((s->sha = ferry__sha256_new()) == NULL) {
+		free(s);
+		return FERRY_E_CRYPTO;
+	}
+	for (; s->nspare < SINK_DEPTH; s->nspare++)
+		if ((s->spare[s->nspare] = ferry_frame_alloc()) == NULL)
+			break;
+	if (s->nspare < SINK_DEPTH || pthread_mutex_init(&s->mu, NULL) != 0) {
+		while (s->nspare > 0)
+			ferry_frame_free(s->spare[--s->nspare]);
+		EVP_MD_CTX_free(s->sha);
+		free(s);
+		return FERRY_E_NOMEM;
+	}
+	if (pthread_cond_init(&s->cv, NULL) != 0 ||
+	    pthread_create(&s->thread, NULL, worker, s) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		while (s->nspare > 0)
+			ferry_frame_free(s->spare[--s->nspare]);
+		EVP_MD_CTX_free(s->sha);
+		free(s);
+		return ferry_errf(FERRY_E_NOMEM, "cannot start a worker thread");
+	}
+	*out = s;
+	return 0;
+}
+
+void
+ferry_sink_free(struct ferry_sink *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	/* The worker drained the queue before it quit: all buffers are spare. */
+	while (s->nspare > 0)
+		ferry_frame_free(s->spare[--s->nspare]);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	EVP_MD_CTX_free(s->sha);
+	free(s);
+}
+
+void
+ferry_sink_begin(struct ferry_sink *s, int fd)
+{
+	pthread_mutex_lock(&s->mu);
+	s->fd = fd;
+	s->error = 0;
+	s->written = s->synced = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int
+sink_error(int e)
+{
+	if (e < 0)
+		return ferry_errf(FERRY_E_CRYPTO, "SHA-256 failed");
+	return ferry_errf_errno(ferry_err_from_errno(e), e, "cannot write");
+}
+
+int
+ferry_sink_push(struct ferry_sink *s, uint8_t **frame, size_t len)
+{
+	int e;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->count == SINK_DEPTH)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->queue[(s->head + s->count) % SINK_DEPTH] =
+	    (struct sink_item){.frame = *frame, .len = len};
+	s->count++;
+	pthread_cond_broadcast(&s->cv);
+	while (s->nspare == 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	*frame = s->spare[--s->nspare];
+	e = s->error;
+	pthread_mutex_unlock(&s->mu);
+	return e == 0 ? 0 : sink_error(e);
+}
+
+void
+ferry_sink_abandon(struct ferry_sink *s)
+{
+	uint8_t sha[FERRY_SHA256_LEN];
+
+	if (ferry_sink_end(s, sha) != 0)
+		ferry_err_clear();
+}
+
+int
+ferry_sink_end(struct ferry_sink *s, uint8_t sha[FERRY_SHA256_LEN])
+{
+	int e, r;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->count > 0 || s->busy)
+		pthread_cond_wait(&s->cv, &s->mu);
+	e = s->error;
+	s->error = 0;
+	s->fd = -1;
+	pthread_mutex_unlock(&s->mu);
+	/* The worker is idle: the hash context is ours until the next push. */
+	if (e != 0) {
+		(void)EVP_DigestInit_ex(s->sha, NULL, NULL);
+		return sink_error(e);
+	}
+	if ((r = ferry__sha256_final(s->sha, sha)) != 0)
+		return r;
+	return 0;
+}
