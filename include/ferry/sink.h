@@ -24,14 +24,14 @@ void ferry_sink_begin(struct ferry_sink *s, int fd);
  * worker is several frames behind. Returns the first write error of this
  * file so far (a FERRY_E_* with detail), so a refusal can be sent early.
  */
-int ferry_sink_push(struct ferry_sink *s, uint8_t **frame, size_t len)
-	FERRY_MUST_CHECK;
+int ferry_sink_push(
+    struct ferry_sink *s, uint8_t **frame, size_t len) FERRY_MUST_CHECK;
 /*
  * Waits until every byte pushed is hashed and written. On success sha holds
  * the SHA-256 of the file's bytes. The sink is then ready for the next file.
  */
-int ferry_sink_end(struct ferry_sink *s, uint8_t sha[FERRY_SHA256_LEN])
-	FERRY_MUST_CHECK;
+int ferry_sink_end(
+    struct ferry_sink *s, uint8_t sha[FERRY_SHA256_LEN]) FERRY_MUST_CHECK;
 
 /* Waits for the worker and forgets the file (its hash and any error). */
 void ferry_sink_abandon(struct ferry_sink *s);

@@ -27,14 +27,14 @@ struct ferry_sink {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* any change of queue, spares, busy or quit */
-	EVP_MD_CTX *sha;   /* the worker's while a file is open */
+	EVP_MD_CTX *sha; /* the worker's while a file is open */
 	int fd;
 	struct sink_item queue[SINK_DEPTH];
 	size_t head, count;
 	uint8_t *spare[SINK_DEPTH + 1];
 	size_t nspare;
-	int busy;     /* the worker holds an item outside the lock */
-	int error;    /* errno of this file's first failed write; -1: hash */
+	int busy; /* the worker holds an item outside the lock */
+	int error; /* errno of this file's first failed write; -1: hash */
 	int quit;
 	uint64_t written, synced;
 };
@@ -85,7 +85,8 @@ worker(void *arg)
 			else
 				e = write_full(s->fd, p, it.len);
 			s->written += it.len;
-			if (e == 0 && s->written - s->synced >= WRITEBACK_CHUNK) {
+			if (e == 0 &&
+			    s->written - s->synced >= WRITEBACK_CHUNK) {
 				/* Start writeback now so the final fsync is short. */
 				(void)sync_file_range(s->fd, (off_t)s->synced,
 				    (off_t)(s->written - s->synced),
@@ -134,7 +135,8 @@ ferry_sink_new(struct ferry_sink **out)
 			ferry_frame_free(s->spare[--s->nspare]);
 		EVP_MD_CTX_free(s->sha);
 		free(s);
-		return ferry_errf(FERRY_E_NOMEM, "cannot start a worker thread");
+		return ferry_errf(
+		    FERRY_E_NOMEM, "cannot start a worker thread");
 	}
 	*out = s;
 	return 0;
