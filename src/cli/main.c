@@ -18,6 +18,10 @@ static const struct command {
     {"echo-server", cmd_echo_server, "run a TLS echo server (diagnostic)"},
     {"echo", cmd_echo, "send lines to a TLS echo server (diagnostic)"},
     {"user", cmd_user, "manage authd's user accounts"},
+    {"authd", cmd_authd, "run the enrollment server (EST over HTTPS)"},
+    {"enroll", cmd_enroll, "get a certificate from authd for a new key"},
+    {"renew", cmd_renew, "renew this identity's certificate with authd"},
+    {"crl", cmd_crl, "fetch the current revocation list from authd"},
 };
 
 static void

@@ -1,0 +1,839 @@
+/* authd.c - EST over HTTPS: libevent's evhttp on bufferevent_openssl.
+ * Handlers are thin: credentials, CSR and certificate work are libferry's. */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "ferry/buf.h"
+#include "ferry/est.h"
+#include "ferry/log.h"
+#include "ferry/net.h"
+#include "ferry/passwd.h"
+#include "ferry/pki.h"
+#include "ferry/store.h"
+
+#include "authd.h"
+
+/* TLS as everywhere in ferry; TLS 1.2 only when asked, ECDHE + AEAD only. */
+#define CIPHERSUITES                                     \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
+	"TLS_CHACHA20_POLY1305_SHA256"
+#define TLS12_CIPHERS                                                  \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"   \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
+#define GROUPS "X25519:P-256:P-384"
+/* authd's own certificate: CN, and its validity in days. */
+#define SERVER_CN "authd"
+#define SERVER_DAYS 90
+/* Failures before back-off: per user, and per address (NAT: many users). */
+#define USER_THRESHOLD 5
+#define ADDR_THRESHOLD 10
+#define RATE_ENTRIES 8192
+#define MAX_HEADERS (16 * 1024)
+#define MAX_SERVER_NAMES 32
+
+#define EST_PREFIX "/.well-known/est/"
+#define CT_CERTS "application/pkcs7-mime; smime-type=certs-only"
+
+struct authd {
+	const struct authd_cfg *cfg;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evconnlistener *listener;
+	SSL_CTX *ctx;
+	struct ferry_ca *ca;
+	struct ferry_store *st;
+	struct ratelimit *rl_user, *rl_addr;
+	char *cacerts; /* base64 certs-only PKCS#7 of the CA */
+	size_t cacerts_len;
+	unsigned char *crl; /* DER, regenerated when the index changes */
+	int crl_len;
+	long long crl_stamp;
+	time_t crl_made;
+	unsigned live; /* open connections */
+	int paused; /* the listener is disabled: max_conns reached */
+	time_t server_until; /* our certificate's notAfter */
+};
+
+/* One request's context, for the log line and the audit record. */
+struct call {
+	struct authd *a;
+	struct evhttp_request *req;
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *path;
+	char user[FERRY_EST_MAX_USER + 1];
+};
+
+static int conn_index = -1;
+
+static void
+conn_gone(
+    void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct authd *a = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (a == NULL)
+		return;
+	a->live--;
+	if (a->paused && a->live < (unsigned)a->cfg->max_conns &&
+	    a->listener != NULL) {
+		evconnlistener_enable(a->listener);
+		a->paused = 0;
+	}
+}
+
+/* Every connection gets its own SSL; the connection cap is counted here. */
+static struct bufferevent *
+new_conn(struct event_base *base, void *arg)
+{
+	struct authd *a = arg;
+	SSL *ssl = SSL_new(a->ctx);
+
+	if (ssl == NULL) {
+		ferry_log_openssl();
+		return NULL;
+	}
+	SSL_set_ex_data(ssl, conn_index, a);
+	a->live++;
+	if (a->live >= (unsigned)a->cfg->max_conns && !a->paused &&
+	    a->listener != NULL) {
+		evconnlistener_disable(a->listener);
+		a->paused = 1;
+		ferry_warn("authd: %u connections open; accepting no more "
+		           "until one closes",
+		    a->live);
+	}
+	return bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* Any client certificate gets through the handshake; simplereenroll looks
+ * at the verification result and says what was wrong, in HTTP. */
+static int
+verify_later(int ok, X509_STORE_CTX *xs)
+{
+	(void)ok;
+	(void)xs;
+	return 1;
+}
+
+static void
+sanitize(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void
+reply(struct call *c, int code, const char *reason, const char *ctype,
+    const void *body, size_t len, const char *note)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(c->req);
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (strncmp(ctype, "application/pkcs7", 17) == 0)
+		evhttp_add_header(h, "Content-Transfer-Encoding", "base64");
+	if (len > 0)
+		evbuffer_add(out, body, len);
+	evhttp_send_reply(c->req, code, reason, NULL);
+	ferry_info("authd: %s: %s %s -> %d%s%s%s%s", c->addr,
+	    evhttp_request_get_command(c->req) == EVHTTP_REQ_POST ? "POST"
+	                                                          : "GET",
+	    c->path, code, c->user[0] != '\0' ? " user=" : "", c->user,
+	    note != NULL ? ": " : "", note != NULL ? note : "");
+}
+
+/* A text/plain error: one line saying what was wrong. */
+static void
+fail(struct call *c, int code, const char *reason, const char *msg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s\n", msg);
+	sanitize(line);
+	line[strlen(line) > 0 ? strlen(line) - 1 : 0] = '\n';
+	reply(c, code, reason, "text/plain; charset=utf-8", line, strlen(line),
+	    msg);
+}
+
+static void
+audit(struct call *c, const char *kind, const char *user, const char *serial,
+    const char *detail)
+{
+	struct ferry_store_event ev = {.kind = kind,
+	    .user = user,
+	    .addr = c->addr,
+	    .serial = serial,
+	    .detail = detail};
+	int r;
+
+	if ((r = ferry_store_event_add(c->a->st, &ev)) != 0)
+		ferry_error_r(r, "authd: cannot record a %s event", kind);
+}
+
+static time_t
+asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/* DNS names a CSR may ask for: under an --allow-dns suffix. */
+static int
+dns_allowed(const struct authd_cfg *cfg, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < cfg->n_allow_dns; i++) {
+		const char *s = cfg->allow_dns[i];
+		size_t k = strlen(s);
+
+		if (strcmp(s, ".") == 0)
+			return 1;
+		if (strcasecmp(name, s) == 0 ||
+		    (n > k && name[n - k - 1] == '.' &&
+		        strcasecmp(name + n - k, s) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Signs csr's key for user and answers with the certificate. */
+static void
+issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
+{
+	struct authd *a = c->a;
+	struct ferry_est_names names;
+	struct ferry_cert_req req;
+	X509 *cert = NULL;
+	char *serial = NULL, *body = NULL, msg[600];
+	size_t len = 0;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	if ((r = ferry_est_csr_names(csr, &names)) != 0) {
+		fail(c, 400, "Bad Request", ferry_err_detail(r));
+		goto out;
+	}
+	if (names.n_ips > 0) {
+		snprintf(msg, sizeof(msg),
+		    "the request asks for IP address %s; authd issues no IP "
+		    "names (peers name members as ID@HOST)",
+		    names.ips[0]);
+		fail(c, 400, "Bad Request", msg);
+		goto out;
+	}
+	for (size_t i = 0; i < names.n_dns; i++)
+		if (!dns_allowed(a->cfg, names.dns[i])) {
+			snprintf(msg, sizeof(msg),
+			    "DNS name '%s' is not allowed here (the admin "
+			    "allows names with 'ferry authd --allow-dns')",
+			    names.dns[i]);
+			fail(c, 403, "Forbidden", msg);
+			goto out;
+		}
+	/* The subject is never the CSR's: it is the authenticated user. */
+	req.id = user;
+	req.dns = (const char *const *)names.dns;
+	req.n_dns = names.n_dns;
+	req.days = a->cfg->cert_days;
+	if ((r = ferry_ca_sign(
+	         a->ca, X509_REQ_get0_pubkey(csr), &req, &cert)) != 0) {
+		if (ferry_errgroup(r) == FERRY_G_USAGE)
+			fail(c, 400, "Bad Request", ferry_err_detail(r));
+		else {
+			ferry_error_r(r, "authd: cannot issue for %s", user);
+			fail(c, 500, "Internal Server Error",
+			    "cannot issue the certificate");
+		}
+		goto out;
+	}
+	if ((r = ferry_cert_serial_hex(cert, &serial)) != 0 ||
+	    (r = ferry_est_certs_encode(&cert, 1, &body, &len)) != 0) {
+		ferry_error_r(r, "authd: cannot encode for %s", user);
+		fail(c, 500, "Internal Server Error",
+		    "cannot encode the certificate");
+		goto out;
+	}
+	if ((r = ferry_store_cert_add(a->st, kind, serial, user,
+	         asn1_time_t(X509_get0_notBefore(cert)),
+	         asn1_time_t(X509_get0_notAfter(cert)), c->addr)) != 0)
+		ferry_error_r(r,
+		    "authd: issued %s serial %s but cannot record it in the "
+		    "database (it is in the CA's index.tsv)",
+		    user, serial);
+	snprintf(msg, sizeof(msg), "%s serial %s, %d days", kind, serial,
+	    a->cfg->cert_days);
+	reply(c, 200, "OK", CT_CERTS, body, len, msg);
+out:
+	free(body);
+	OPENSSL_free(serial);
+	X509_free(cert);
+	ferry_est_names_free(&names);
+}
+
+static int
+body_csr(struct call *c, X509_REQ **csr)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	const unsigned char *p;
+	int r;
+
+	*csr = NULL;
+	if (len > FERRY_EST_MAX_BODY) { /* evhttp has stopped it before */
+		fail(c, 413, "Payload Too Large", "request body too large");
+		return -1;
+	}
+	if ((p = evbuffer_pullup(in, -1)) == NULL && len > 0) {
+		fail(c, 500, "Internal Server Error", "out of memory");
+		return -1;
+	}
+	if ((r = ferry_est_csr_parse(p, len, csr)) != 0) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "bad certification request: %s",
+		    ferry_err_detail(r));
+		fail(c, r == FERRY_E_TOOBIG ? 413 : 400,
+		    r == FERRY_E_TOOBIG ? "Payload Too Large" : "Bad Request",
+		    msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+unauthorized(struct call *c, const char *note)
+{
+	static const char msg[] = "wrong user name or password\n";
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+
+	evhttp_add_header(
+	    h, "WWW-Authenticate", "Basic realm=\"ferry\", charset=\"UTF-8\"");
+	reply(c, 401, "Unauthorized", "text/plain; charset=utf-8", msg,
+	    sizeof(msg) - 1, note);
+}
+
+static void
+throttled(struct call *c, unsigned wait)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	char secs[16], msg[128];
+
+	snprintf(secs, sizeof(secs), "%u", wait);
+	snprintf(msg, sizeof(msg),
+	    "too many failed logins; try again in %u seconds\n", wait);
+	evhttp_add_header(h, "Retry-After", secs);
+	reply(c, 429, "Too Many Requests", "text/plain; charset=utf-8", msg,
+	    strlen(msg), "throttled");
+}
+
+static void
+h_enroll(struct call *c)
+{
+	struct authd *a = c->a;
+	const char *hdr = evhttp_find_header(
+	    evhttp_request_get_input_headers(c->req), "Authorization");
+	char hash[FERRY_PASSWD_ENCODED_MAX], ukey[FERRY_EST_MAX_USER + 3];
+	char akey[sizeof(c->addr) + 2], note[160];
+	struct ferry_buf pw;
+	X509_REQ *csr = NULL;
+	time_t now = time(NULL);
+	unsigned wu, wa;
+	int r, known;
+
+	ferry_buf_init(&pw, FERRY_EST_MAX_AUTH);
+	hash[0] = '\0';
+	if (hdr == NULL) {
+		unauthorized(c, "no credentials");
+		goto out;
+	}
+	snprintf(akey, sizeof(akey), "a:%s", c->addr);
+	if (ferry_est_basic_parse(hdr, c->user, &pw) != 0)
+		c->user[0] = '\0';
+	snprintf(ukey, sizeof(ukey), "u:%s", c->user);
+	wu = ratelimit_wait(a->rl_user, ukey, now);
+	wa = ratelimit_wait(a->rl_addr, akey, now);
+	if (wu > 0 || wa > 0) {
+		throttled(c, wu > wa ? wu : wa);
+		goto out;
+	}
+	/*
+	 * Unknown, malformed and wrong all cost one Argon2id verification
+	 * and get the same answer.
+	 */
+	known = c->user[0] != '\0' && ferry_id_check(c->user) == 0;
+	ferry_err_clear();
+	if (known && (r = ferry_store_user_hash(a->st, c->user, hash)) != 0) {
+		if (r != FERRY_E_NOENT) {
+			ferry_error_r(r, "authd: cannot look up a user");
+			fail(c, 500, "Internal Server Error",
+			    "account database unavailable");
+			goto out;
+		}
+		known = 0;
+	}
+	if (ferry_passwd_verify(known ? hash : NULL, pw.data, pw.len) != 0) {
+		wu = ratelimit_fail(a->rl_user, ukey, now);
+		wa = ratelimit_fail(a->rl_addr, akey, now);
+		snprintf(note, sizeof(note), "login failed%s",
+		    wu > 0 || wa > 0 ? "; now throttled" : "");
+		ferry_warn(
+		    "authd: %s: failed login for '%s'", c->addr, c->user);
+		audit(c, FERRY_EV_LOGIN_FAILED, c->user, NULL,
+		    known ? "wrong password" : "no such user");
+		unauthorized(c, note);
+		goto out;
+	}
+	ratelimit_clear(a->rl_user, ukey);
+	if (body_csr(c, &csr) != 0)
+		goto out;
+	issue(c, csr, c->user, FERRY_EV_ENROLL);
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	ferry_buf_free(&pw);
+	X509_REQ_free(csr);
+}
+
+static void
+h_reenroll(struct call *c)
+{
+	struct authd *a = c->a;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct bufferevent *bev =
+	    evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	char id[FERRY_MAX_ID + 1], hash[FERRY_PASSWD_ENCODED_MAX], msg[400];
+	char *serial = NULL;
+	X509 *cert = NULL;
+	X509_REQ *csr = NULL;
+	long v;
+	int r;
+
+	hash[0] = '\0';
+	if (ssl == NULL || (cert = SSL_get1_peer_certificate(ssl)) == NULL) {
+		fail(c, 403, "Forbidden",
+		    "simplereenroll needs your current certificate as TLS "
+		    "client certificate");
+		goto out;
+	}
+	if (ferry_cert_serial_hex(cert, &serial) != 0)
+		serial = NULL;
+	if ((v = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(msg, sizeof(msg),
+		    "your certificate is not accepted: %s%s",
+		    X509_verify_cert_error_string(v),
+		    v == X509_V_ERR_CERT_HAS_EXPIRED
+		        ? " (enroll again with your password)"
+		        : "");
+		audit(c, FERRY_EV_REFUSED, NULL, serial, msg);
+		fail(c, 403, "Forbidden", msg);
+		goto out;
+	}
+	if ((r = ferry_cert_id(cert, id)) != 0) {
+		fail(c, 403, "Forbidden",
+		    "your certificate names no ferry member");
+		goto out;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", id);
+	if ((r = ferry_ca_check(a->ca, cert)) != 0) {
+		snprintf(msg, sizeof(msg), "renewal refused: %s",
+		    ferry_err_detail(r));
+		audit(c, FERRY_EV_REFUSED, id, serial, msg);
+		fail(c, 403, "Forbidden", msg);
+		goto out;
+	}
+	if ((r = ferry_store_user_hash(a->st, id, hash)) != 0) {
+		snprintf(msg, sizeof(msg), "renewal refused: %s",
+		    r == FERRY_E_NOENT ? "the account no longer exists"
+		                       : "account database unavailable");
+		audit(c, FERRY_EV_REFUSED, id, serial, msg);
+		fail(c, r == FERRY_E_NOENT ? 403 : 500,
+		    r == FERRY_E_NOENT ? "Forbidden" : "Internal Server Error",
+		    msg);
+		goto out;
+	}
+	if (body_csr(c, &csr) != 0)
+		goto out;
+	issue(c, csr, id, FERRY_EV_RENEW);
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_free(serial);
+	X509_free(cert);
+	X509_REQ_free(csr);
+}
+
+static void
+h_cacerts(struct call *c)
+{
+	reply(c, 200, "OK", CT_CERTS, c->a->cacerts, c->a->cacerts_len, NULL);
+}
+
+/* RFC 7030 4.5.2: 204, no CSR attributes are asked for. */
+static void
+h_csrattrs(struct call *c)
+{
+	reply(c, 204, "No Content", "application/csrattrs", NULL, 0, NULL);
+}
+
+/* The CRL, re-signed when the index changed or half its life is gone. */
+static int
+crl_refresh(struct authd *a)
+{
+	X509_CRL *crl = NULL;
+	unsigned char *der = NULL;
+	long long stamp = 0;
+	time_t now = time(NULL);
+	int n, r;
+
+	if ((r = ferry_ca_index_stamp(a->ca, &stamp)) != 0)
+		return r;
+	if (a->crl != NULL && stamp == a->crl_stamp &&
+	    now - a->crl_made < (time_t)a->cfg->crl_days * 86400 / 2)
+		return 0;
+	if ((r = ferry_ca_crl(a->ca, a->cfg->crl_days, &crl)) != 0)
+		return r;
+	n = i2d_X509_CRL(crl, &der);
+	X509_CRL_free(crl);
+	if (n <= 0) {
+		ferry_log_openssl();
+		return ferry_errf(FERRY_E_CRYPTO, "cannot encode the CRL");
+	}
+	OPENSSL_free(a->crl);
+	a->crl = der;
+	a->crl_len = n;
+	a->crl_made = now;
+	/* Signing wrote crlnumber and crl.pem, not index.tsv: same stamp. */
+	a->crl_stamp = stamp;
+	return 0;
+}
+
+static void
+h_crl(struct call *c)
+{
+	int r;
+
+	if ((r = crl_refresh(c->a)) != 0) {
+		ferry_error_r(r, "authd: cannot make the CRL");
+		fail(c, 500, "Internal Server Error", "cannot make the CRL");
+		return;
+	}
+	reply(c, 200, "OK", "application/pkix-crl", c->a->crl,
+	    (size_t)c->a->crl_len, NULL);
+}
+
+static const struct route {
+	const char *path;
+	enum evhttp_cmd_type method;
+	void (*handle)(struct call *c);
+} routes[] = {
+    {EST_PREFIX "cacerts", EVHTTP_REQ_GET, h_cacerts},
+    {EST_PREFIX "simpleenroll", EVHTTP_REQ_POST, h_enroll},
+    {EST_PREFIX "simplereenroll", EVHTTP_REQ_POST, h_reenroll},
+    {EST_PREFIX "csrattrs", EVHTTP_REQ_GET, h_csrattrs},
+    {"/crl", EVHTTP_REQ_GET, h_crl},
+};
+
+static void
+dispatch(struct evhttp_request *req, void *arg)
+{
+	struct call c;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *host = NULL;
+	ev_uint16_t port = 0;
+	int found = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.a = arg;
+	c.req = req;
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &host, &port);
+	snprintf(c.addr, sizeof(c.addr), "%s", host != NULL ? host : "?");
+	c.path = uri != NULL && evhttp_uri_get_path(uri) != NULL
+	             ? evhttp_uri_get_path(uri)
+	             : "?";
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(c.path, routes[i].path) != 0)
+			continue;
+		found = 1;
+		if (evhttp_request_get_command(req) != routes[i].method)
+			continue;
+		routes[i].handle(&c);
+		return;
+	}
+	c.path = found ? c.path : "(unknown)";
+	if (found) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, POST");
+		fail(&c, 405, "Method Not Allowed", "method not allowed");
+	} else {
+		fail(&c, 404, "Not Found",
+		    "no such resource; EST is under /.well-known/est/");
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct authd *a = arg;
+
+	(void)what;
+	ferry_info("authd: signal %d, stopping", (int)sig);
+	event_base_loopexit(a->base, NULL);
+}
+
+/* Host names this machine answers to, for authd's own certificate. */
+static int
+name_ok(const char *s)
+{
+	if (*s == '\0' || *s == '-' || *s == '.' || strlen(s) > 253)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static void
+add_name(const char *name, const char **dns, size_t *n_dns, const char **ips,
+    size_t *n_ips)
+{
+	unsigned char buf[16];
+	const char **list;
+	size_t *n;
+
+	if (inet_pton(AF_INET, name, buf) == 1 ||
+	    inet_pton(AF_INET6, name, buf) == 1) {
+		/* The unspecified address is nobody's name. */
+		if (strcmp(name, "0.0.0.0") == 0 || strcmp(name, "::") == 0)
+			return;
+		list = ips;
+		n = n_ips;
+	} else {
+		if (!name_ok(name))
+			return;
+		list = dns;
+		n = n_dns;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (strcasecmp(list[i], name) == 0)
+			return;
+	if (*n < MAX_SERVER_NAMES)
+		list[(*n)++] = name;
+}
+
+/* A fresh key and certificate for authd itself, in memory only. */
+static int
+server_identity(struct authd *a, const char *listen_host)
+{
+	const char *dns[MAX_SERVER_NAMES], *ips[MAX_SERVER_NAMES];
+	char hostname[256];
+	struct ferry_cert_req req;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char *serial = NULL;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.dns = dns;
+	req.ips = ips;
+	for (size_t i = 0; i < a->cfg->n_names; i++)
+		add_name(a->cfg->names[i], dns, &req.n_dns, ips, &req.n_ips);
+	add_name(listen_host, dns, &req.n_dns, ips, &req.n_ips);
+	add_name("localhost", dns, &req.n_dns, ips, &req.n_ips);
+	add_name("127.0.0.1", dns, &req.n_dns, ips, &req.n_ips);
+	add_name("::1", dns, &req.n_dns, ips, &req.n_ips);
+	if (gethostname(hostname, sizeof(hostname)) == 0) {
+		hostname[sizeof(hostname) - 1] = '\0';
+		add_name(hostname, dns, &req.n_dns, ips, &req.n_ips);
+	}
+	req.id = SERVER_CN;
+	req.server_only = 1;
+	req.days = SERVER_DAYS;
+	if ((r = ferry_key_generate(FERRY_KEY_P256, &key)) != 0 ||
+	    (r = ferry_ca_sign(a->ca, key, &req, &cert)) != 0)
+		goto out;
+	if (SSL_CTX_use_certificate(a->ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(a->ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(a->ctx) != 1) {
+		ferry_log_openssl();
+		r = ferry_errf(
+		    FERRY_E_CRYPTO, "cannot use authd's certificate");
+		goto out;
+	}
+	a->server_until = asn1_time_t(X509_get0_notAfter(cert));
+	if (ferry_cert_serial_hex(cert, &serial) == 0)
+		ferry_info("authd: server certificate serial %s for %zu DNS "
+		           "names and %zu addresses, valid %d days",
+		    serial, req.n_dns, req.n_ips, SERVER_DAYS);
+	r = 0;
+out:
+	OPENSSL_free(serial);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static int
+tls_setup(struct authd *a)
+{
+	X509 *ca = ferry_ca_cert(a->ca);
+
+	if ((a->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(a->ctx,
+	        a->cfg->allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(a->ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(a->ctx, CIPHERSUITES) != 1 ||
+	    SSL_CTX_set_cipher_list(a->ctx, TLS12_CIPHERS) != 1 ||
+	    SSL_CTX_set1_groups_list(a->ctx, GROUPS) != 1)
+		goto fail;
+	SSL_CTX_set_options(
+	    a->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+	                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(a->ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_set_num_tickets(a->ctx, 0) != 1)
+		goto fail;
+	/* Client certificates (simplereenroll): asked for, not required. */
+	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx), ca) != 1 ||
+	    SSL_CTX_add_client_CA(a->ctx, ca) != 1 ||
+	    SSL_CTX_set_purpose(a->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
+		goto fail;
+	SSL_CTX_set_verify(a->ctx, SSL_VERIFY_PEER, verify_later);
+	SSL_CTX_set_verify_depth(a->ctx, 4);
+	return 0;
+fail:
+	ferry_log_openssl();
+	return ferry_errf(FERRY_E_CRYPTO, "cannot set up TLS");
+}
+
+static void
+authd_free(struct authd *a)
+{
+	/* Connections closing now must not re-enable a freed listener. */
+	a->listener = NULL;
+	a->paused = 0;
+	if (a->http != NULL)
+		evhttp_free(a->http);
+	if (a->base != NULL)
+		event_base_free(a->base);
+	SSL_CTX_free(a->ctx);
+	ferry_ca_free(a->ca);
+	ferry_store_close(a->st);
+	ratelimit_free(a->rl_user);
+	ratelimit_free(a->rl_addr);
+	free(a->cacerts);
+	OPENSSL_free(a->crl);
+}
+
+int
+authd_run(const struct authd_cfg *cfg)
+{
+	struct authd a;
+	struct evhttp_bound_socket *bound_sock;
+	struct event *sigterm = NULL, *sigint = NULL;
+	char bound[FERRY_MAX_HOST + 16];
+	X509 *ca_cert;
+	int fd = -1, r;
+
+	memset(&a, 0, sizeof(a));
+	a.cfg = cfg;
+	if (conn_index < 0 && (conn_index = SSL_get_ex_new_index(
+	                           0, NULL, NULL, NULL, conn_gone)) < 0) {
+		r = ferry_errf(FERRY_E_CRYPTO, "cannot set up TLS");
+		goto out;
+	}
+	if ((r = ferry_ca_load(cfg->ca_dir, &a.ca)) != 0 ||
+	    (r = ferry_store_open(cfg->db_path, 1, &a.st)) != 0)
+		goto out;
+	ca_cert = ferry_ca_cert(a.ca);
+	if ((r = ferry_est_certs_encode(
+	         &ca_cert, 1, &a.cacerts, &a.cacerts_len)) != 0 ||
+	    (r = tls_setup(&a)) != 0 ||
+	    (r = server_identity(&a, cfg->listen_host)) != 0 ||
+	    (r = crl_refresh(&a)) != 0)
+		goto out;
+	if ((a.rl_user = ratelimit_new(USER_THRESHOLD, RATE_ENTRIES)) == NULL ||
+	    (a.rl_addr = ratelimit_new(ADDR_THRESHOLD, RATE_ENTRIES)) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((a.base = event_base_new()) == NULL ||
+	    (a.http = evhttp_new(a.base)) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "cannot set up the event loop");
+		goto out;
+	}
+	evhttp_set_bevcb(a.http, new_conn, &a);
+	evhttp_set_gencb(a.http, dispatch, &a);
+	evhttp_set_max_body_size(a.http, FERRY_EST_MAX_BODY);
+	evhttp_set_max_headers_size(a.http, MAX_HEADERS);
+	evhttp_set_timeout(a.http, cfg->timeout_s);
+	evhttp_set_allowed_methods(a.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_default_content_type(a.http, "text/plain; charset=utf-8");
+	if ((r = ferry_net_listen(cfg->listen, &fd, bound, sizeof(bound))) != 0)
+		goto out;
+	if (evutil_make_socket_nonblocking(fd) != 0 ||
+	    (bound_sock = evhttp_accept_socket_with_handle(a.http, fd)) ==
+	        NULL) {
+		r = ferry_errf(FERRY_E_IO, "%s: cannot serve HTTP", bound);
+		close(fd);
+		goto out;
+	}
+	a.listener = evhttp_bound_socket_get_listener(bound_sock);
+	if ((sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a)) == NULL ||
+	    (sigint = evsignal_new(a.base, SIGINT, on_signal, &a)) == NULL ||
+	    evsignal_add(sigterm, NULL) != 0 ||
+	    evsignal_add(sigint, NULL) != 0) {
+		r = ferry_errf(FERRY_E_INTERNAL, "cannot catch signals");
+		goto out;
+	}
+	ferry_info("authd: CA %s, accounts %s, certificates for %d days",
+	    cfg->ca_dir, cfg->db_path, cfg->cert_days);
+	ferry_info("authd: listening on %s", bound);
+	if (event_base_dispatch(a.base) != 0) {
+		r = ferry_errf(FERRY_E_INTERNAL, "the event loop failed");
+		goto out;
+	}
+	r = 0;
+out:
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (sigint != NULL)
+		event_free(sigint);
+	authd_free(&a);
+	return r;
+}

@@ -1,0 +1,224 @@
+/* cmd_authd.c - ferry authd: the enrollment server's command line.
+ * Parses options into a struct authd_cfg and hands over to authd_run. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferry/log.h"
+#include "ferry/net.h"
+
+#include "authd.h"
+#include "cli.h"
+
+static const char authd_usage[] =
+    "usage: ferry authd --ca-dir DIR [--db FILE] [--listen HOST:PORT]\n"
+    "                   [--cert-days N] [--name NAME]... [--allow-dns "
+    "SUFFIX]...\n"
+    "                   [--allow-tls12] [--timeout SECS] [--max-conns N] "
+    "[-v]\n"
+    "\n"
+    "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
+    "Members log in with their account (ferry user) and get a certificate\n"
+    "for a key made on their own machine (ferry enroll, or curl + openssl).\n"
+    "\n"
+    "  --ca-dir DIR       the CA directory (ferry ca init)\n"
+    "  --db FILE          accounts and audit record (default DIR/ferry.db)\n"
+    "  --listen HOST:PORT where to listen (default 0.0.0.0:8443)\n"
+    "  --cert-days N      validity of issued certificates (default 7)\n"
+    "  --crl-days N       validity of the CRL it serves (default 7)\n"
+    "  --name NAME        a DNS name or IP for authd's own certificate\n"
+    "                     (repeatable; localhost, 127.0.0.1, ::1 and this\n"
+    "                     host's name are always in it)\n"
+    "  --allow-dns SUFFIX members may ask for DNS names under SUFFIX\n"
+    "                     (repeatable; '.' allows any; default none)\n"
+    "  --allow-tls12      also accept TLS 1.2 (ECDHE + AEAD) for old "
+    "clients\n"
+    "  --timeout SECS     drop a connection idle this long (default 10)\n"
+    "  --max-conns N      open connections at most (default 256)\n"
+    "  -v, --verbose      debug logging\n";
+
+enum {
+	OPT_CA_DIR = 256,
+	OPT_DB,
+	OPT_LISTEN,
+	OPT_CERT_DAYS,
+	OPT_CRL_DAYS,
+	OPT_NAME,
+	OPT_ALLOW_DNS,
+	OPT_ALLOW_TLS12,
+	OPT_TIMEOUT,
+	OPT_MAX_CONNS,
+};
+
+/*
+ * "HOST:PORT", "[V6]:PORT", or either without the port (8443): the host
+ * (for authd's certificate) and the full "host:port" to listen on.
+ */
+static int
+split_listen(
+    const char *s, char *host, size_t hostlen, char *hostport, size_t hplen)
+{
+	const char *end, *port = NULL;
+	size_t n;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return -1;
+		n = (size_t)(end - s - 1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+		s++;
+	} else {
+		end = strrchr(s, ':');
+		if (end != NULL && strchr(s, ':') != end)
+			return -1; /* a bare IPv6 literal: needs brackets */
+		n = end != NULL ? (size_t)(end - s) : strlen(s);
+		port = end != NULL ? end + 1 : NULL;
+	}
+	if (n == 0 || n >= hostlen || (port != NULL && *port == '\0'))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	ferry_addr_format(
+	    host, port != NULL ? port : AUTHD_DEFAULT_PORT, hostport, hplen);
+	return 0;
+}
+
+int
+cmd_authd(int argc, char **argv)
+{
+	static const char cmd[] = "authd";
+	static const struct option longopts[] = {
+	    {"ca-dir", required_argument, NULL, OPT_CA_DIR},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"cert-days", required_argument, NULL, OPT_CERT_DAYS},
+	    {"crl-days", required_argument, NULL, OPT_CRL_DAYS},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
+	    {"allow-tls12", no_argument, NULL, OPT_ALLOW_TLS12},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct authd_cfg cfg;
+	const char **names = NULL, **allow = NULL;
+	const char *listen = "0.0.0.0:" AUTHD_DEFAULT_PORT;
+	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
+	char host[FERRY_MAX_HOST + 1];
+	long v;
+	int c, r, verbose = 0, ret = EXIT_USAGE;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cert_days = 7;
+	cfg.crl_days = 7;
+	cfg.timeout_s = 10;
+	cfg.max_conns = 256;
+	if ((names = calloc((size_t)argc, sizeof(*names))) == NULL ||
+	    (allow = calloc((size_t)argc, sizeof(*allow))) == NULL) {
+		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
+		goto out;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CA_DIR:
+			cfg.ca_dir = optarg;
+			break;
+		case OPT_DB:
+			cfg.db_path = optarg;
+			break;
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_CERT_DAYS:
+			if (cli_parse_int(
+			        "authd: --cert-days", optarg, 1, 3650, &v) != 0)
+				goto out;
+			cfg.cert_days = (int)v;
+			break;
+		case OPT_CRL_DAYS:
+			if (cli_parse_int(
+			        "authd: --crl-days", optarg, 1, 365, &v) != 0)
+				goto out;
+			cfg.crl_days = (int)v;
+			break;
+		case OPT_NAME:
+			names[cfg.n_names++] = optarg;
+			break;
+		case OPT_ALLOW_DNS:
+			allow[cfg.n_allow_dns++] = optarg;
+			break;
+		case OPT_ALLOW_TLS12:
+			cfg.allow_tls12 = 1;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_int(
+			        "authd: --timeout", optarg, 1, 3600, &v) != 0)
+				goto out;
+			cfg.timeout_s = (int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (cli_parse_int("authd: --max-conns", optarg, 1,
+			        100000, &v) != 0)
+				goto out;
+			cfg.max_conns = (int)v;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(authd_usage, stdout);
+			ret = EXIT_OK;
+			goto out;
+		default:
+			ret = cli_opt_error(cmd, c, argv);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error("%s: unexpected argument '%s' (see 'ferry authd "
+		          "--help')",
+		    cmd, argv[optind]);
+		goto out;
+	}
+	if (cfg.ca_dir == NULL || *cfg.ca_dir == '\0') {
+		cli_error(
+		    "%s: --ca-dir is required (see 'ferry authd --help')", cmd);
+		goto out;
+	}
+	if (split_listen(
+	        listen, host, sizeof(host), hostport, sizeof(hostport)) != 0) {
+		cli_error("%s: --listen: '%s' is not HOST:PORT", cmd, listen);
+		goto out;
+	}
+	cfg.listen_host = host;
+	cfg.listen = hostport;
+	if (cfg.db_path == NULL) {
+		if ((size_t)snprintf(dbpath, sizeof(dbpath), "%s/ferry.db",
+		        cfg.ca_dir) >= sizeof(dbpath)) {
+			cli_error("%s: --ca-dir: path too long", cmd);
+			goto out;
+		}
+		cfg.db_path = dbpath;
+	}
+	cfg.names = names;
+	cfg.allow_dns = allow;
+	cli_log_setup(verbose, 1);
+	if ((r = authd_run(&cfg)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	free(names);
+	free(allow);
+	return ret;
+}

@@ -1,0 +1,697 @@
+/* cmd_enroll.c - ferry enroll, ferry renew, ferry crl update: a member's side
+ * of authd. Keys are made here and never leave; the CA is pinned first. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ferry/est.h"
+#include "ferry/estc.h"
+#include "ferry/log.h"
+#include "ferry/net.h"
+#include "ferry/passwd.h"
+#include "ferry/pki.h"
+
+#include "cli.h"
+
+#define DEFAULT_TIMEOUT 30
+#define URL_FILE "authd.url"
+#define MAX_URL 2048
+
+static const char enroll_usage[] =
+    "usage: ferry enroll URL --user NAME [-i IDDIR] [--fingerprint "
+    "SHA256:HEX]\n"
+    "                    [--password-stdin] [--dns NAME]... [--key-type "
+    "TYPE]\n"
+    "                    [--timeout SECS] [-v]\n"
+    "\n"
+    "Makes a key on this machine (it never leaves it), proves to authd at\n"
+    "URL (https://HOST:PORT) that you are NAME with your password, and "
+    "writes\n"
+    "the identity directory: key.pem (0600), cert.pem, ca.pem, crl.pem,\n"
+    "authd.url. The organization's CA is trusted only if its fingerprint is\n"
+    "the one your administrator gave you (--fingerprint), or, without it,\n"
+    "after you confirm the fingerprint shown on the terminal.\n"
+    "\n"
+    "  --user NAME          your account on authd (the certificate's name)\n"
+    "  -i IDDIR             where to write (default $FERRY_HOME, "
+    "~/.config/ferry)\n"
+    "  --fingerprint FP     SHA256:<64 hex> of the CA certificate\n"
+    "  --password-stdin     read the password from the first line of stdin\n"
+    "  --dns NAME           a host name to include (repeatable; authd must\n"
+    "                       allow it)\n"
+    "  --key-type TYPE      p256 (default), ed25519 or rsa3072\n"
+    "  --timeout SECS       per request (default 30)\n"
+    "  -v, --verbose        debug logging\n";
+
+static const char renew_usage[] =
+    "usage: ferry renew [-i IDDIR] [--url URL] [--timeout SECS] [-v]\n"
+    "\n"
+    "Asks authd for a new certificate for this identity's key, "
+    "authenticating\n"
+    "with the current certificate (EST simplereenroll), then refreshes the\n"
+    "CRL. cert.pem is replaced atomically; on any failure the old files "
+    "stay\n"
+    "as they were. Meant for a daily timer.\n"
+    "\n"
+    "  -i IDDIR        the identity (default $FERRY_HOME, ~/.config/ferry)\n"
+    "  --url URL       authd (default: IDDIR/authd.url, written by enroll)\n"
+    "  --timeout SECS  per request (default 30)\n"
+    "  -v, --verbose   debug logging\n";
+
+static const char crl_usage[] =
+    "usage: ferry crl update [-i IDDIR] [--url URL] [--timeout SECS] [-v]\n"
+    "\n"
+    "Fetches the current CRL from authd, checks that the CA signed it and\n"
+    "that it is not older than the one in IDDIR, and replaces IDDIR/crl.pem.\n"
+    "serve, send, get and ls refuse every certificate it lists.\n";
+
+enum {
+	OPT_USER = 256,
+	OPT_FINGERPRINT,
+	OPT_PASSWORD_STDIN,
+	OPT_DNS,
+	OPT_KEY_TYPE,
+	OPT_TIMEOUT,
+	OPT_URL,
+};
+
+static int
+path_of(char *out, const char *dir, const char *leaf)
+{
+	return (size_t)snprintf(out, PATH_MAX, "%s/%s", dir, leaf) >= PATH_MAX
+	           ? -1
+	           : 0;
+}
+
+/* "SHA256:ab12..." / "AB:12:..." / bare hex -> 64 lower-case hex digits. */
+static int
+fingerprint_norm(const char *in, char out[65])
+{
+	size_t n = 0;
+
+	if (strncasecmp(in, "sha256:", 7) == 0)
+		in += 7;
+	for (; *in != '\0'; in++) {
+		if (*in == ':')
+			continue;
+		if (!isxdigit((unsigned char)*in) || n >= 64)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)*in);
+	}
+	out[n] = '\0';
+	return n == 64 ? 0 : -1;
+}
+
+/* The one self-signed CA certificate of a /cacerts answer. */
+static int
+pick_ca(STACK_OF(X509) * certs, X509 **out)
+{
+	X509 *found = NULL;
+
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (X509_check_ca(x) >= 1 &&
+		    X509_check_issued(x, x) == X509_V_OK) {
+			if (found != NULL)
+				return ferry_errf(FERRY_E_PROTO,
+				    "authd offers more than one root CA");
+			found = x;
+		}
+	}
+	if (found == NULL)
+		return ferry_errf(FERRY_E_PROTO,
+		    "authd's /cacerts holds no self-signed CA certificate");
+	X509_up_ref(found);
+	*out = found;
+	return 0;
+}
+
+/* Asks y/N on the terminal; 1 only for an explicit yes. */
+static int
+confirm_tty(const char *question)
+{
+	char ans[16];
+	ssize_t n;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	if (write(fd, question, strlen(question)) < 0) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, ans, sizeof(ans) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	ans[n] = '\0';
+	return ans[0] == 'y' || ans[0] == 'Y';
+}
+
+static void
+describe(X509 *cert, char **serial, char until[32])
+{
+	struct tm tm;
+
+	if (ferry_cert_serial_hex(cert, serial) != 0)
+		*serial = NULL;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1 ||
+	    strftime(until, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(until, 32, "?");
+}
+
+/* The issued certificate is for our key, names id and chains to ca. */
+static int
+check_issued(X509 *cert, EVP_PKEY *key, const char *id, X509 *ca)
+{
+	char got[FERRY_MAX_ID + 1];
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *xs = NULL;
+	int r = FERRY_E_CERT;
+
+	if (X509_check_private_key(cert, key) != 1) {
+		r = ferry_errf(FERRY_E_CERT,
+		    "authd answered with a certificate for another key");
+		goto out;
+	}
+	if (ferry_cert_id(cert, got) != 0 || strcmp(got, id) != 0) {
+		r = ferry_errf(FERRY_E_IDENTITY,
+		    "authd issued a certificate for '%s', not '%s'", got, id);
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(store, ca) != 1 ||
+	    (xs = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(xs, store, cert, NULL) != 1) {
+		r = ferry_errf(FERRY_E_CRYPTO, "cannot check the certificate");
+		goto out;
+	}
+	if (X509_verify_cert(xs) != 1) {
+		r = ferry_errf(FERRY_E_CERT,
+		    "the issued certificate does not verify: %s",
+		    X509_verify_cert_error_string(
+		        X509_STORE_CTX_get_error(xs)));
+		goto out;
+	}
+	r = 0;
+out:
+	X509_STORE_CTX_free(xs);
+	X509_STORE_free(store);
+	ferry_log_openssl();
+	return r;
+}
+
+/*
+ * Fetches, checks and installs IDDIR/crl.pem, refusing one older than the
+ * CRL already there. *n_revoked: how many it lists.
+ */
+static int
+crl_install(struct ferry_estc *c, const char *dir, X509 *ca, int *n_revoked)
+{
+	char path[PATH_MAX], *pem = NULL;
+	X509_CRL *crl = NULL, *old = NULL;
+	ASN1_INTEGER *num = NULL, *oldnum = NULL;
+	size_t len = 0;
+	int r;
+
+	*n_revoked = 0;
+	if (path_of(path, dir, "crl.pem") != 0)
+		return ferry_errf(FERRY_E_BADNAME, "%s: path too long", dir);
+	if ((r = ferry_estc_crl(c, &crl)) != 0 ||
+	    (r = ferry_crl_check(crl, ca)) != 0)
+		goto out;
+	if (access(path, F_OK) == 0 && ferry_crl_load(path, &old) == 0 &&
+	    ferry_crl_check(old, ca) == 0) {
+		num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+		oldnum = X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL);
+		if (num != NULL && oldnum != NULL &&
+		    ASN1_INTEGER_cmp(num, oldnum) < 0) {
+			r = ferry_errf(FERRY_E_REFUSED,
+			    "authd's CRL is older than %s; keeping that one",
+			    path);
+			goto out;
+		}
+	}
+	ferry_err_clear();
+	if ((r = ferry_crl_pem(crl, &pem, &len)) != 0 ||
+	    (r = ferry_identity_replace(dir, "crl.pem", pem, len, 0644)) != 0)
+		goto out;
+	*n_revoked = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	if (*n_revoked < 0)
+		*n_revoked = 0;
+	r = 0;
+out:
+	free(pem);
+	ASN1_INTEGER_free(num);
+	ASN1_INTEGER_free(oldnum);
+	X509_CRL_free(crl);
+	X509_CRL_free(old);
+	return r;
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+	static const char cmd[] = "enroll";
+	static const struct option longopts[] = {
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},
+	    {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
+	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	enum ferry_key_type key_type = FERRY_KEY_P256;
+	const char *url = NULL, *user = NULL, *fpopt = NULL, *idopt = NULL;
+	const char **dns = NULL;
+	size_t n_dns = 0, pwlen = 0, csrlen = 0;
+	char want[65], fp[80], path[PATH_MAX], pw[FERRY_PASSWD_MAX + 2];
+	char question[FERRY_MAX_HOST + 512], line[MAX_URL + 2], *dir = NULL,
+	                                                        *csr = NULL;
+	char *serial = NULL, until[32], cn[128];
+	STACK_OF(X509) *certs = NULL;
+	struct ferry_estc *c = NULL;
+	X509 *ca = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	struct stat st;
+	long timeout = DEFAULT_TIMEOUT;
+	int ch, r, verbose = 0, from_stdin = 0, n_revoked = 0;
+	int ret = EXIT_USAGE;
+
+	pw[0] = '\0';
+	if ((dns = calloc((size_t)argc, sizeof(*dns))) == NULL) {
+		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
+		goto out;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hvi:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_USER:
+			user = optarg;
+			break;
+		case OPT_FINGERPRINT:
+			fpopt = optarg;
+			break;
+		case OPT_PASSWORD_STDIN:
+			from_stdin = 1;
+			break;
+		case OPT_DNS:
+			dns[n_dns++] = optarg;
+			break;
+		case OPT_KEY_TYPE:
+			if ((r = ferry_key_type_parse(optarg, &key_type)) !=
+			    0) {
+				ret = cli_fail(r, "%s: --key-type", cmd);
+				goto out;
+			}
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_int("enroll: --timeout", optarg, 1, 3600,
+			        &timeout) != 0)
+				goto out;
+			break;
+		case 'i':
+			idopt = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(enroll_usage, stdout);
+			ret = EXIT_OK;
+			goto out;
+		default:
+			ret = cli_opt_error(cmd, ch, argv);
+			goto out;
+		}
+	}
+	if (optind < argc)
+		url = argv[optind++];
+	if (optind < argc) {
+		cli_error("%s: unexpected argument '%s' (see 'ferry enroll "
+		          "--help')",
+		    cmd, argv[optind]);
+		goto out;
+	}
+	if (url == NULL || user == NULL) {
+		cli_error("%s: %s is required (see 'ferry enroll --help')", cmd,
+		    url == NULL ? "the authd URL" : "--user");
+		goto out;
+	}
+	if (fpopt != NULL && fingerprint_norm(fpopt, want) != 0) {
+		cli_error("%s: --fingerprint: '%s' is not SHA256:<64 hex "
+		          "digits>",
+		    cmd, fpopt);
+		goto out;
+	}
+	cli_log_setup(verbose, 0);
+	if ((r = ferry_id_check(user)) != 0) {
+		ret = cli_fail(r, "%s: --user", cmd);
+		goto out;
+	}
+	if ((dir = cli_identity_dir(idopt)) == NULL) {
+		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
+		goto out;
+	}
+	/* Refuse before any network traffic if we could not write. */
+	if (path_of(path, dir, "key.pem") != 0) {
+		ret = cli_fail(
+		    ferry_errf(FERRY_E_BADNAME, "%s: path too long", dir), "%s",
+		    cmd);
+		goto out;
+	}
+	if (lstat(path, &st) == 0) {
+		ret = cli_fail(ferry_errf(FERRY_E_EXIST,
+		                   "%s already exists; this identity is "
+		                   "enrolled (use 'ferry renew', or -i for "
+		                   "another directory)",
+		                   path),
+		    "%s", cmd);
+		goto out;
+	}
+	if ((r = ferry_estc_new(url, (int)timeout, &c)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+
+	/* 1. Bootstrap: the CA as authd offers it, checked by fingerprint. */
+	if ((r = ferry_estc_cacerts(c, &certs)) != 0 ||
+	    (r = pick_ca(certs, &ca)) != 0 ||
+	    (r = ferry_cert_fingerprint(ca, fp, sizeof(fp))) != 0) {
+		ret = cli_fail(r, "%s: cannot get the CA from %s", cmd,
+		    ferry_estc_where(c));
+		goto out;
+	}
+	if (fpopt != NULL) {
+		if (CRYPTO_memcmp(fp + 7, want, 64) != 0) {
+			ret =
+			    cli_fail(ferry_errf(FERRY_E_CERT,
+			                 "%s offers a CA with fingerprint %s, "
+			                 "not the one given; nothing was "
+			                 "sent (check the fingerprint with "
+			                 "your administrator)",
+			                 ferry_estc_where(c), fp),
+			        "%s", cmd);
+			goto out;
+		}
+	} else {
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca),
+		        NID_commonName, cn, sizeof(cn)) < 0)
+			snprintf(cn, sizeof(cn), "?");
+		for (char *p = cn; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		snprintf(question, sizeof(question),
+		    "authd %s offers the CA \"%s\"\n  %s\nTrust it as your "
+		    "organization's CA? [y/N] ",
+		    ferry_estc_where(c), cn, fp);
+		if ((r = confirm_tty(question)) != 1) {
+			ret = cli_fail(ferry_errf(FERRY_E_CERT,
+			                   "%s: CA %s not confirmed%s; give "
+			                   "--fingerprint as your "
+			                   "administrator printed it",
+			                   ferry_estc_where(c), fp,
+			                   r < 0 ? " (no terminal)" : ""),
+			    "%s", cmd);
+			goto out;
+		}
+	}
+	if ((r = ferry_estc_trust(c, ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+
+	/* 2. The key, made here, and a request for it. */
+	if ((r = cli_read_password(
+	         "Password: ", from_stdin, 0, pw, sizeof(pw), &pwlen)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	if ((r = ferry_key_generate(key_type, &key)) != 0 ||
+	    (r = ferry_est_csr_make(key, user, dns, n_dns, &csr, &csrlen)) !=
+	        0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+
+	/* 3. Enroll over a verified connection. */
+	if ((r = ferry_estc_enroll(c, user, pw, pwlen, csr, csrlen, &cert)) !=
+	        0 ||
+	    (r = check_issued(cert, key, user, ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if ((r = ferry_identity_write(dir, key, cert, ca)) != 0) {
+		ret = cli_fail(r, "%s: cannot write the identity", cmd);
+		goto out;
+	}
+	snprintf(line, sizeof(line), "%s\n", url);
+	if ((r = ferry_identity_replace(
+	         dir, URL_FILE, line, strlen(line), 0644)) != 0)
+		cli_warn("%s: %s", cmd, ferry_err_detail(r));
+	if ((r = crl_install(c, dir, ca, &n_revoked)) != 0)
+		cli_warn("%s: enrolled, but no CRL yet (run 'ferry crl "
+		         "update'): %s",
+		    cmd, ferry_err_detail(r));
+	describe(cert, &serial, until);
+	printf("enrolled %s serial %s valid until %s -> %s\n", user,
+	    serial != NULL ? serial : "?", until, dir);
+	ret = EXIT_OK;
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_free(serial);
+	free(csr);
+	free(dir);
+	free(dns);
+	sk_X509_pop_free(certs, X509_free);
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ferry_estc_free(c);
+	return ret;
+}
+
+/* -i, --url, --timeout, -v: what renew and crl update share. */
+struct member_opts {
+	const char *idopt;
+	const char *url;
+	long timeout;
+	int verbose;
+};
+
+static int
+member_parse(const char *cmd, const char *usage, int argc, char **argv,
+    struct member_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"url", required_argument, NULL, OPT_URL},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout = DEFAULT_TIMEOUT;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hvi:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_URL:
+			o->url = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_int(
+			        "--timeout", optarg, 1, 3600, &o->timeout) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'i':
+			o->idopt = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		default:
+			return cli_opt_error(cmd, ch, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_error("%s: unexpected argument '%s' (see 'ferry %s "
+		          "--help')",
+		    cmd, argv[optind], cmd);
+		return EXIT_USAGE;
+	}
+	cli_log_setup(o->verbose, 0);
+	return 0;
+}
+
+/* The identity's CA, and a client for its authd (URL from --url or file). */
+static int
+member_connect(const char *cmd, const struct member_opts *o, char **dir,
+    X509 **ca, struct ferry_estc **c)
+{
+	char path[PATH_MAX], url[MAX_URL + 2];
+	FILE *f;
+	int r = FERRY_E_BADNAME;
+
+	if ((*dir = cli_identity_dir(o->idopt)) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "%s", cmd);
+	if (path_of(path, *dir, "ca.pem") != 0 ||
+	    (r = ferry_cert_load(path, ca)) != 0)
+		return cli_fail(r, "%s: identity", cmd);
+	if (o->url != NULL) {
+		snprintf(url, sizeof(url), "%s", o->url);
+	} else {
+		if (path_of(path, *dir, URL_FILE) != 0 ||
+		    (f = fopen(path, "re")) == NULL)
+			return cli_fail(ferry_errf(FERRY_E_NOENT,
+			                    "%s: no authd URL here (not made "
+			                    "by 'ferry enroll'?); give --url",
+			                    path),
+			    "%s", cmd);
+		if (fgets(url, sizeof(url), f) == NULL)
+			url[0] = '\0';
+		fclose(f);
+		url[strcspn(url, "\r\n")] = '\0';
+	}
+	if ((r = ferry_estc_new(url, (int)o->timeout, c)) != 0 ||
+	    (r = ferry_estc_trust(*c, *ca)) != 0)
+		return cli_fail(r, "%s", cmd);
+	return 0;
+}
+
+int
+cmd_renew(int argc, char **argv)
+{
+	static const char cmd[] = "renew";
+	struct member_opts o;
+	struct ferry_estc *c = NULL;
+	char *dir = NULL, *csr = NULL, *serial = NULL, *pem = NULL;
+	char path[PATH_MAX], id[FERRY_MAX_ID + 1], until[32];
+	const char **dns = NULL;
+	size_t n_dns = 0, csrlen = 0, pemlen = 0;
+	GENERAL_NAMES *gens = NULL;
+	X509 *ca = NULL, *cert = NULL, *fresh = NULL;
+	EVP_PKEY *key = NULL;
+	int r = FERRY_E_BADNAME, n_revoked = 0, ret;
+
+	if ((ret = member_parse(cmd, renew_usage, argc, argv, &o)) != 0)
+		return ret < 0 ? EXIT_OK : ret;
+	if ((ret = member_connect(cmd, &o, &dir, &ca, &c)) != 0)
+		goto out;
+	ret = EXIT_FAIL;
+	if (path_of(path, dir, "cert.pem") != 0 ||
+	    (r = ferry_cert_load(path, &cert)) != 0 ||
+	    path_of(path, dir, "key.pem") != 0 ||
+	    (r = ferry_key_load(path, &key)) != 0 ||
+	    (r = ferry_cert_id(cert, id)) != 0 ||
+	    (r = ferry_estc_identity(c, key, cert)) != 0) {
+		ret = cli_fail(r, "%s: identity %s", cmd, dir);
+		goto out;
+	}
+	/* The same DNS names as now: authd checks them against its policy. */
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (gens != NULL && (dns = calloc((size_t)sk_GENERAL_NAME_num(gens) + 1,
+	                         sizeof(*dns))) != NULL)
+		for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+
+			if (gn->type == GEN_DNS)
+				dns[n_dns++] =
+				    (const char *)ASN1_STRING_get0_data(
+				        gn->d.dNSName);
+		}
+	if ((r = ferry_est_csr_make(key, id, dns, n_dns, &csr, &csrlen)) != 0 ||
+	    (r = ferry_estc_enroll(c, NULL, NULL, 0, csr, csrlen, &fresh)) !=
+	        0 ||
+	    (r = check_issued(fresh, key, id, ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	if ((r = ferry_cert_pem(fresh, &pem, &pemlen)) != 0 ||
+	    (r = ferry_identity_replace(dir, "cert.pem", pem, pemlen, 0644)) !=
+	        0) {
+		ret =
+		    cli_fail(r, "%s: renewed, but cannot write cert.pem", cmd);
+		goto out;
+	}
+	if ((r = crl_install(c, dir, ca, &n_revoked)) != 0)
+		cli_warn("%s: renewed, but the CRL is not updated: %s", cmd,
+		    ferry_err_detail(r));
+	describe(fresh, &serial, until);
+	printf("renewed %s serial %s valid until %s -> %s\n", id,
+	    serial != NULL ? serial : "?", until, dir);
+	ret = EXIT_OK;
+out:
+	GENERAL_NAMES_free(gens);
+	free(dns);
+	free(pem);
+	free(csr);
+	free(dir);
+	OPENSSL_free(serial);
+	X509_free(ca);
+	X509_free(cert);
+	X509_free(fresh);
+	EVP_PKEY_free(key);
+	ferry_estc_free(c);
+	return ret;
+}
+
+int
+cmd_crl(int argc, char **argv)
+{
+	static const char cmd[] = "crl update";
+	struct member_opts o;
+	struct ferry_estc *c = NULL;
+	X509 *ca = NULL;
+	char *dir = NULL;
+	int r, n = 0, ret;
+
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(crl_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "update") != 0) {
+		cli_error("crl: the command is 'ferry crl update' (see 'ferry "
+		          "crl --help')");
+		return EXIT_USAGE;
+	}
+	if ((ret = member_parse(cmd, crl_usage, argc - 1, argv + 1, &o)) != 0)
+		return ret < 0 ? EXIT_OK : ret;
+	if ((ret = member_connect(cmd, &o, &dir, &ca, &c)) != 0)
+		goto out;
+	if ((r = crl_install(c, dir, ca, &n)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	printf("crl %s/crl.pem: %d revoked\n", dir, n);
+	ret = EXIT_OK;
+out:
+	free(dir);
+	X509_free(ca);
+	ferry_estc_free(c);
+	return ret;
+}
