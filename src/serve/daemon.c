@@ -87,6 +87,56 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer)
 	_exit(r == 0 ? 0 : 1);
 }
 
+/*
+ * Per-address admission: more than FLOOD_PER_SEC connections from one
+ * address within a second are closed unserved, and said so once a second.
+ * This also bounds the log: one line per connection, not per flood packet.
+ */
+#define FLOOD_SLOTS 64
+#define FLOOD_PER_SEC 200
+
+static struct flood {
+	char host[64];
+	time_t second;
+	unsigned count, dropped;
+} flood[FLOOD_SLOTS];
+
+/* 1 if a connection from peer ("host:port") may be served now. */
+static int
+admit(const char *peer)
+{
+	struct flood *f = NULL, *oldest = &flood[0];
+	time_t now = time(NULL);
+	size_t n = strcspn(peer, "]") < strlen(peer) ? strcspn(peer, "]") + 1
+	                                             : strcspn(peer, ":");
+	char host[64];
+
+	snprintf(host, sizeof(host), "%.*s", (int)n, peer);
+	for (int i = 0; i < FLOOD_SLOTS && f == NULL; i++) {
+		if (strcmp(flood[i].host, host) == 0)
+			f = &flood[i];
+		else if (flood[i].second < oldest->second)
+			oldest = &flood[i];
+	}
+	if (f == NULL) {
+		f = oldest;
+		memset(f, 0, sizeof(*f));
+		snprintf(f->host, sizeof(f->host), "%s", host);
+	}
+	if (f->second != now) {
+		if (f->dropped > 0)
+			ferry_warn("%s: %u connections refused in one second "
+			           "(more than %d)",
+			    f->host, f->dropped, FLOOD_PER_SEC);
+		f->second = now;
+		f->count = f->dropped = 0;
+	}
+	if (++f->count <= FLOOD_PER_SEC)
+		return 1;
+	f->dropped++;
+	return 0;
+}
+
 /* The children still running; a slot is 0 when free. */
 static pid_t *children;
 static int nchildren;
@@ -177,12 +227,24 @@ daemon_run(const struct daemon_cfg *cfg)
 				usleep(100000);
 			continue;
 		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		ferry_net_peername(fd, peer, sizeof(peer));
+		if (!admit(peer)) {
+			close(fd);
+			continue;
+		}
 		if (nchildren >= cfg->max_conns) {
-			ferry_warn("%s: refused: %d connections already "
-			           "(--max-conns)",
-			    peer, nchildren);
+			static time_t last;
+
+			/* Once a second is enough to say the server is full. */
+			if (last != time(NULL)) {
+				last = time(NULL);
+				ferry_warn(
+				    "%s: refused: %d connections already "
+				    "(--max-conns)",
+				    peer, nchildren);
+			}
 			close(fd);
 			continue;
 		}
