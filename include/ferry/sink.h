@@ -16,7 +16,12 @@ int ferry_sink_new(struct ferry_sink **out) FERRY_MUST_CHECK;
 /* Stops the worker and frees every buffer it holds. NULL is a no-op. */
 void ferry_sink_free(struct ferry_sink *s);
 
-/* Starts a file: its bytes go to fd (borrowed until ferry_sink_end). */
+/*
+ * Starts a file: its bytes go to fd (borrowed until ferry_sink_end), or,
+ * with fd -1, are only hashed. A sender uses that: the worker hashes a frame
+ * while the connection encrypts the same bytes; both only read them, so the
+ * frame may still be sent after it was pushed, until the next push.
+ */
 void ferry_sink_begin(struct ferry_sink *s, int fd);
 /*
  * Hands over *frame (from ferry_frame_alloc; its payload holds len bytes)

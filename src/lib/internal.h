@@ -27,10 +27,4 @@ struct ferry__verify {
 /* The SSL ex_data slot holding a struct ferry__verify *. */
 int ferry__tls_verify_index(void);
 
-#include <openssl/evp.h>
-
-/* A SHA-256 context, initialized; NULL on failure. Free with EVP_MD_CTX_free. */
-EVP_MD_CTX *ferry__sha256_new(void);
-/* Finishes ctx into out and re-initializes it for the next file. */
-int ferry__sha256_final(EVP_MD_CTX *ctx, unsigned char out[32]);
 #endif

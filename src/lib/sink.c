@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ferry/sink.h"
@@ -38,6 +39,41 @@ struct ferry_sink {
 	int quit;
 	uint64_t written, synced;
 };
+
+static EVP_MD *sha256_md;
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static EVP_MD_CTX *
+sha256_new(void)
+{
+	EVP_MD_CTX *ctx;
+
+	if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch) ||
+	    sha256_md == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static int
+sha256_final(EVP_MD_CTX *ctx, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	if (EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 32 ||
+	    EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1)
+		return FERRY_E_CRYPTO;
+	return 0;
+}
 
 static int
 write_full(int fd, const uint8_t *p, size_t n)
@@ -82,10 +118,10 @@ worker(void *arg)
 
 			if (EVP_DigestUpdate(s->sha, p, it.len) != 1)
 				e = -1;
-			else
+			else if (s->fd >= 0)
 				e = write_full(s->fd, p, it.len);
 			s->written += it.len;
-			if (e == 0 &&
+			if (e == 0 && s->fd >= 0 &&
 			    s->written - s->synced >= WRITEBACK_CHUNK) {
 				/* Start writeback now so the final fsync is short. */
 				(void)sync_file_range(s->fd, (off_t)s->synced,
@@ -114,7 +150,7 @@ ferry_sink_new(struct ferry_sink **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return FERRY_E_NOMEM;
 	s->fd = -1;
-	if ((s->sha = ferry__sha256_new()) == NULL) {
+	if ((s->sha = sha256_new()) == NULL) {
 		free(s);
 		return FERRY_E_CRYPTO;
 	}
@@ -225,7 +261,7 @@ ferry_sink_end(struct ferry_sink *s, uint8_t sha[FERRY_SHA256_LEN])
 		(void)EVP_DigestInit_ex(s->sha, NULL, NULL);
 		return sink_error(e);
 	}
-	if ((r = ferry__sha256_final(s->sha, sha)) != 0)
+	if ((r = sha256_final(s->sha, sha)) != 0)
 		return r;
 	return 0;
 }

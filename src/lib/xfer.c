@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "ferry/fsafe.h"
 #include "ferry/log.h"
@@ -20,41 +19,6 @@
 
 /* While streaming a file, look for an early refusal every this many bytes. */
 #define PUSH_DRAIN_EVERY (1u << 20)
-
-static EVP_MD *sha256_md;
-static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
-
-static void
-sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-EVP_MD_CTX *
-ferry__sha256_new(void)
-{
-	EVP_MD_CTX *ctx;
-
-	if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch) ||
-	    sha256_md == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	if (EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-int
-ferry__sha256_final(EVP_MD_CTX *ctx, unsigned char out[32])
-{
-	unsigned int n = 0;
-
-	if (EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 32 ||
-	    EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1)
-		return FERRY_E_CRYPTO;
-	return 0;
-}
 
 void
 ferry_sha256_hex(const uint8_t sha[FERRY_SHA256_LEN], char out[65])
@@ -232,23 +196,22 @@ send_abort(struct ferry_conn *c, int code, const char *why)
 
 /* Streams one opened file after its PUT; stops early if the server refused. */
 static int
-push_stream(struct push *p, int fd, uint64_t size, uint8_t *frame,
-    EVP_MD_CTX *sha, uint8_t out[FERRY_SHA256_LEN], int *local_err)
+push_stream(struct push *p, int fd, uint64_t size, uint8_t **frame,
+    struct ferry_sink *sha, uint8_t out[FERRY_SHA256_LEN], int *local_err)
 {
-	uint8_t *payload = frame + FERRY_FRAME_HDR;
 	uint64_t done = 0;
 	struct ferry_msg end = {.type = FERRY_F_END};
 	int r;
 
 	*local_err = 0;
-	/* A fresh hash per file, whatever the previous one ended with. */
-	if (EVP_DigestInit_ex(sha, NULL, NULL) != 1)
-		return FERRY_E_CRYPTO;
+	/* Hash-only sink: the worker hashes a frame while TLS encrypts it. */
+	ferry_sink_begin(sha, -1);
 	while (done < size) {
 		size_t want = size - done < FERRY_MAX_DATA
 		                  ? (size_t)(size - done)
 		                  : FERRY_MAX_DATA;
-		ssize_t got = read(fd, payload, want);
+		ssize_t got = read(fd, *frame + FERRY_FRAME_HDR, want);
+		uint8_t *sending = *frame;
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -259,26 +222,35 @@ push_stream(struct push *p, int fd, uint64_t size, uint8_t *frame,
 			            : ferry_errf(FERRY_E_IO,
 			                  "%s: file shrank while being sent",
 			                  p->items[p->current].path);
-			return send_abort(
+			r = send_abort(
 			    p->c, *local_err, "sender could not read the file");
+			goto stop;
 		}
-		if (EVP_DigestUpdate(sha, payload, (size_t)got) != 1)
-			return FERRY_E_CRYPTO;
-		if ((r = ferry_conn_send_data(p->c, frame, (size_t)got)) != 0)
-			return r;
+		/*
+		 * The sink only reads the payload, TLS only reads it too (and
+		 * writes the header in front): both may hold it at once.
+		 */
+		if ((r = ferry_sink_push(sha, frame, (size_t)got)) != 0 ||
+		    (r = ferry_conn_send_data(p->c, sending, (size_t)got)) != 0)
+			goto stop;
 		done += (uint64_t)got;
 		/* An early ERR means the server discards the rest: stop. */
 		if (done % PUSH_DRAIN_EVERY < (uint64_t)got &&
 		    (r = push_drain(p, 0)) != 0)
-			return r;
-		if (p->refused_current)
-			return send_abort(p->c, FERRY_E_REFUSED,
+			goto stop;
+		if (p->refused_current) {
+			r = send_abort(p->c, FERRY_E_REFUSED,
 			    "sender stopped after refusal");
+			goto stop;
+		}
 	}
-	if ((r = ferry__sha256_final(sha, out)) != 0)
+	if ((r = ferry_sink_end(sha, out)) != 0)
 		return r;
 	memcpy(end.sha256, out, FERRY_SHA256_LEN);
 	return ferry_conn_send(p->c, &end);
+stop:
+	ferry_sink_abandon(sha);
+	return r;
 }
 
 int
@@ -286,7 +258,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
     size_t n, uint32_t put_flags, ferry_xfer_report_fn *report, void *arg)
 {
 	struct push p = {.c = c, .items = items, .report = report, .arg = arg};
-	EVP_MD_CTX *sha = NULL;
+	struct ferry_sink *sha = NULL;
 	uint8_t *frame = NULL;
 	int r = FERRY_E_NOMEM;
 
@@ -296,10 +268,8 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 	    (p.why = calloc(n + 1, sizeof(*p.why))) == NULL ||
 	    (frame = ferry_frame_alloc()) == NULL)
 		goto out;
-	if ((sha = ferry__sha256_new()) == NULL) {
-		r = FERRY_E_CRYPTO;
+	if ((r = ferry_sink_new(&sha)) != 0)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct ferry_msg put = {.type = FERRY_F_PUT};
 		struct stat st;
@@ -349,7 +319,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 		}
 		p.pending[p.tail++] = i;
 		r = push_stream(
-		    &p, fd, put.size, frame, sha, p.sha[i], &local_err);
+		    &p, fd, put.size, &frame, sha, p.sha[i], &local_err);
 		close(fd);
 		if (r != 0)
 			goto out;
@@ -367,7 +337,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 			goto out;
 	r = 0;
 out:
-	EVP_MD_CTX_free(sha);
+	ferry_sink_free(sha);
 	ferry_frame_free(frame);
 	free(p.pending);
 	free(p.sha);
@@ -420,8 +390,8 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 				continue; /* keep the connection in step */
 			/* Hashing and writing happen on the sink's thread. */
 			ferry_conn_swap_frame(c, spare);
-			if ((local = ferry_sink_push(sink, spare, m.data_len)) !=
-			    0)
+			if ((local = ferry_sink_push(
+			         sink, spare, m.data_len)) != 0)
 				local = ferry_errf(local, "%s: %s", it->shown,
 				    ferry_err_detail(local));
 			continue;

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "ferry/fsafe.h"
 #include "ferry/log.h"
@@ -19,17 +18,15 @@
 
 #include "internal.h"
 
-
 struct session {
 	struct ferry_conn *c;
 	const struct ferry_serve_cfg *cfg;
 	struct ferry_serve_stats *stats;
 	const char *who; /* "alice@127.0.0.1:5555", for logs */
-	int sender_fd;           /* INBOX/<peer id>, opened on the first PUT */
-	uint8_t *frame;          /* for GET: FERRY_FRAME_HDR + FERRY_MAX_DATA */
-	EVP_MD_CTX *sha;         /* for GET */
-	struct ferry_sink *sink; /* hashes and writes what a PUT receives */
-	uint8_t *spare;          /* a frame buffer to trade for a DATA frame */
+	int sender_fd; /* INBOX/<peer id>, opened on the first PUT */
+	uint8_t *frame; /* GET reads the file into it */
+	struct ferry_sink *sink; /* hashes (and for PUT writes) file data */
+	uint8_t *spare; /* a frame buffer to trade for a DATA frame */
 	mode_t umask;
 };
 
@@ -161,7 +158,8 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		/* The payload goes to the hashing/writing thread, uncopied. */
 		ferry_conn_swap_frame(s->c, &s->spare);
 		done += m.data_len;
-		if ((r = ferry_sink_push(s->sink, &s->spare, m.data_len)) != 0) {
+		if ((r = ferry_sink_push(s->sink, &s->spare, m.data_len)) !=
+		    0) {
 			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 			goto refused;
 		}
@@ -216,7 +214,7 @@ refused:
 		return r;
 	/* The DATA already in flight for this file is read and dropped. */
 	return done == 0 || m.type == FERRY_F_DATA ? skip_upload(s, size - done)
-						   : 0;
+	                                           : 0;
 }
 
 /* Copies a request's path out of the frame and checks it. */
@@ -238,12 +236,11 @@ static int
 serve_get(struct session *s, const struct ferry_msg *get)
 {
 	char path[FERRY_MAX_PATH + 1];
-	uint8_t *payload = s->frame + FERRY_FRAME_HDR;
 	struct ferry_msg file = {.type = FERRY_F_FILE, .id = get->id};
 	struct ferry_msg end = {.type = FERRY_F_END};
 	struct stat st;
 	uint64_t done = 0;
-	int fd = -1, r;
+	int fd = -1, hashing = 0, r;
 
 	if ((r = request_path(get, path, 0)) != 0)
 		return refuse(s, get->id, "get", r);
@@ -266,11 +263,15 @@ serve_get(struct session *s, const struct ferry_msg *get)
 	file.mtime = st.st_mtim.tv_sec;
 	if ((r = ferry_conn_send(s->c, &file)) != 0)
 		goto out;
+	/* Hash-only: the worker hashes each frame while TLS encrypts it. */
+	ferry_sink_begin(s->sink, -1);
+	hashing = 1;
 	while (done < file.size) {
 		size_t want = file.size - done < FERRY_MAX_DATA
 		                  ? (size_t)(file.size - done)
 		                  : FERRY_MAX_DATA;
-		ssize_t got = read(fd, payload, want);
+		ssize_t got = read(fd, s->frame + FERRY_FRAME_HDR, want);
+		uint8_t *sending = s->frame;
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -286,16 +287,14 @@ serve_get(struct session *s, const struct ferry_msg *get)
 			r = ferry_conn_send(s->c, &ab);
 			goto out;
 		}
-		if (EVP_DigestUpdate(s->sha, payload, (size_t)got) != 1) {
-			r = FERRY_E_CRYPTO;
-			goto out;
-		}
-		if ((r = ferry_conn_send_data(s->c, s->frame, (size_t)got)) !=
-		    0)
+		if ((r = ferry_sink_push(s->sink, &s->frame, (size_t)got)) !=
+		        0 ||
+		    (r = ferry_conn_send_data(s->c, sending, (size_t)got)) != 0)
 			goto out;
 		done += (uint64_t)got;
 	}
-	if ((r = ferry__sha256_final(s->sha, end.sha256)) != 0 ||
+	hashing = 0;
+	if ((r = ferry_sink_end(s->sink, end.sha256)) != 0 ||
 	    (r = ferry_conn_send(s->c, &end)) != 0)
 		goto out;
 	{
@@ -308,7 +307,8 @@ serve_get(struct session *s, const struct ferry_msg *get)
 	s->stats->files_out++;
 	s->stats->bytes_out += done;
 out:
-	EVP_DigestInit_ex(s->sha, NULL, NULL);
+	if (hashing)
+		ferry_sink_abandon(s->sink);
 	close(fd);
 	return r;
 }
@@ -355,7 +355,7 @@ serve_list(struct session *s, const struct ferry_msg *list)
 			if (errno != 0) {
 				r = refuse(s, list->id, "list",
 				    ferry_errf_errno(FERRY_E_IO, errno,
-					"%s: reading the directory", path));
+				        "%s: reading the directory", path));
 				goto out;
 			}
 			break;
@@ -444,8 +444,7 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 	if ((r = ferry_sink_new(&s.sink)) != 0)
 		goto out;
 	if ((s.frame = ferry_frame_alloc()) == NULL ||
-	    (s.spare = ferry_frame_alloc()) == NULL ||
-	    (s.sha = ferry__sha256_new()) == NULL) {
+	    (s.spare = ferry_frame_alloc()) == NULL) {
 		r = FERRY_E_NOMEM;
 		goto out;
 	}
@@ -484,7 +483,6 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 out:
 	if (s.sender_fd >= 0)
 		close(s.sender_fd);
-	EVP_MD_CTX_free(s.sha);
 	ferry_frame_free(s.frame);
 	ferry_frame_free(s.spare);
 	ferry_sink_free(s.sink);
