@@ -46,6 +46,9 @@
 /* authd's own certificate: CN, and its validity in days. */
 #define SERVER_CN "authd"
 #define SERVER_DAYS 90
+/* Re-issued when less than this is left; checked twice a day. */
+#define SERVER_RENEW_DAYS 30
+#define SERVER_CHECK_SECS (12 * 3600)
 /* Failures before back-off: per user, and per address (NAT: many users). */
 #define USER_THRESHOLD 5
 #define ADDR_THRESHOLD 10
@@ -708,6 +711,21 @@ out:
 	return r;
 }
 
+/* A long-running authd re-issues its own certificate before it expires. */
+static void
+on_server_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct authd *a = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if (a->server_until - time(NULL) > (time_t)SERVER_RENEW_DAYS * 86400)
+		return;
+	if ((r = server_identity(a, a->cfg->listen_host)) != 0)
+		ferry_error_r(r, "authd: cannot renew the server certificate");
+}
+
 static int
 tls_setup(struct authd *a)
 {
@@ -765,7 +783,8 @@ authd_run(const struct authd_cfg *cfg)
 {
 	struct authd a;
 	struct evhttp_bound_socket *bound_sock;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *check = NULL;
+	struct timeval every = {SERVER_CHECK_SECS, 0};
 	char bound[FERRY_MAX_HOST + 16];
 	X509 *ca_cert;
 	int fd = -1, r;
@@ -817,7 +836,10 @@ authd_run(const struct authd_cfg *cfg)
 	if ((sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a)) == NULL ||
 	    (sigint = evsignal_new(a.base, SIGINT, on_signal, &a)) == NULL ||
 	    evsignal_add(sigterm, NULL) != 0 ||
-	    evsignal_add(sigint, NULL) != 0) {
+	    evsignal_add(sigint, NULL) != 0 ||
+	    (check = event_new(a.base, -1, EV_PERSIST, on_server_check, &a)) ==
+	        NULL ||
+	    event_add(check, &every) != 0) {
 		r = ferry_errf(FERRY_E_INTERNAL, "cannot catch signals");
 		goto out;
 	}
@@ -834,6 +856,8 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (check != NULL)
+		event_free(check);
 	authd_free(&a);
 	return r;
 }
