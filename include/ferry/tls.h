@@ -29,6 +29,13 @@ struct ferry_tls;
 int ferry_tls_new(
     const struct ferry_tls_opts *opts, struct ferry_tls **out) FERRY_MUST_CHECK;
 void ferry_tls_free(struct ferry_tls *tls);
+/*
+ * For long-running servers: if key.pem, cert.pem, ca.pem or crl.pem changed
+ * since *tls was built (a `ferry renew`, a `ferry crl update`), builds a new
+ * context from them and replaces *tls (freeing the old one). Returns 0 when
+ * nothing changed or the reload worked; on failure *tls stays as it was.
+ */
+int ferry_tls_reload(struct ferry_tls **tls) FERRY_MUST_CHECK;
 /* Our own member ID ("" if our certificate has none). Borrowed. */
 const char *ferry_tls_self_id(const struct ferry_tls *tls);
 

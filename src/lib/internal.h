@@ -12,6 +12,10 @@ struct ferry_tls {
 	SSL_CTX *ctx;
 	enum ferry_tls_role role;
 	char self_id[FERRY_MAX_ID + 1];
+	/* What it was built from, to rebuild it when those files change. */
+	char *identity_dir;
+	int require_client_cert;
+	char stamp[256];
 };
 
 /* What the verify callback learned, kept with the SSL object. */

@@ -116,7 +116,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			    "%s certificate (%s) rejected: %s%s", who, subj,
 			    X509_verify_cert_error_string(err),
 			    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-			    err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+			            err ==
+			                X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
 			            err ==
 			                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
 			        ? " (not issued by this organization's CA)"
@@ -306,6 +307,58 @@ out:
 	return r;
 }
 
+/* Size, mtime and inode of the identity's files, as one comparable string. */
+static void
+identity_stamp(const char *dir, char *out, size_t n)
+{
+	static const char *const files[] = {
+	    "key.pem", "cert.pem", "ca.pem", "crl.pem"};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4096];
+		struct stat st;
+		int k;
+
+		memset(&st, 0, sizeof(st));
+		if (path_in(dir, files[i], path, sizeof(path)) != 0 ||
+		    stat(path, &st) != 0)
+			memset(&st, 0, sizeof(st));
+		k = snprintf(out + used, n - used, "%llx.%llx.%lx.%llx;",
+		    (unsigned long long)st.st_ino,
+		    (unsigned long long)st.st_size, (long)st.st_mtim.tv_sec,
+		    (unsigned long long)st.st_mtim.tv_nsec);
+		if (k < 0 || (size_t)k >= n - used)
+			break;
+		used += (size_t)k;
+	}
+	ferry_err_clear();
+}
+
+int
+ferry_tls_reload(struct ferry_tls **tls)
+{
+	struct ferry_tls_opts opts = {.role = (*tls)->role,
+	    .identity_dir = (*tls)->identity_dir,
+	    .require_client_cert = (*tls)->require_client_cert};
+	struct ferry_tls *fresh = NULL;
+	char stamp[sizeof((*tls)->stamp)];
+	int r;
+
+	identity_stamp((*tls)->identity_dir, stamp, sizeof(stamp));
+	if (strcmp(stamp, (*tls)->stamp) == 0)
+		return 0;
+	if ((r = ferry_tls_new(&opts, &fresh)) != 0) {
+		/* Not again for the same half-written state of the files. */
+		memcpy((*tls)->stamp, stamp, sizeof(stamp));
+		return r;
+	}
+	ferry_tls_free(*tls);
+	*tls = fresh;
+	return 0;
+}
+
 int
 ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 {
@@ -317,9 +370,13 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 
 	if (ferry__tls_verify_index() < 0)
 		return FERRY_E_CRYPTO;
-	if ((tls = calloc(1, sizeof(*tls))) == NULL)
+	if ((tls = calloc(1, sizeof(*tls))) == NULL ||
+	    (tls->identity_dir = strdup(opts->identity_dir)) == NULL)
 		goto out;
 	tls->role = opts->role;
+	tls->require_client_cert = opts->require_client_cert;
+	/* Stamped before loading: a change during the load shows next time. */
+	identity_stamp(opts->identity_dir, tls->stamp, sizeof(tls->stamp));
 	tls->ctx =
 	    SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (tls->ctx == NULL) {
@@ -400,6 +457,7 @@ ferry_tls_free(struct ferry_tls *tls)
 	if (tls == NULL)
 		return;
 	SSL_CTX_free(tls->ctx);
+	free(tls->identity_dir);
 	free(tls);
 }
 

@@ -173,7 +173,7 @@ signal_children(int sig)
 }
 
 int
-daemon_run(const struct daemon_cfg *cfg)
+daemon_run(struct daemon_cfg *cfg)
 {
 	char bound[FERRY_MAX_HOST + 16];
 	struct pollfd pfd;
@@ -247,6 +247,21 @@ daemon_run(const struct daemon_cfg *cfg)
 			}
 			close(fd);
 			continue;
+		}
+		/* A renewed certificate or a new CRL applies from now on. */
+		{
+			struct ferry_tls *before = cfg->tls;
+			int rr = ferry_tls_reload(&cfg->tls);
+
+			if (rr != 0)
+				ferry_warn_r(rr,
+				    "%s: keeping the identity in use; "
+				    "reloading it failed",
+				    cfg->name);
+			else if (cfg->tls != before)
+				ferry_info("%s: identity files changed: "
+				           "reloaded (member '%s')",
+				    cfg->name, ferry_tls_self_id(cfg->tls));
 		}
 		if ((pid = fork()) < 0) {
 			ferry_warn(

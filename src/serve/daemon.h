@@ -9,7 +9,7 @@
 struct daemon_cfg {
 	const char *name; /* "serve", for log lines */
 	const char *listen; /* HOST:PORT */
-	struct ferry_tls *tls;
+	struct ferry_tls *tls; /* replaced when the identity files change */
 	int timeout_ms; /* handshake and idle timeout per connection */
 	int max_conns; /* connections served at once; more are turned away */
 	/* Runs in the child after a verified handshake; 0 or FERRY_E_*. */
@@ -23,6 +23,6 @@ struct daemon_cfg {
  * running connections to finish (SIGTERM) and returns 0. Errors setting up
  * the listener are returned as FERRY_E_*.
  */
-int daemon_run(const struct daemon_cfg *cfg);
+int daemon_run(struct daemon_cfg *cfg);
 
 #endif
