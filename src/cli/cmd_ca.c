@@ -111,28 +111,6 @@ static const char crl_usage[] =
     "  --days N        validity (nextUpdate) in days (default 7)\n"
     "  -v, --verbose   log OpenSSL's errors too\n";
 
-/*
- * getopt_long's errors, as one line naming the subcommand. The optstring
- * starts with ':' so a missing value is told apart from an unknown option.
- */
-static int
-opt_error(const char *cmd, int c, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (c == ':')
-		cli_error("%s: option '%s' needs a value (see 'ferry %s "
-		          "--help')",
-		    cmd, arg, cmd);
-	else if (optopt != 0)
-		cli_error("%s: unknown option '-%c' (see 'ferry %s --help')",
-		    cmd, optopt, cmd);
-	else
-		cli_error("%s: unknown option '%s' (see 'ferry %s --help')",
-		    cmd, arg, cmd);
-	return EXIT_USAGE;
-}
-
 static int
 digits(const char *s, size_t n, int *out)
 {
@@ -241,7 +219,7 @@ ca_init(int argc, char **argv)
 			fputs(init_usage, stdout);
 			return EXIT_OK;
 		default:
-			return opt_error(cmd, c, argv);
+			return cli_opt_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -425,7 +403,7 @@ ca_issue(int argc, char **argv)
 			ret = EXIT_OK;
 			goto out;
 		default:
-			ret = opt_error(cmd, c, argv);
+			ret = cli_opt_error(cmd, c, argv);
 			goto out;
 		}
 	}
@@ -600,7 +578,7 @@ ca_revoke(int argc, char **argv)
 			fputs(revoke_usage, stdout);
 			return EXIT_OK;
 		default:
-			return opt_error(cmd, c, argv);
+			return cli_opt_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -696,7 +674,7 @@ ca_crl(int argc, char **argv)
 			fputs(crl_usage, stdout);
 			return EXIT_OK;
 		default:
-			return opt_error(cmd, c, argv);
+			return cli_opt_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc) {

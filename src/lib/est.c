@@ -16,16 +16,7 @@
 #include "ferry/log.h"
 #include "ferry/rd.h"
 
-static int
-crypto_fail(const char *what)
-{
-	unsigned long e = ferry_log_openssl();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	if (reason != NULL)
-		return ferry_errf(FERRY_E_CRYPTO, "%s: %s", what, reason);
-	return ferry_errf(FERRY_E_CRYPTO, "%s", what);
-}
+#include "internal.h"
 
 /* A malformed DER structure: OpenSSL's reason goes to the debug log only. */
 static int
@@ -138,12 +129,12 @@ ferry_est_b64_encode(const void *in, size_t len, char **out, size_t *outlen)
 	if ((buf = malloc(cap)) == NULL)
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
 	if ((ctx = EVP_ENCODE_CTX_new()) == NULL) {
-		r = crypto_fail("base64");
+		r = ferry__crypto_fail("base64");
 		goto out;
 	}
 	EVP_EncodeInit(ctx);
 	if (len > 0 && EVP_EncodeUpdate(ctx, buf, &n, in, (int)len) != 1) {
-		r = crypto_fail("base64");
+		r = ferry__crypto_fail("base64");
 		goto out;
 	}
 	total = n;
@@ -369,7 +360,7 @@ der_b64(unsigned char *der, int n, char **out, size_t *outlen)
 	int r;
 
 	if (n <= 0)
-		return crypto_fail("cannot encode");
+		return ferry__crypto_fail("cannot encode");
 	r = ferry_est_b64_encode(der, (size_t)n, out, outlen);
 	return r;
 }
@@ -395,7 +386,8 @@ ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *dns,
 	        (const unsigned char *)cn, -1, -1, 0) != 1 ||
 	    X509_REQ_set_subject_name(req, name) != 1 ||
 	    X509_REQ_set_pubkey(req, key) != 1) {
-		r = crypto_fail("cannot build the certification request");
+		r = ferry__crypto_fail(
+		    "cannot build the certification request");
 		goto out;
 	}
 	if (n_dns > 0) {
@@ -433,7 +425,7 @@ ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *dns,
 	r = der_b64(der, n, out, outlen);
 	goto out;
 fail:
-	r = crypto_fail("cannot build the certification request");
+	r = ferry__crypto_fail("cannot build the certification request");
 out:
 	OPENSSL_free(der);
 	X509_EXTENSION_free(ext);
@@ -462,12 +454,13 @@ ferry_est_certs_encode(X509 *const *certs, size_t n, char **out, size_t *outlen)
 	    PKCS7_set_type(p7, NID_pkcs7_signed) != 1 ||
 	    PKCS7_content_new(p7, NID_pkcs7_data) != 1 ||
 	    PKCS7_set_detached(p7, 1) != 1) {
-		r = crypto_fail("cannot build a PKCS#7 structure");
+		r = ferry__crypto_fail("cannot build a PKCS#7 structure");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (PKCS7_add_certificate(p7, certs[i]) != 1) {
-			r = crypto_fail("cannot build a PKCS#7 structure");
+			r = ferry__crypto_fail(
+			    "cannot build a PKCS#7 structure");
 			goto out;
 		}
 	len = i2d_PKCS7(p7, &der);

@@ -28,6 +28,12 @@ struct ferry__verify {
 	char detail[384];
 };
 
+/*
+ * Drains OpenSSL's error queue into the debug log and records "what: reason"
+ * as the detail of FERRY_E_CRYPTO, which it returns.
+ */
+int ferry__crypto_fail(const char *what);
+
 /* The SSL ex_data slot holding a struct ferry__verify *. */
 int ferry__tls_verify_index(void);
 

@@ -8,6 +8,8 @@
 
 #include "ferry/log.h"
 
+#include "internal.h"
+
 enum ferry_log_level ferry__log_max = FERRY_LOG_WARN;
 static ferry_log_fn *log_fn = ferry_log_stderr;
 static void *log_arg;
@@ -61,6 +63,17 @@ ferry__log(enum ferry_log_level level, const char *file, int line,
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	log_fn(level, file, line, func, msg, log_arg);
+}
+
+int
+ferry__crypto_fail(const char *what)
+{
+	unsigned long e = ferry__log_openssl(__FILE__, __LINE__, __func__);
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (reason != NULL)
+		return ferry_errf(FERRY_E_CRYPTO, "%s: %s", what, reason);
+	return ferry_errf(FERRY_E_CRYPTO, "%s", what);
 }
 
 unsigned long

@@ -28,6 +28,8 @@
 #include "ferry/log.h"
 #include "ferry/pki.h"
 
+#include "internal.h"
+
 #define CA_KEY "ca.key"
 #define CA_CERT "ca.pem"
 #define CA_INDEX "index.tsv"
@@ -63,18 +65,6 @@ struct ferry_ca {
 	X509 *cert;
 	char *dir;
 };
-
-/* Logs OpenSSL's error queue and records what failed, with its last reason. */
-static int
-crypto_fail(const char *what)
-{
-	unsigned long e = ferry_log_openssl();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	if (reason != NULL)
-		return ferry_errf(FERRY_E_CRYPTO, "%s: %s", what, reason);
-	return ferry_errf(FERRY_E_CRYPTO, "%s", what);
-}
 
 static int
 path_join(char *out, size_t outlen, const char *dir, const char *name)
@@ -385,7 +375,7 @@ ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
 		    FERRY_E_USAGE, "unknown key type %d", (int)type);
 	}
 	if (key == NULL)
-		return crypto_fail("cannot generate a key");
+		return ferry__crypto_fail("cannot generate a key");
 	*out = key;
 	return 0;
 }
@@ -485,13 +475,13 @@ san_add_ia5(GENERAL_NAMES *gens, int type, const char *value)
 	if ((gn = GENERAL_NAME_new()) == NULL ||
 	    (s = ASN1_IA5STRING_new()) == NULL ||
 	    ASN1_STRING_set(s, value, (int)strlen(value)) != 1) {
-		r = crypto_fail("cannot build subjectAltName");
+		r = ferry__crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
 	GENERAL_NAME_set0_value(gn, type, s);
 	s = NULL;
 	if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
-		r = crypto_fail("cannot build subjectAltName");
+		r = ferry__crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
 	gn = NULL;
@@ -520,13 +510,13 @@ san_add_ip(GENERAL_NAMES *gens, const char *text)
 	if ((gn = GENERAL_NAME_new()) == NULL ||
 	    (s = ASN1_OCTET_STRING_new()) == NULL ||
 	    ASN1_OCTET_STRING_set(s, addr, len) != 1) {
-		r = crypto_fail("cannot build subjectAltName");
+		r = ferry__crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
 	GENERAL_NAME_set0_value(gn, GEN_IPADD, s);
 	s = NULL;
 	if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
-		r = crypto_fail("cannot build subjectAltName");
+		r = ferry__crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
 	gn = NULL;
@@ -559,7 +549,7 @@ san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
 			return r;
 	snprintf(uri, sizeof(uri), "ferry:%s", req->id);
 	if ((gens = sk_GENERAL_NAME_new_null()) == NULL) {
-		r = crypto_fail("cannot build subjectAltName");
+		r = ferry__crypto_fail("cannot build subjectAltName");
 		goto out;
 	}
 	/* A server-only certificate names hosts, never a member. */
@@ -590,11 +580,11 @@ add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
 	int ok;
 
 	if ((ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value)) == NULL)
-		return crypto_fail("cannot build certificate extension");
+		return ferry__crypto_fail("cannot build certificate extension");
 	ok = X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	if (ok != 1)
-		return crypto_fail("cannot add certificate extension");
+		return ferry__crypto_fail("cannot add certificate extension");
 	return 0;
 }
 
@@ -610,18 +600,20 @@ serial_random(ASN1_INTEGER **out)
 	*out = NULL;
 	do {
 		if (RAND_bytes(b, sizeof(b)) != 1) {
-			r = crypto_fail("cannot make a random serial number");
+			r = ferry__crypto_fail(
+			    "cannot make a random serial number");
 			goto out;
 		}
 		BN_free(bn);
 		/* Unsigned big-endian bytes: the number is never negative. */
 		if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL) {
-			r = crypto_fail("cannot make a random serial number");
+			r = ferry__crypto_fail(
+			    "cannot make a random serial number");
 			goto out;
 		}
 	} while (BN_is_zero(bn));
 	if ((serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
-		r = crypto_fail("cannot make a random serial number");
+		r = ferry__crypto_fail("cannot make a random serial number");
 		goto out;
 	}
 	*out = serial;
@@ -643,7 +635,7 @@ serial_hex(const ASN1_INTEGER *serial, char **out)
 	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL ||
 	    (*out = BN_bn2hex(bn)) == NULL) {
 		BN_free(bn);
-		return crypto_fail("cannot format serial number");
+		return ferry__crypto_fail("cannot format serial number");
 	}
 	BN_free(bn);
 	return 0;
@@ -660,7 +652,7 @@ set_times(X509 *cert, time_t not_before, time_t not_after)
 	    (na = ASN1_TIME_set(NULL, not_after)) == NULL ||
 	    X509_set1_notBefore(cert, nb) != 1 ||
 	    X509_set1_notAfter(cert, na) != 1) {
-		r = crypto_fail("cannot set certificate validity");
+		r = ferry__crypto_fail("cannot set certificate validity");
 		goto out;
 	}
 	r = 0;
@@ -698,7 +690,7 @@ name_cn(const char *cn, X509_NAME **out)
 
 	*out = NULL;
 	if ((name = X509_NAME_new()) == NULL)
-		return crypto_fail("cannot build a name");
+		return ferry__crypto_fail("cannot build a name");
 	if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
 	        (const unsigned char *)cn, -1, -1, 0) != 1) {
 		X509_NAME_free(name);
@@ -757,7 +749,7 @@ ca_cert_build(EVP_PKEY *key, const struct ferry_ca_init_opts *opts, X509 **out)
 	    X509_set_subject_name(cert, name) != 1 ||
 	    X509_set_issuer_name(cert, name) != 1 ||
 	    X509_set_pubkey(cert, key) != 1) {
-		r = crypto_fail("cannot build the CA certificate");
+		r = ferry__crypto_fail("cannot build the CA certificate");
 		goto out;
 	}
 	if ((r = set_times(cert, now - BACKDATE,
@@ -776,7 +768,7 @@ ca_cert_build(EVP_PKEY *key, const struct ferry_ca_init_opts *opts, X509 **out)
 	         "keyid:always")) != 0)
 		goto out;
 	if (X509_sign(cert, key, sign_md(key)) <= 0) {
-		r = crypto_fail("cannot sign the CA certificate");
+		r = ferry__crypto_fail("cannot sign the CA certificate");
 		goto out;
 	}
 	*out = cert;
@@ -800,7 +792,7 @@ key_pem(EVP_PKEY *key, BIO **out)
 	    PEM_write_bio_PKCS8PrivateKey(
 	        bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
 		BIO_free(bio);
-		return crypto_fail("cannot encode the private key");
+		return ferry__crypto_fail("cannot encode the private key");
 	}
 	*out = bio;
 	return 0;
@@ -815,7 +807,7 @@ cert_pem(X509 *cert, BIO **out)
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(bio, cert) != 1) {
 		BIO_free(bio);
-		return crypto_fail("cannot encode the certificate");
+		return ferry__crypto_fail("cannot encode the certificate");
 	}
 	*out = bio;
 	return 0;
@@ -995,7 +987,7 @@ req_times(const struct ferry_ca *ca, const struct ferry_cert_req *req,
 	}
 	/* A certificate outliving its CA fails later, confusingly. */
 	if ((cmp = ASN1_TIME_cmp_time_t(ca_na, *na)) == -2)
-		return crypto_fail("cannot read the CA's notAfter");
+		return ferry__crypto_fail("cannot read the CA's notAfter");
 	if (cmp < 0) {
 		iso_time(*na, a);
 		if (ASN1_TIME_to_tm(ca_na, &tm) != 1 ||
@@ -1033,7 +1025,7 @@ member_cert_build(struct ferry_ca *ca, EVP_PKEY *key,
 	    X509_set_subject_name(cert, name) != 1 ||
 	    X509_set_issuer_name(cert, X509_get_subject_name(ca->cert)) != 1 ||
 	    X509_set_pubkey(cert, key) != 1) {
-		r = crypto_fail("cannot build the certificate");
+		r = ferry__crypto_fail("cannot build the certificate");
 		goto out;
 	}
 	if ((r = set_times(cert, *nb, *na)) != 0)
@@ -1056,11 +1048,11 @@ member_cert_build(struct ferry_ca *ca, EVP_PKEY *key,
 	/* RFC 5280 4.2.1.6: not critical, the subject is not empty. */
 	if (X509_add1_ext_i2d(
 	        cert, NID_subject_alt_name, sans, 0, X509V3_ADD_DEFAULT) != 1) {
-		r = crypto_fail("cannot add subjectAltName");
+		r = ferry__crypto_fail("cannot add subjectAltName");
 		goto out;
 	}
 	if (X509_sign(cert, ca->key, sign_md(ca->key)) <= 0) {
-		r = crypto_fail("cannot sign the certificate");
+		r = ferry__crypto_fail("cannot sign the certificate");
 		goto out;
 	}
 	*out = cert;
@@ -1323,7 +1315,7 @@ ferry_cert_load(const char *path, X509 **out)
 	if ((r = read_file(path, "certificate", &buf, &len)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		r = crypto_fail("cannot read a certificate");
+		r = ferry__crypto_fail("cannot read a certificate");
 		goto out;
 	}
 	if ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
@@ -1363,7 +1355,7 @@ ferry_key_load(const char *path, EVP_PKEY **out)
 	if ((r = read_file(path, "private key", &buf, &len)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		r = crypto_fail("cannot read a private key");
+		r = ferry__crypto_fail("cannot read a private key");
 		goto out;
 	}
 	if ((key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked)) ==
@@ -1399,7 +1391,7 @@ ferry_cert_fingerprint(X509 *cert, char *out, size_t outlen)
 		return ferry_errf(FERRY_E_INTERNAL,
 		    "fingerprint buffer of %zu bytes is too small", outlen);
 	if (X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32)
-		return crypto_fail("cannot hash the certificate");
+		return ferry__crypto_fail("cannot hash the certificate");
 	memcpy(out, "SHA256:", 7);
 	p = out + 7;
 	for (unsigned int i = 0; i < n; i++) {
@@ -1416,19 +1408,13 @@ ferry_cert_serial_hex(X509 *cert, char **out)
 	return serial_hex(X509_get0_serialNumber(cert), out);
 }
 
-int
-ferry_cert_pem(X509 *cert, char **out, size_t *outlen)
+/* A memory BIO's contents as a NUL-terminated string (caller frees); frees bio. */
+static int
+bio_string(BIO *bio, char **out, size_t *outlen)
 {
-	BIO *bio = NULL;
 	char *data;
-	long len;
-	int r;
+	long len = BIO_get_mem_data(bio, &data);
 
-	*out = NULL;
-	*outlen = 0;
-	if ((r = cert_pem(cert, &bio)) != 0)
-		return r;
-	len = BIO_get_mem_data(bio, &data);
 	if (len <= 0 || (*out = malloc((size_t)len + 1)) == NULL) {
 		BIO_free(bio);
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
@@ -1438,6 +1424,19 @@ ferry_cert_pem(X509 *cert, char **out, size_t *outlen)
 	*outlen = (size_t)len;
 	BIO_free(bio);
 	return 0;
+}
+
+int
+ferry_cert_pem(X509 *cert, char **out, size_t *outlen)
+{
+	BIO *bio = NULL;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = cert_pem(cert, &bio)) != 0)
+		return r;
+	return bio_string(bio, out, outlen);
 }
 
 int
@@ -1793,7 +1792,7 @@ crl_add_revoked(X509_CRL *crl, const struct index_line *l)
 	    X509_REVOKED_set_revocationDate(rev, t) != 1 ||
 	    X509_CRL_add0_revoked(crl, rev) != 1) {
 		X509_REVOKED_free(rev);
-		r = crypto_fail("cannot add to the CRL");
+		r = ferry__crypto_fail("cannot add to the CRL");
 		goto out;
 	}
 	r = 0;
@@ -1813,7 +1812,7 @@ crl_pem_bio(X509_CRL *crl, BIO **out)
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509_CRL(bio, crl) != 1) {
 		BIO_free(bio);
-		return crypto_fail("cannot encode the CRL");
+		return ferry__crypto_fail("cannot encode the CRL");
 	}
 	*out = bio;
 	return 0;
@@ -1854,7 +1853,7 @@ ferry_ca_crl(struct ferry_ca *ca, int days, X509_CRL **out)
 	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
 	    ASN1_TIME_set(t, now + (time_t)days * 86400) == NULL ||
 	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
-		r = crypto_fail("cannot build the CRL");
+		r = ferry__crypto_fail("cannot build the CRL");
 		goto out;
 	}
 	for (line = text; line != NULL && *line != '\0'; line = next) {
@@ -1869,7 +1868,7 @@ ferry_ca_crl(struct ferry_ca *ca, int days, X509_CRL **out)
 			goto out;
 	}
 	if (X509_CRL_sort(crl) != 1) {
-		r = crypto_fail("cannot build the CRL");
+		r = ferry__crypto_fail("cannot build the CRL");
 		goto out;
 	}
 	/* RFC 5280 5.2.1 and 5.2.3: AKI and CRL number are MUSTs. */
@@ -1877,7 +1876,7 @@ ferry_ca_crl(struct ferry_ca *ca, int days, X509_CRL **out)
 	if ((ext = X509V3_EXT_nconf_nid(NULL, &ctx,
 	         NID_authority_key_identifier, "keyid:always")) == NULL ||
 	    X509_CRL_add_ext(crl, ext, -1) != 1) {
-		r = crypto_fail("cannot add the CRL's authority key ID");
+		r = ferry__crypto_fail("cannot add the CRL's authority key ID");
 		goto out;
 	}
 	if ((r = crl_number_next(ca, &number)) != 0)
@@ -1885,11 +1884,11 @@ ferry_ca_crl(struct ferry_ca *ca, int days, X509_CRL **out)
 	if ((num = ASN1_INTEGER_new()) == NULL ||
 	    ASN1_INTEGER_set_int64(num, number) != 1 ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1) {
-		r = crypto_fail("cannot add the CRL number");
+		r = ferry__crypto_fail("cannot add the CRL number");
 		goto out;
 	}
 	if (X509_CRL_sign(crl, ca->key, sign_md(ca->key)) <= 0) {
-		r = crypto_fail("cannot sign the CRL");
+		r = ferry__crypto_fail("cannot sign the CRL");
 		goto out;
 	}
 	if ((r = crl_pem_bio(crl, &bio)) != 0 ||
@@ -1923,7 +1922,7 @@ ferry_crl_load(const char *path, X509_CRL **out)
 	if ((r = read_file_max(path, "CRL", 16 * 1024 * 1024, &buf, &len)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		r = crypto_fail("cannot read a CRL");
+		r = ferry__crypto_fail("cannot read a CRL");
 		goto out;
 	}
 	if ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
@@ -1960,22 +1959,11 @@ int
 ferry_crl_pem(X509_CRL *crl, char **out, size_t *outlen)
 {
 	BIO *bio = NULL;
-	char *data;
-	long len;
 	int r;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((r = crl_pem_bio(crl, &bio)) != 0)
 		return r;
-	len = BIO_get_mem_data(bio, &data);
-	if (len <= 0 || (*out = malloc((size_t)len + 1)) == NULL) {
-		BIO_free(bio);
-		return ferry_errf(FERRY_E_NOMEM, "out of memory");
-	}
-	memcpy(*out, data, (size_t)len);
-	(*out)[len] = '\0';
-	*outlen = (size_t)len;
-	BIO_free(bio);
-	return 0;
+	return bio_string(bio, out, outlen);
 }
