@@ -44,14 +44,6 @@ struct ferry_tmpfile {
 /* Creates a new temporary file (0600) in dirfd. */
 int ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t) FERRY_MUST_CHECK;
 /*
- * Reserves size bytes for the file up front (fallocate): a full disk is
- * known before the data crosses the network, and the file system allocates
- * in one go. FERRY_E_NOSPACE / FERRY_E_TOOBIG when it cannot; file systems
- * without fallocate are fine.
- */
-int ferry_tmpfile_reserve(struct ferry_tmpfile *t, uint64_t size)
-	FERRY_MUST_CHECK;
-/*
  * Sets the mode (masked to 0777), fsyncs, renames to final (never replacing
  * an existing name unless replace), then fsyncs the directory (best effort:
  * the file is in place by then). FERRY_E_EXIST if final exists and !replace.

@@ -21,6 +21,13 @@ void ferry_log_set(ferry_log_fn *fn, enum ferry_log_level max, void *arg);
 void ferry_log_stderr(enum ferry_log_level level, const char *file, int line,
     const char *func, const char *msg, void *arg);
 
+/*
+ * Makes text from a peer or a file system safe for a terminal or a log, in
+ * place: control characters (C0, DEL, and C1 as UTF-8), and bytes that are
+ * not valid UTF-8, become '?'. Valid UTF-8 text is left as it is.
+ */
+void ferry_sanitize(char *s);
+
 extern enum ferry_log_level ferry__log_max;
 void ferry__log(enum ferry_log_level level, const char *file, int line,
     const char *func, int r, const char *fmt, ...) FERRY_PRINTF(6, 7);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ferry/log.h"
+#include "ferry/net.h"
 #include "ferry/tls.h"
 
 #include "cli.h"
@@ -22,9 +23,7 @@ vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Names from the command line or a peer may hold control bytes. */
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	ferry_sanitize(msg);
 	if (tail != NULL)
 		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, tail);
 	else
@@ -144,9 +143,15 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 			return EXIT_USAGE;
 		o->timeout_ms = (int)v * 1000;
 		return 0;
-	case CLI_OPT_LISTEN:
+	case CLI_OPT_LISTEN: {
+		struct ferry_addr a;
+		int r;
+
+		if ((r = ferry_net_listen_parse(optarg, &a)) != 0)
+			return cli_fail(r, "%s", o->cmd);
 		o->listen = optarg;
 		return 0;
+	}
 	case CLI_OPT_MAX_CONNS:
 		if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
 			return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ferry/xfer.h"
@@ -60,6 +61,36 @@ client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
 		return code;
 	}
 	return 0;
+}
+
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+client_unique_names(const char *cmd, const char **names, size_t n)
+{
+	const char **sorted;
+	int code = 0;
+
+	if (n < 2)
+		return 0;
+	if ((sorted = malloc(n * sizeof(*sorted))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "%s", cmd);
+	memcpy(sorted, names, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), by_string);
+	for (size_t i = 1; i < n && code == 0; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			cli_error("%s: two of the files would both be named "
+			          "'%s' at the destination; transfer them "
+			          "separately",
+			    cmd, sorted[i]);
+			code = EXIT_USAGE;
+		}
+	free(sorted);
+	return code;
 }
 
 void

@@ -23,6 +23,13 @@ int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
 
 #include "ferry/xfer.h"
 
+/*
+ * Refuses a batch in which two files would get the same name at the
+ * destination (one would replace the other under --force, and a printed
+ * checksum line would lie): one line, EXIT_USAGE; 0 when all differ.
+ */
+int client_unique_names(const char *cmd, const char **names, size_t n);
+
 /* Counts a batch's outcomes and prints them like sha256sum / one-line errors. */
 struct batch {
 	const char *cmd;

@@ -120,6 +120,19 @@ cmd_get(int argc, char **argv)
 		    "get: -o");
 		goto out;
 	}
+	{
+		const char **dst = malloc(n * sizeof(*dst));
+
+		if (dst == NULL)
+			goto out;
+		for (i = 0; i < n; i++)
+			dst[i] = items[i].local;
+		code = client_unique_names("get", dst, n);
+		free(dst);
+		if (code != 0)
+			goto out;
+		code = EXIT_FAIL;
+	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	/* Consecutive paths on the same peer share one connection. */

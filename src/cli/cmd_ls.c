@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ferry/log.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -55,10 +56,13 @@ static void
 print_entry(const struct ferry_dirent *e)
 {
 	static const char rwx[] = "rwxrwxrwx";
-	char perms[11], when[32];
+	char perms[11], when[32], name[FERRY_MAX_NAME + 1];
 	struct tm tm;
 	time_t t = (time_t)e->mtime;
 
+	/* A peer's name reaches a terminal: no escape sequences in it. */
+	snprintf(name, sizeof(name), "%s", e->name);
+	ferry_sanitize(name);
 	perms[0] = e->kind == FERRY_KIND_FILE   ? '-'
 	           : e->kind == FERRY_KIND_DIR  ? 'd'
 	           : e->kind == FERRY_KIND_LINK ? 'l'
@@ -71,9 +75,9 @@ print_entry(const struct ferry_dirent *e)
 		snprintf(when, sizeof(when), "?");
 	if (e->kind == FERRY_KIND_FILE)
 		printf("%s %12llu  %s  %s\n", perms,
-		    (unsigned long long)e->size, when, e->name);
+		    (unsigned long long)e->size, when, name);
 	else
-		printf("%s %12s  %s  %s%s\n", perms, "-", when, e->name,
+		printf("%s %12s  %s  %s%s\n", perms, "-", when, name,
 		    e->kind == FERRY_KIND_DIR ? "/" : "");
 }
 

@@ -58,6 +58,19 @@ cmd_send(int argc, char **argv)
 		items[i].path = path;
 		items[i].name = basename(names[i]);
 	}
+	{
+		const char **dst = malloc(n * sizeof(*dst));
+
+		if (dst == NULL)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			dst[i] = items[i].name;
+		code = client_unique_names("send", dst, n);
+		free(dst);
+		if (code != 0)
+			goto out;
+		code = EXIT_FAIL;
+	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,

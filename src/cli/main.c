@@ -32,7 +32,7 @@ usage(FILE *f)
 		fprintf(
 		    f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'ferry <command> --help' shows a command's options; "
-	           "man ferry has the rest.\n");
+	           "the manual page docs/ferry.1 (man -l docs/ferry.1) has the rest.\n");
 }
 
 int

@@ -196,19 +196,6 @@ ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t)
 }
 
 int
-ferry_tmpfile_reserve(struct ferry_tmpfile *t, uint64_t size)
-{
-	if (size == 0 || size > INT64_MAX)
-		return 0;
-	if (fallocate(t->fd, 0, 0, (off_t)size) == 0)
-		return 0;
-	if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
-		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
-		    "no room for %llu bytes", (unsigned long long)size);
-	return 0; /* EOPNOTSUPP and friends: the writes will tell */
-}
-
-int
 ferry_tmpfile_commit(
     struct ferry_tmpfile *t, const char *final, mode_t mode, int replace)
 {

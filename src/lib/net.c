@@ -105,9 +105,9 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 			    "%s: '%.*s' is not a port number (1-65535)%s", s,
 			    (int)plen, p,
 			    strchr(a->host, '.') == NULL && plen == 0
-				? "; put IPv6 addresses in brackets, like "
-				  "[::1]:7443"
-				: "");
+			        ? "; put IPv6 addresses in brackets, like "
+			          "[::1]:7443"
+			        : "");
 		a->has_port = 1;
 		rest = colon == NULL ? p + plen : colon;
 	}
@@ -223,6 +223,30 @@ ferry_net_peername(int fd, char *out, size_t outlen)
 }
 
 int
+ferry_net_listen_parse(const char *hostport, struct ferry_addr *a)
+{
+	char tmp[FERRY_MAX_HOST + 16];
+	const char *zero = strrchr(hostport, ':');
+	int r;
+
+	/* Port 0 is fine here (any free port), unlike when dialling. */
+	if (zero != NULL && strcmp(zero, ":0") == 0 &&
+	    (size_t)(zero - hostport) < sizeof(tmp) - 8) {
+		snprintf(tmp, sizeof(tmp), "%.*s:1", (int)(zero - hostport),
+		    hostport);
+		if ((r = ferry_addr_parse(tmp, 0, a)) == 0)
+			strcpy(a->port, "0");
+	} else
+		r = ferry_addr_parse(hostport, 0, a);
+	if (r != 0 || a->id[0] != '\0' || !a->has_port)
+		return ferry_errf(FERRY_E_USAGE,
+		    "--listen %s: expected HOST:PORT with a port from 0 to "
+		    "65535, like 127.0.0.1:7443",
+		    hostport);
+	return 0;
+}
+
+int
 ferry_net_listen(const char *hostport, int *fd, char *bound, size_t boundlen)
 {
 	struct addrinfo hints, *res = NULL;
@@ -232,24 +256,8 @@ ferry_net_listen(const char *hostport, int *fd, char *bound, size_t boundlen)
 	char host[INET6_ADDRSTRLEN], port[8];
 	int s = -1, one = 1, gai, r;
 
-	/* Port 0 is fine here (any free port), unlike when dialling. */
-	{
-		char tmp[FERRY_MAX_HOST + 16];
-		const char *zero = strrchr(hostport, ':');
-
-		if (zero != NULL && strcmp(zero, ":0") == 0 &&
-		    (size_t)(zero - hostport) < sizeof(tmp) - 8) {
-			snprintf(tmp, sizeof(tmp), "%.*s:1",
-			    (int)(zero - hostport), hostport);
-			r = ferry_addr_parse(tmp, 0, &a);
-			strcpy(a.port, "0");
-		} else
-			r = ferry_addr_parse(hostport, 0, &a);
-	}
-	if (r != 0 || a.id[0] != '\0')
-		return ferry_errf(FERRY_E_USAGE,
-		    "--listen %s: expected HOST:PORT, like 127.0.0.1:7443",
-		    hostport);
+	if ((r = ferry_net_listen_parse(hostport, &a)) != 0)
+		return r;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -191,6 +191,12 @@ check_key_mode(const char *path)
 	if (stat(path, &st) != 0)
 		return ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		return ferry_errf(
+		    FERRY_E_NOTREG, "%s: not a regular file", path);
+	if (access(path, R_OK) != 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", path);
 	/* Like ssh: a private key others can read is refused, not used. */
 	if ((st.st_mode & 077) != 0)
 		return ferry_errf(FERRY_E_ACCESS,
@@ -203,6 +209,7 @@ static int
 load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
 {
 	char key[4096], cert[4096];
+	EVP_PKEY *pkey = NULL;
 	X509 *x = NULL;
 	int r;
 
@@ -223,16 +230,17 @@ load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
 		return ferry_errf(
 		    FERRY_E_CERT, "%s: not a PEM certificate", cert);
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+	/* Parse first, so "not a key" and "not this certificate's" differ. */
+	if ((r = ferry_key_load(key, &pkey)) != 0)
+		return r;
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
 		ferry_log_openssl();
-		return ferry_errf(
-		    FERRY_E_CERT, "%s: not a PEM private key", key);
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ferry_log_openssl();
+		EVP_PKEY_free(pkey);
 		return ferry_errf(FERRY_E_CERT,
 		    "%s does not belong to the certificate in %s", key, cert);
 	}
+	EVP_PKEY_free(pkey);
 	x = SSL_CTX_get0_certificate(ctx);
 	if (x == NULL || ferry_cert_id(x, self_id) != 0)
 		self_id[0] = '\0';
@@ -249,7 +257,7 @@ load_trust(SSL_CTX *ctx, const char *dir)
 	if ((r = path_in(dir, "ca.pem", ca, sizeof(ca))) != 0)
 		return r;
 	if (access(ca, R_OK) != 0)
-		return ferry_errf_errno(FERRY_E_NOENT, errno,
+		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
 		    "%s (the organization's CA certificate)", ca);
 	/* Only the organization's CA; never the system store. */
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {

@@ -366,8 +366,7 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 	if (size > FERRY_MAX_FILE_SIZE)
 		return ferry_errf(FERRY_E_PROTO, "%s: absurd file size",
 		    ferry_conn_peer_addr(c));
-	if ((local = ferry_tmpfile_open(dirfd, &tmp)) != 0 ||
-	    (local = ferry_tmpfile_reserve(&tmp, size)) != 0)
+	if ((local = ferry_tmpfile_open(dirfd, &tmp)) != 0)
 		local = ferry_errf(
 		    local, "%s: %s", it->shown, ferry_err_detail(local));
 	else {

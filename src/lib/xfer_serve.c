@@ -124,8 +124,7 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		    name);
 		goto refused;
 	}
-	if ((r = ferry_tmpfile_open(s->sender_fd, &tmp)) != 0 ||
-	    (r = ferry_tmpfile_reserve(&tmp, size)) != 0) {
+	if ((r = ferry_tmpfile_open(s->sender_fd, &tmp)) != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}

@@ -19,13 +19,15 @@
 
 #include "daemon.h"
 
-static volatile sig_atomic_t got_stop, got_child;
+static volatile sig_atomic_t got_stop, got_child, got_hup;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGCHLD)
 		got_child = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
 	else
 		got_stop = 1;
 }
@@ -64,6 +66,7 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer)
 	set_handler(SIGTERM, on_signal);
 	set_handler(SIGINT, on_signal);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	ferry_conn_set_interrupt(&got_stop);
@@ -195,11 +198,13 @@ daemon_run(struct daemon_cfg *cfg)
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	sigemptyset(&empty);
 	set_handler(SIGCHLD, on_signal);
 	set_handler(SIGTERM, on_signal);
 	set_handler(SIGINT, on_signal);
+	set_handler(SIGHUP, on_signal);
 	ferry_info("%s: listening on %s", cfg->name, bound);
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
@@ -216,6 +221,13 @@ daemon_run(struct daemon_cfg *cfg)
 		if (got_child) {
 			got_child = 0;
 			reap();
+		}
+		if (got_hup) {
+			got_hup = 0;
+			ferry_info(
+			    "%s: SIGHUP: nothing to do; identity files are "
+			    "re-read before every connection",
+			    cfg->name);
 		}
 		if (got_stop || (pfd.revents & POLLIN) == 0)
 			continue;
