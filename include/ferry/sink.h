@@ -25,7 +25,8 @@ void ferry_sink_free(struct ferry_sink *s);
 void ferry_sink_begin(struct ferry_sink *s, int fd);
 /*
  * Hands over *frame (from ferry_frame_alloc; its payload holds len bytes)
- * and replaces it with a free buffer for the next frame. Waits only when the
+ * and replaces it with a free buffer for the next frame (the same one when
+ * a small frame was done at once, the worker being idle). Waits only when the
  * worker is several frames behind. Returns the first write error of this
  * file so far (a FERRY_E_* with detail), so a refusal can be sent early.
  */
