@@ -222,12 +222,8 @@ ca_init(int argc, char **argv)
 			return cli_opt_error(cmd, c, argv);
 		}
 	}
-	if (optind < argc) {
-		cli_error(
-		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
-		    argv[optind], cmd);
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cli_extra_arg(cmd, argv[optind]);
 	if (opts.dir == NULL || *opts.dir == '\0') {
 		cli_error(
 		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
@@ -581,12 +577,8 @@ ca_revoke(int argc, char **argv)
 			return cli_opt_error(cmd, c, argv);
 		}
 	}
-	if (optind < argc) {
-		cli_error(
-		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
-		    argv[optind], cmd);
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cli_extra_arg(cmd, argv[optind]);
 	if (dir == NULL || *dir == '\0') {
 		cli_error(
 		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
@@ -677,12 +669,8 @@ ca_crl(int argc, char **argv)
 			return cli_opt_error(cmd, c, argv);
 		}
 	}
-	if (optind < argc) {
-		cli_error(
-		    "%s: unexpected argument '%s' (see 'ferry %s --help')", cmd,
-		    argv[optind], cmd);
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cli_extra_arg(cmd, argv[optind]);
 	if (dir == NULL || *dir == '\0') {
 		cli_error(
 		    "%s: --dir is required (see 'ferry %s --help')", cmd, cmd);
