@@ -1,6 +1,7 @@
 /* authd.c - EST over HTTPS: libevent's evhttp on bufferevent_openssl.
  * Handlers are thin: credentials, CSR and certificate work are libferry's. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,10 @@
 
 #define EST_PREFIX "/.well-known/est/"
 #define CT_CERTS "application/pkcs7-mime; smime-type=certs-only"
+/* Connections one client address may hold open at once. */
+#define PER_ADDR_CONNS 16
+/* A connection lives at most this many --timeout periods, trickle or not. */
+#define CONN_LIFETIME_FACTOR 3
 
 struct authd {
 	const struct authd_cfg *cfg;
@@ -90,19 +95,127 @@ struct call {
 
 static int conn_index = -1;
 
+/*
+ * One connection, from the bufferevent authd makes for it to the SSL's
+ * free (conn_gone). Its timer first learns the peer's address (not known
+ * yet when evhttp asks for the bufferevent) to enforce PER_ADDR_CONNS, then
+ * ends the connection at its deadline however slowly it trickles: evhttp's
+ * own timeout is an idle timeout only.
+ */
+struct conn {
+	struct authd *a;
+	struct bufferevent *bev;
+	struct event *timer;
+	char addr[INET6_ADDRSTRLEN];
+	int counted; /* holds a slot in per_addr */
+};
+
+/* Open connections per client address (a small table; most recent wins). */
+#define PER_ADDR_SLOTS 256
+static struct {
+	char addr[INET6_ADDRSTRLEN];
+	unsigned open;
+} per_addr[PER_ADDR_SLOTS];
+
+static unsigned *
+addr_slot(const char *addr, int create)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < PER_ADDR_SLOTS; i++) {
+		if (per_addr[i].open > 0 && strcmp(per_addr[i].addr, addr) == 0)
+			return &per_addr[i].open;
+		if (per_addr[i].open == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (!create || free_slot < 0)
+		return NULL;
+	snprintf(per_addr[free_slot].addr, sizeof(per_addr[free_slot].addr),
+	    "%s", addr);
+	return &per_addr[free_slot].open;
+}
+
+/* Ends a connection from underneath evhttp: it sees EOF and frees it. */
+static void
+conn_cut(struct conn *k)
+{
+	evutil_socket_t fd = bufferevent_getfd(k->bev);
+
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_RDWR);
+}
+
+static void
+conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *k = arg;
+	struct authd *a = k->a;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned *open;
+
+	(void)fd;
+	(void)what;
+	if (k->addr[0] != '\0') { /* the deadline */
+		ferry_info("authd: %s: connection open for %d s: closed",
+		    k->addr, CONN_LIFETIME_FACTOR * a->cfg->timeout_s);
+		conn_cut(k);
+		return;
+	}
+	if (getpeername(
+	        bufferevent_getfd(k->bev), (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, k->addr, sizeof(k->addr),
+	        NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(k->addr, sizeof(k->addr), "?");
+	if ((open = addr_slot(k->addr, 1)) != NULL && *open >= PER_ADDR_CONNS) {
+		static time_t said;
+
+		/* One line a second is enough to say one address is greedy. */
+		if (said != time(NULL)) {
+			said = time(NULL);
+			ferry_warn("authd: %s: more than %d connections open "
+			           "from one address: refused",
+			    k->addr, PER_ADDR_CONNS);
+		}
+		conn_cut(k);
+		return;
+	}
+	if (open != NULL) {
+		(*open)++;
+		k->counted = 1;
+	}
+	{
+		struct timeval life = {
+		    CONN_LIFETIME_FACTOR * a->cfg->timeout_s, 0};
+
+		evtimer_add(k->timer, &life);
+	}
+}
+
 static void
 conn_gone(
     void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-	struct authd *a = ptr;
+	struct conn *k = ptr;
+	struct authd *a;
 
 	(void)parent;
 	(void)ad;
 	(void)idx;
 	(void)argl;
 	(void)argp;
-	if (a == NULL)
+	if (k == NULL)
 		return;
+	a = k->a;
+	if (k->counted) {
+		unsigned *open = addr_slot(k->addr, 0);
+
+		if (open != NULL && *open > 0)
+			(*open)--;
+	}
+	if (k->timer != NULL)
+		event_free(k->timer);
+	free(k);
 	a->live--;
 	if (a->paused && a->live < (unsigned)a->cfg->max_conns &&
 	    a->listener != NULL) {
@@ -116,13 +229,20 @@ static struct bufferevent *
 new_conn(struct event_base *base, void *arg)
 {
 	struct authd *a = arg;
+	struct timeval now = {0, 0};
+	struct conn *k = calloc(1, sizeof(*k));
 	SSL *ssl = SSL_new(a->ctx);
 
-	if (ssl == NULL) {
+	if (ssl == NULL || k == NULL ||
+	    (k->timer = evtimer_new(base, conn_timer, k)) == NULL) {
 		ferry_log_openssl();
+		SSL_free(ssl);
+		free(k);
 		return NULL;
 	}
-	SSL_set_ex_data(ssl, conn_index, a);
+	k->a = a;
+	/* From here on conn_gone, at the SSL's free, releases k. */
+	SSL_set_ex_data(ssl, conn_index, k);
 	a->live++;
 	if (a->live >= (unsigned)a->cfg->max_conns && !a->paused &&
 	    a->listener != NULL) {
@@ -132,8 +252,15 @@ new_conn(struct event_base *base, void *arg)
 		           "until one closes",
 		    a->live);
 	}
-	return bufferevent_openssl_socket_new(
+	k->bev = bufferevent_openssl_socket_new(
 	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (k->bev == NULL) {
+		SSL_free(ssl); /* conn_gone releases k */
+		return NULL;
+	}
+	/* Runs once evhttp has given the bufferevent its socket. */
+	evtimer_add(k->timer, &now);
+	return k->bev;
 }
 
 /* Any client certificate gets through the handshake; simplereenroll looks
