@@ -137,7 +137,7 @@ int ferry_ca_check(struct ferry_ca *ca, X509 *cert) FERRY_MUST_CHECK;
  */
 int ferry_ca_crl(
     struct ferry_ca *ca, int days, X509_CRL **out) FERRY_MUST_CHECK;
-/* DIR/index.tsv's modification time and size, to tell when a CRL is stale. */
+/* Changes whenever index.tsv or crlnumber does: when a served CRL is stale. */
 int ferry_ca_index_stamp(
     struct ferry_ca *ca, long long *stamp) FERRY_MUST_CHECK;
 

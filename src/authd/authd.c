@@ -665,7 +665,10 @@ crl_refresh(struct authd *a)
 	a->crl = der;
 	a->crl_len = n;
 	a->crl_made = now;
-	/* Signing wrote crlnumber and crl.pem, not index.tsv: same stamp. */
+	/* Signing moved crlnumber on: remember the state after our own write. */
+	if (ferry_ca_index_stamp(a->ca, &stamp) != 0)
+		stamp = 0;
+	ferry_err_clear();
 	a->crl_stamp = stamp;
 	return 0;
 }

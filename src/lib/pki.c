@@ -1716,6 +1716,16 @@ ferry_ca_index_stamp(struct ferry_ca *ca, long long *stamp)
 		    ferry_err_from_errno(errno), errno, "%s", path);
 	*stamp = (long long)st.st_mtim.tv_sec * 1000000000LL +
 	         st.st_mtim.tv_nsec + (long long)st.st_size * 7919LL;
+	/*
+	 * A CRL signed elsewhere (ferry ca crl) moves crlnumber on: whoever
+	 * serves CRLs must then sign a newer one, or clients holding that
+	 * CRL would refuse ours as older.
+	 */
+	if (path_join(path, sizeof(path), ca->dir, CA_CRLNUMBER) == 0 &&
+	    stat(path, &st) == 0)
+		*stamp = *stamp * 31 +
+		         (long long)st.st_mtim.tv_sec * 1000000000LL +
+		         st.st_mtim.tv_nsec;
 	return 0;
 }
 
