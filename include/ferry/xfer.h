@@ -21,6 +21,19 @@ struct ferry_xfer_result {
 typedef void ferry_xfer_report_fn(
     const struct ferry_xfer_result *res, void *arg);
 
+/*
+ * How far one file has got, handed to the caller's progress function at
+ * most once per DATA frame sent or received (never for an empty file). The
+ * caller may sleep in it to pace the transfer; it must not touch c.
+ */
+struct ferry_xfer_progress {
+	const char *name; /* as report will name it: borrowed for the call */
+	uint64_t done; /* bytes of this file sent or received so far */
+	uint64_t total; /* the file's announced size */
+};
+typedef void ferry_xfer_progress_fn(
+    const struct ferry_xfer_progress *p, void *arg);
+
 /* Client: sends HELLO and checks the server's. PROTOCOL.md 5.1. */
 int ferry_xfer_hello(struct ferry_conn *c) FERRY_MUST_CHECK;
 
@@ -30,22 +43,26 @@ struct ferry_push_item {
 };
 /*
  * Pushes items pipelined over c. Each file's outcome goes to report (in
- * order). Returns 0, or the error that broke the connection (files without
- * an outcome by then were not delivered).
+ * order), its progress to progress (may be NULL); both get arg. Returns 0,
+ * or the error that broke the connection (files without an outcome by then
+ * were not delivered).
  */
 int ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
-    size_t n, uint32_t put_flags, ferry_xfer_report_fn *report,
-    void *arg) FERRY_MUST_CHECK;
+    size_t n, uint32_t put_flags, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg) FERRY_MUST_CHECK;
 
 struct ferry_pull_item {
 	const char *remote; /* path in the server's share */
 	const char *local; /* name in dest_dirfd: one component */
 	const char *shown; /* what report calls it */
 };
-/* Pulls items into dest_dirfd, pipelined; never replaces unless replace. */
+/*
+ * Pulls items into dest_dirfd, pipelined; never replaces unless replace.
+ * progress (may be NULL) and report as for push.
+ */
 int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
-    size_t n, int dest_dirfd, int replace, ferry_xfer_report_fn *report,
-    void *arg) FERRY_MUST_CHECK;
+    size_t n, int dest_dirfd, int replace, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg) FERRY_MUST_CHECK;
 
 struct ferry_dirent {
 	uint8_t kind; /* FERRY_KIND_* */

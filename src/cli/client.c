@@ -2,9 +2,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "ferry/log.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -93,12 +95,146 @@ client_unique_names(const char *cmd, const char **names, size_t n)
 	return code;
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+client_batch_init(struct batch *b, const char *cmd, int quiet)
+{
+	memset(b, 0, sizeof(*b));
+	b->cmd = cmd;
+	b->quiet = quiet;
+	b->tty = isatty(STDERR_FILENO);
+	b->t0 = now_s();
+	b->cur_start = b->t0;
+}
+
+/* "123 B", "1.5 KiB", "12.3 MiB" into buf. */
+static void
+human(double v, char buf[24])
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, 24, "%.0f B", v);
+	else
+		snprintf(buf, 24, "%.1f %s", v, unit[u]);
+}
+
+/* "0:07", "12:34", "1:02:03" into buf. */
+static void
+clock_time(double secs, char buf[24])
+{
+	unsigned long s = secs < 0 ? 0 : (unsigned long)(secs + 0.5);
+
+	if (s >= 3600)
+		snprintf(
+		    buf, 24, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, 24, "%lu:%02lu", s / 60, s % 60);
+}
+
+/* Redraws the one progress line of cur; "\r" first, clear to EOL last. */
+static void
+draw(struct batch *b, double now)
+{
+	char name[48], done[24], total[24], rate[24], eta[24];
+	double secs = now - b->cur_start, bps;
+	size_t len = strlen(b->cur);
+
+	/* The tail of a long name is the part that tells files apart. */
+	if (len >= sizeof(name))
+		snprintf(name, sizeof(name), "...%s",
+		    b->cur + len - (sizeof(name) - 4));
+	else
+		snprintf(name, sizeof(name), "%s", b->cur);
+	ferry_sanitize(name);
+	bps = secs > 0.001 ? (double)b->cur_done / secs : 0;
+	human((double)b->cur_done, done);
+	human((double)b->cur_total, total);
+	human(bps, rate);
+	if (bps > 0)
+		clock_time((double)(b->cur_total - b->cur_done) / bps, eta);
+	else
+		snprintf(eta, sizeof(eta), "-:--");
+	fprintf(stderr, "\r%s  %s / %s  %3u%%  %s/s  ETA %s\033[K", name, done,
+	    total,
+	    b->cur_total > 0 ? (unsigned)(b->cur_done * 100 / b->cur_total)
+	                     : 100u,
+	    rate, eta);
+	fflush(stderr);
+	b->drawn = 1;
+	b->last_draw = now;
+}
+
+/* Ends cur's line: drawn complete with a newline, or wiped (failed). */
+static void
+finish_line(struct batch *b, int ok)
+{
+	if (!b->drawn)
+		return;
+	if (ok)
+		draw(b, now_s());
+	fputs(ok ? "\n" : "\r\033[K", stderr);
+	fflush(stderr);
+	b->drawn = 0;
+}
+
+void
+client_progress(const struct ferry_xfer_progress *p, void *arg)
+{
+	struct batch *b = arg;
+	double now = now_s();
+
+	if (b->cur == NULL || strcmp(b->cur, p->name) != 0) {
+		/* Pipelined: this file's data left before the last one's answer. */
+		finish_line(b, 1);
+		b->cur = p->name;
+		b->cur_start = now;
+	}
+	b->cur_done = p->done;
+	b->cur_total = p->total;
+	/* At most ~10 redraws a second. */
+	if (b->tty && !b->quiet && now - b->last_draw >= 0.1)
+		draw(b, now);
+}
+
+void
+client_summary(struct batch *b)
+{
+	char bytes[24], rate[24];
+	double secs = now_s() - b->t0;
+
+	if (!b->tty || b->quiet)
+		return;
+	human((double)b->bytes, bytes);
+	human(secs > 0.001 ? (double)b->bytes / secs : 0, rate);
+	fprintf(stderr, "ferry: %s: %u file%s, %s in %.1f s (%s/s)", b->cmd,
+	    b->ok, b->ok == 1 ? "" : "s", bytes, secs, rate);
+	if (b->failed > 0)
+		fprintf(stderr, "; %u failed", b->failed);
+	fputc('\n', stderr);
+}
+
 void
 client_report(const struct ferry_xfer_result *res, void *arg)
 {
 	struct batch *b = arg;
 	char hex[65];
 
+	if (b->cur != NULL && strcmp(b->cur, res->name) == 0)
+		finish_line(b, res->r == 0);
 	if (res->r != 0) {
 		cli_error("%s: %s", b->cmd, res->detail);
 		if (b->first_err == 0)
@@ -125,11 +261,13 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	}
 	fflush(stdout);
 	b->ok++;
+	b->bytes += res->size;
 }
 
 int
 client_batch_exit(struct batch *b, int conn_err, unsigned total)
 {
+	finish_line(b, 0);
 	if (client_interrupted()) {
 		cli_error("%s: interrupted; %u of %u files done, nothing "
 		          "half-written left behind",

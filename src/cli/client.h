@@ -30,13 +30,30 @@ int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
  */
 int client_unique_names(const char *cmd, const char **names, size_t n);
 
-/* Counts a batch's outcomes and prints them like sha256sum / one-line errors. */
+/*
+ * Counts a batch's outcomes and prints them like sha256sum / one-line
+ * errors; draws the progress line and the summary on a terminal.
+ */
 struct batch {
 	const char *cmd;
 	unsigned ok, failed;
 	int first_err;
+	int quiet; /* -q: no progress, no summary */
+	int tty; /* stderr is a terminal: progress and summary */
+	uint64_t bytes; /* verified bytes */
+	double t0; /* when the batch started */
+	/* The progress line: the file it shows (borrowed from the items). */
+	const char *cur;
+	uint64_t cur_done, cur_total;
+	double cur_start, last_draw;
+	int drawn; /* a line for cur is on the terminal, unfinished */
 };
+/* Fills in b for command cmd: start time, whether stderr is a terminal. */
+void client_batch_init(struct batch *b, const char *cmd, int quiet);
+void client_progress(const struct ferry_xfer_progress *p, void *arg);
 void client_report(const struct ferry_xfer_result *res, void *arg);
+/* The summary line (files, bytes, time, rate) on a terminal, unless -q. */
+void client_summary(struct batch *b);
 /* The exit code for a batch; conn_err is what broke the connection, if anything. */
 int client_batch_exit(struct batch *b, int conn_err, unsigned total);
 #endif

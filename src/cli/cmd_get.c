@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "client.h"
 
-static const char usage[] = "get [-i IDDIR] [--force] [--timeout SECS] "
+static const char usage[] = "get [-i IDDIR] [--force] [-q] [--timeout SECS] "
                             "[ID@]HOST:PORT:PATH... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
@@ -36,27 +36,30 @@ cmd_get(int argc, char **argv)
 	    CLI_LONGOPTS_COMMON,
 	    {"output", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
 	    .cmd = "get", .usage = usage, .timeout_ms = 30000};
-	struct batch b = {.cmd = "get"};
+	struct batch b;
 	struct ferry_pull_item *items = NULL;
 	struct ferry_addr *addrs = NULL;
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL;
-	int replace = 0, dest_is_dir, dirfd = -1;
+	int replace = 0, quiet = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
 	int ch, code = EXIT_FAIL, r = 0;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:o:fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:o:fqh", opts, NULL)) != -1) {
 		if (ch == 'o')
 			dest = optarg;
+		else if (ch == 'q')
+			quiet = 1;
 		else if (ch == 'f')
 			replace = 1;
 		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
@@ -135,6 +138,7 @@ cmd_get(int argc, char **argv)
 	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
+	client_batch_init(&b, "get", quiet);
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;
 	for (i = 0; i < n; i = j) {
@@ -153,8 +157,8 @@ cmd_get(int argc, char **argv)
 			b.failed += (unsigned)(j - i);
 			continue;
 		}
-		r = ferry_xfer_pull(
-		    c, items + i, j - i, dirfd, replace, client_report, &b);
+		r = ferry_xfer_pull(c, items + i, j - i, dirfd, replace,
+		    client_progress, client_report, &b);
 		if (r == 0)
 			r = ferry_conn_close(c);
 		ferry_conn_free(c);
@@ -163,6 +167,7 @@ cmd_get(int argc, char **argv)
 		tls = NULL;
 		if (r != 0) {
 			code = client_batch_exit(&b, r, (unsigned)n);
+			client_summary(&b);
 			goto out;
 		}
 	}
@@ -172,6 +177,7 @@ cmd_get(int argc, char **argv)
 		code = EXIT_PARTIAL;
 	else if (code == 0)
 		code = cli_exit_code(b.first_err);
+	client_summary(&b);
 out:
 	if (dirfd >= 0)
 		close(dirfd);

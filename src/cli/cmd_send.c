@@ -11,7 +11,8 @@
 #include "client.h"
 
 static const char usage[] =
-    "send [-i IDDIR] [--force] [--timeout SECS] FILE... [ID@]HOST[:PORT]";
+    "send [-i IDDIR] [--force] [-q] [--timeout SECS] FILE... "
+    "[ID@]HOST[:PORT]";
 
 int
 cmd_send(int argc, char **argv)
@@ -19,25 +20,29 @@ cmd_send(int argc, char **argv)
 	static const struct option opts[] = {
 	    CLI_LONGOPTS_COMMON,
 	    {"force", no_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
 	    .cmd = "send", .usage = usage, .timeout_ms = 30000};
-	struct batch b = {.cmd = "send"};
+	struct batch b;
 	struct ferry_push_item *items = NULL;
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	struct ferry_addr a;
 	char **names = NULL;
 	uint32_t flags = 0;
+	int quiet = 0;
 	size_t n;
 	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:fqh", opts, NULL)) != -1) {
 		if (ch == 'f')
 			flags |= FERRY_PUT_FORCE;
+		else if (ch == 'q')
+			quiet = 1;
 		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
 			return code;
 	}
@@ -73,13 +78,16 @@ cmd_send(int argc, char **argv)
 	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
+	client_batch_init(&b, "send", quiet);
 	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0)
 		goto out;
-	r = ferry_xfer_push(c, items, n, flags, client_report, &b);
+	r = ferry_xfer_push(
+	    c, items, n, flags, client_progress, client_report, &b);
 	if (r == 0)
 		r = ferry_conn_close(c);
 	code = client_batch_exit(&b, r, (unsigned)n);
+	client_summary(&b);
 out:
 	ferry_conn_free(c);
 	ferry_tls_free(tls);

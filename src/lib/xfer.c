@@ -97,6 +97,7 @@ peer_error(struct ferry_conn *c, const struct ferry_msg *m)
 struct push {
 	struct ferry_conn *c;
 	const struct ferry_push_item *items;
+	ferry_xfer_progress_fn *progress;
 	ferry_xfer_report_fn *report;
 	void *arg;
 	size_t *pending; /* item index per outstanding PUT, in order */
@@ -234,6 +235,14 @@ push_stream(struct push *p, int fd, uint64_t size, uint8_t **frame,
 		    (r = ferry_conn_send_data(p->c, sending, (size_t)got)) != 0)
 			goto stop;
 		done += (uint64_t)got;
+		if (p->progress != NULL) {
+			struct ferry_xfer_progress pr = {
+			    .name = p->items[p->current].path,
+			    .done = done,
+			    .total = size};
+
+			p->progress(&pr, p->arg);
+		}
 		/* An early ERR means the server discards the rest: stop. */
 		if (done % PUSH_DRAIN_EVERY < (uint64_t)got &&
 		    (r = push_drain(p, 0)) != 0)
@@ -255,9 +264,14 @@ stop:
 
 int
 ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
-    size_t n, uint32_t put_flags, ferry_xfer_report_fn *report, void *arg)
+    size_t n, uint32_t put_flags, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg)
 {
-	struct push p = {.c = c, .items = items, .report = report, .arg = arg};
+	struct push p = {.c = c,
+	    .items = items,
+	    .progress = progress,
+	    .report = report,
+	    .arg = arg};
 	struct ferry_sink *sha = NULL;
 	uint8_t *frame = NULL;
 	int r = FERRY_E_NOMEM;
@@ -352,8 +366,8 @@ out:
 static int
 pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
     const struct ferry_msg *file, int dirfd, int replace,
-    struct ferry_sink *sink, uint8_t **spare, ferry_xfer_report_fn *report,
-    void *arg)
+    struct ferry_sink *sink, uint8_t **spare, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg)
 {
 	struct ferry_tmpfile tmp = {.fd = -1};
 	uint8_t digest[FERRY_SHA256_LEN];
@@ -386,6 +400,14 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 				goto out;
 			}
 			done += m.data_len;
+			if (progress != NULL) {
+				struct ferry_xfer_progress pr = {
+				    .name = it->shown,
+				    .done = done,
+				    .total = size};
+
+				progress(&pr, arg);
+			}
 			if (local != 0)
 				continue; /* keep the connection in step */
 			/* Hashing and writing happen on the sink's thread. */
@@ -464,7 +486,8 @@ out:
 
 int
 ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
-    size_t n, int dirfd, int replace, ferry_xfer_report_fn *report, void *arg)
+    size_t n, int dirfd, int replace, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg)
 {
 	struct ferry_sink *sink = NULL;
 	uint8_t *spare = NULL;
@@ -521,7 +544,7 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 			report_one(report, arg, items[done].shown, 0, NULL, r,
 			    ferry_err_detail(r));
 		} else if ((r = pull_one(c, &items[done], &m, dirfd, replace,
-		                sink, &spare, report, arg)) != 0)
+		                sink, &spare, progress, report, arg)) != 0)
 			goto out;
 		inflight_bytes -= req_bytes[done];
 		done++;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# t_progress.sh - on a terminal (script(1) gives one) send and get draw a
+# progress line on stderr and end with a summary line; with -q, or with
+# stderr not a terminal, none of it; stdout keeps the sha256sum lines.
+. "$(dirname "$0")/lib.sh"
+
+command -v script >/dev/null || skip "no script command"
+org_init
+start_serve
+src=$T/src
+mkdir -p "$src" "$T/dl"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$src/eight.bin"
+cp "$src/eight.bin" "$T/share/eight.bin"
+want=$(sha "$src/eight.bin")
+
+# tty CMD...: CMD on a pseudo-terminal; everything it wrote in $T/tty.out.
+tty() {
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	timeout -k 5 "$CMD_TIMEOUT" script -qec "$cmd" /dev/null >"$T/tty.out" </dev/null ||
+		fail "on a terminal: exit $?: $*: $(cat -v "$T/tty.out")"
+}
+
+tty "$FERRY" send -i "$T/alice" "$src/eight.bin" "bob@127.0.0.1:$PORT"
+grep -q "ETA" "$T/tty.out" || fail "send on a terminal: no progress line: $(cat -v "$T/tty.out")"
+grep -q $'\r' "$T/tty.out" || fail "send on a terminal: progress line not redrawn with CR"
+grep -Eq 'eight\.bin +8\.0 MiB / 8\.0 MiB +100%' "$T/tty.out" ||
+	fail "send: progress did not end at 100%: $(cat -v "$T/tty.out")"
+grep -Eq '^ferry: send: 1 file, 8\.0 MiB in [0-9.]+ s \([0-9.]+ [KMG]?i?B/s\)' "$T/tty.out" ||
+	fail "send: no summary line: $(cat -v "$T/tty.out")"
+grep -q "^$want  $src/eight.bin" "$T/tty.out" || fail "send: no sha256sum line: $(cat -v "$T/tty.out")"
+
+tty "$FERRY" get -i "$T/alice" "bob@127.0.0.1:$PORT:eight.bin" -o "$T/dl"
+grep -q "ETA" "$T/tty.out" || fail "get on a terminal: no progress line: $(cat -v "$T/tty.out")"
+grep -Eq '^ferry: get: 1 file, 8\.0 MiB in ' "$T/tty.out" || fail "get: no summary line: $(cat -v "$T/tty.out")"
+[[ $(sha "$T/dl/eight.bin") == "$want" ]] || fail "get: content differs"
+
+# -q: the sha256sum line only.
+tty "$FERRY" send -q -f -i "$T/alice" "$src/eight.bin" "bob@127.0.0.1:$PORT"
+tr -d '\r' <"$T/tty.out" >"$T/q.out"
+[[ $(cat "$T/q.out") == "$want  $src/eight.bin" ]] || fail "send -q on a terminal printed: $(cat -v "$T/tty.out")"
+tty "$FERRY" get --quiet -f -i "$T/alice" "bob@127.0.0.1:$PORT:eight.bin" -o "$T/dl"
+tr -d '\r' <"$T/tty.out" >"$T/q.out"
+[[ $(cat "$T/q.out") == "$want  $T/dl/eight.bin" ]] || fail "get -q on a terminal printed: $(cat -v "$T/tty.out")"
+
+# Not a terminal: stderr stays empty.
+expect_exit 0 "$FERRY" send -f -i "$T/alice" "$src/eight.bin" "bob@127.0.0.1:$PORT"
+[[ ! -s $ERR ]] || fail "send without a terminal wrote to stderr: $(cat -v "$ERR")"
+expect_exit 0 "$FERRY" get -f -i "$T/alice" "bob@127.0.0.1:$PORT:eight.bin" -o "$T/dl"
+[[ ! -s $ERR ]] || fail "get without a terminal wrote to stderr: $(cat -v "$ERR")"
+
+finish
