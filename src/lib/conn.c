@@ -89,9 +89,14 @@ conn_wait(struct ferry_conn *c, short events)
 		if (n > 0)
 			return 0;
 		if (n == 0)
-			return ferry_errf(FERRY_E_TIMEOUT,
-			    "%s: no answer for %d s", c->peer_addr,
-			    c->timeout_ms / 1000);
+			return c->deadline_ms != 0 && now_ms() >= c->deadline_ms
+			           ? ferry_errf(FERRY_E_TIMEOUT,
+			                 "%s: TLS handshake not finished "
+			                 "within %d s",
+			                 c->peer_addr, c->timeout_ms / 1000)
+			           : ferry_errf(FERRY_E_TIMEOUT,
+			                 "%s: no answer for %d s", c->peer_addr,
+			                 c->timeout_ms / 1000);
 		if (errno != EINTR)
 			return ferry_errf_errno(FERRY_E_IO, errno, "poll");
 	}
@@ -225,8 +230,8 @@ flush_wbio(struct ferry_conn *c)
 	while (BIO_flush(wbio) != 1) {
 		if (!BIO_should_retry(wbio)) {
 			c->broken = 1;
-			return ferry_errf_errno(FERRY_E_CLOSED, errno,
-			    "%s: writing", c->peer_addr);
+			return ferry_errf_errno(
+			    FERRY_E_CLOSED, errno, "%s: writing", c->peer_addr);
 		}
 		if ((r = conn_wait(c, POLLOUT)) != 0)
 			return r;
@@ -254,8 +259,7 @@ conn_new(struct ferry_tls *tls, int fd, struct ferry_conn **out)
 	    &c->wbuf, WBUF_FLUSH_AT + FERRY_MAX_DATA + FERRY_FRAME_HDR);
 	ferry_net_peername(fd, c->peer_addr, sizeof(c->peer_addr));
 	if ((c->rbuf = ferry_frame_alloc()) == NULL ||
-	    (c->ssl = SSL_new(tls->ctx)) == NULL ||
-	    set_bios(c) != 0 ||
+	    (c->ssl = SSL_new(tls->ctx)) == NULL || set_bios(c) != 0 ||
 	    SSL_set_ex_data(c->ssl, ferry__tls_verify_index(), &c->verify) !=
 	        1) {
 		c->broken = 1;
@@ -352,8 +356,9 @@ ferry_conn_connect(struct ferry_tls *tls, const struct ferry_addr *a,
 	} else {
 		/* A non-empty name: SSL_set1_host("") would check nothing. */
 		/* Never the CN: it holds a member ID, not a host name. */
-		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-		    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+		SSL_set_hostflags(
+		    c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+		                X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		if (SSL_set1_host(c->ssl, a->host) != 1)
 			goto out;
 	}

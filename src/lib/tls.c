@@ -206,7 +206,8 @@ check_key_mode(const char *path)
 }
 
 static int
-load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
+load_identity(
+    SSL_CTX *ctx, const char *dir, int need, int warn_validity, char *self_id)
 {
 	char key[4096], cert[4096];
 	EVP_PKEY *pkey = NULL;
@@ -242,6 +243,15 @@ load_identity(SSL_CTX *ctx, const char *dir, int need, char *self_id)
 	}
 	EVP_PKEY_free(pkey);
 	x = SSL_CTX_get0_certificate(ctx);
+	/* A daemon would start fine and then be refused by every peer. */
+	if (warn_validity && x != NULL &&
+	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		ferry_warn("%s has expired: peers will refuse it; renew it "
+		           "(ferry renew) or issue a new one",
+		    cert);
+	else if (warn_validity && x != NULL &&
+	         X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+		ferry_warn("%s is not valid yet: peers will refuse it", cert);
 	if (x == NULL || ferry_cert_id(x, self_id) != 0)
 		self_id[0] = '\0';
 	ferry_err_clear();
@@ -410,8 +420,8 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 	SSL_CTX_set_default_read_buffer_len(tls->ctx, 256 * 1024);
 	if (server && SSL_CTX_set_num_tickets(tls->ctx, 0) != 1)
 		goto out;
-	if ((r = load_identity(
-	         tls->ctx, opts->identity_dir, need_cert, tls->self_id)) != 0 ||
+	if ((r = load_identity(tls->ctx, opts->identity_dir, need_cert, server,
+	         tls->self_id)) != 0 ||
 	    (r = load_trust(tls->ctx, opts->identity_dir)) != 0 ||
 	    (r = load_crl(tls->ctx, opts->identity_dir)) != 0)
 		goto out;

@@ -71,8 +71,14 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	ferry_conn_set_interrupt(&got_stop);
 	if ((r = ferry_conn_accept(cfg->tls, fd, cfg->timeout_ms, &c)) != 0) {
-		ferry_info(
-		    "%s: TLS handshake failed: %s", peer, ferry_err_detail(r));
+		const char *why = ferry_err_detail(r);
+		size_t n = strlen(peer);
+
+		/* The detail often starts with the peer already: say it once. */
+		if (strncmp(why, peer, n) == 0 && why[n] == ':' &&
+		    why[n + 1] == ' ')
+			why += n + 2;
+		ferry_info("%s: TLS handshake failed: %s", peer, why);
 		_exit(1);
 	}
 	r = cfg->session(c, cfg->arg, summary, sizeof(summary));

@@ -93,7 +93,7 @@ grep -Eq '^ERR id=0 code=60 .*unexpected OK frame' "$T/unexpected.out" ||
 
 # The server said why, for each.
 log_has 'TLS handshake failed: .*is not speaking TLS'
-log_has 'TLS handshake failed: .*no answer for 2 s'
+log_has 'TLS handshake failed: .*(no answer for|not finished within) 2 s'
 log_has 'alice@.*(ended|closed) after .*no answer for 2 s'
 log_has 'alice@.*ended after .*(unknown frame type 0x77|protocol)'
 log_has 'alice@.*ended after .*unexpected OK frame'
