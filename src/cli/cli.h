@@ -46,6 +46,8 @@ enum cli_opt {
 	CLI_OPT_TIMEOUT = 0x100,
 	CLI_OPT_LISTEN,
 	CLI_OPT_MAX_CONNS,
+	CLI_OPT_JSON,
+	CLI_OPT_LIMIT_RATE,
 };
 /* clang-format off */
 #define CLI_LONGOPTS_COMMON                                                    \
@@ -60,8 +62,8 @@ enum cli_opt {
 
 /* What those options set, with each command's defaults filled in first. */
 struct cli_common {
-	const char *cmd;      /* "send": for messages */
-	const char *usage;    /* printed by --help */
+	const char *cmd; /* "send": for messages */
+	const char *usage; /* printed by --help */
 	const char *identity; /* -i, NULL for the default */
 	int timeout_ms;
 	int verbose;

@@ -113,6 +113,7 @@ client_batch_init(struct batch *b, const char *cmd, int quiet)
 	b->tty = isatty(STDERR_FILENO);
 	b->t0 = now_s();
 	b->cur_start = b->t0;
+	b->last_report = b->t0;
 }
 
 /* "123 B", "1.5 KiB", "12.3 MiB" into buf. */
@@ -206,16 +207,25 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 	b->cur_done = p->done;
 	b->cur_total = p->total;
 	/* At most ~10 redraws a second. */
-	if (b->tty && !b->quiet && now - b->last_draw >= 0.1)
+	if (b->tty && !b->quiet && !b->json && now - b->last_draw >= 0.1)
 		draw(b, now);
 }
 
 void
-client_summary(struct batch *b)
+client_summary(struct batch *b, int code)
 {
 	char bytes[24], rate[24];
 	double secs = now_s() - b->t0;
 
+	if (b->json) {
+		printf("{\"type\":\"summary\",\"command\":\"%s\",\"files\":%u,"
+		       "\"ok\":%u,\"failed\":%u,\"bytes\":%llu,"
+		       "\"seconds\":%.3f,\"exit\":%d}\n",
+		    b->cmd, b->total, b->ok, b->failed,
+		    (unsigned long long)b->bytes, secs, code);
+		fflush(stdout);
+		return;
+	}
 	if (!b->tty || b->quiet)
 		return;
 	human((double)b->bytes, bytes);
@@ -227,6 +237,45 @@ client_summary(struct batch *b)
 	fputc('\n', stderr);
 }
 
+/* One file's outcome as a JSON object on a line of its own. */
+static void
+report_json(struct batch *b, const struct ferry_xfer_result *res)
+{
+	int cur = b->cur != NULL && strcmp(b->cur, res->name) == 0;
+	double now = now_s();
+	double secs = now - (cur ? b->cur_start : b->last_report);
+	uint64_t moved = res->r == 0 ? res->size : (cur ? b->cur_done : 0);
+	char hex[65];
+
+	fputs("{\"type\":\"file\",\"name\":", stdout);
+	json_str(stdout, res->name);
+	printf(",\"size\":%llu,\"sha256\":", (unsigned long long)res->size);
+	if (res->r == 0) {
+		ferry_sha256_hex(res->sha256, hex);
+		printf("\"%s\"", hex);
+	} else
+		fputs("null", stdout);
+	fputs(",\"peer\":", stdout);
+	json_str(stdout, b->peer != NULL ? b->peer : "");
+	printf(",\"bytes_sent\":%llu,\"seconds\":%.3f,\"resumed_from\":0,"
+	       "\"result\":",
+	    (unsigned long long)moved, secs < 0 ? 0 : secs);
+	if (res->r == 0)
+		fputs("\"ok\"", stdout);
+	else {
+		const char *e = ferry_errname(res->r);
+
+		/* "NOENT" for FERRY_E_NOENT. */
+		if (strncmp(e, "FERRY_E_", 8) == 0)
+			e += 8;
+		json_str(stdout, e);
+		fputs(",\"detail\":", stdout);
+		json_str(stdout, res->detail != NULL ? res->detail : "");
+	}
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
 void
 client_report(const struct ferry_xfer_result *res, void *arg)
 {
@@ -235,6 +284,9 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 
 	if (b->cur != NULL && strcmp(b->cur, res->name) == 0)
 		finish_line(b, res->r == 0);
+	if (b->json)
+		report_json(b, res);
+	b->last_report = now_s();
 	if (res->r != 0) {
 		cli_error("%s: %s", b->cmd, res->detail);
 		if (b->first_err == 0)
@@ -242,6 +294,10 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 		b->failed++;
 		return;
 	}
+	b->ok++;
+	b->bytes += res->size;
+	if (b->json)
+		return;
 	ferry_sha256_hex(res->sha256, hex);
 	/* Exactly sha256sum's line, escapes included, so sha256sum -c agrees. */
 	if (strpbrk(res->name, "\\\n\r") == NULL) {
@@ -260,8 +316,6 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 		putchar('\n');
 	}
 	fflush(stdout);
-	b->ok++;
-	b->bytes += res->size;
 }
 
 int

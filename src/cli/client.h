@@ -21,6 +21,8 @@ int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
     const struct ferry_addr *a, int timeout_ms, struct ferry_tls **tls,
     struct ferry_conn **conn);
 
+#include <stdio.h>
+
 #include "ferry/xfer.h"
 
 /*
@@ -39,21 +41,33 @@ struct batch {
 	unsigned ok, failed;
 	int first_err;
 	int quiet; /* -q: no progress, no summary */
+	int json; /* --json: one object per file and a summary on stdout */
+	const char *peer; /* the connected peer's ID, for --json; borrowed */
+	unsigned total; /* files asked for */
 	int tty; /* stderr is a terminal: progress and summary */
 	uint64_t bytes; /* verified bytes */
 	double t0; /* when the batch started */
 	/* The progress line: the file it shows (borrowed from the items). */
 	const char *cur;
 	uint64_t cur_done, cur_total;
-	double cur_start, last_draw;
+	double cur_start, last_draw, last_report;
 	int drawn; /* a line for cur is on the terminal, unfinished */
 };
 /* Fills in b for command cmd: start time, whether stderr is a terminal. */
 void client_batch_init(struct batch *b, const char *cmd, int quiet);
 void client_progress(const struct ferry_xfer_progress *p, void *arg);
 void client_report(const struct ferry_xfer_result *res, void *arg);
-/* The summary line (files, bytes, time, rate) on a terminal, unless -q. */
-void client_summary(struct batch *b);
+/*
+ * The summary line (files, bytes, time, rate) on a terminal, unless -q;
+ * with --json the summary object, with the exit code.
+ */
+void client_summary(struct batch *b, int code);
+
+/*
+ * s as a JSON string, quotes included: '"' and '\\' escaped, control
+ * bytes as \u00XX, bytes that are not UTF-8 replaced by \ufffd.
+ */
+void json_str(FILE *f, const char *s);
 /* The exit code for a batch; conn_err is what broke the connection, if anything. */
 int client_batch_exit(struct batch *b, int conn_err, unsigned total);
 #endif

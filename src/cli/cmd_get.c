@@ -15,7 +15,8 @@
 #include "cli.h"
 #include "client.h"
 
-static const char usage[] = "get [-i IDDIR] [--force] [-q] [--timeout SECS] "
+static const char usage[] = "get [-i IDDIR] [--force] [-q] [--json] "
+                            "[--timeout SECS] "
                             "[ID@]HOST:PORT:PATH... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
@@ -37,6 +38,7 @@ cmd_get(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -48,7 +50,7 @@ cmd_get(int argc, char **argv)
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL;
-	int replace = 0, quiet = 0, dest_is_dir, dirfd = -1;
+	int replace = 0, quiet = 0, json = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
 	int ch, code = EXIT_FAIL, r = 0;
@@ -60,6 +62,8 @@ cmd_get(int argc, char **argv)
 			dest = optarg;
 		else if (ch == 'q')
 			quiet = 1;
+		else if (ch == CLI_OPT_JSON)
+			json = 1;
 		else if (ch == 'f')
 			replace = 1;
 		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
@@ -139,6 +143,8 @@ cmd_get(int argc, char **argv)
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	client_batch_init(&b, "get", quiet);
+	b.json = json;
+	b.total = (unsigned)n;
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;
 	for (i = 0; i < n; i = j) {
@@ -157,6 +163,7 @@ cmd_get(int argc, char **argv)
 			b.failed += (unsigned)(j - i);
 			continue;
 		}
+		b.peer = ferry_conn_peer_id(c);
 		r = ferry_xfer_pull(c, items + i, j - i, dirfd, replace,
 		    client_progress, client_report, &b);
 		if (r == 0)
@@ -165,9 +172,10 @@ cmd_get(int argc, char **argv)
 		ferry_tls_free(tls);
 		c = NULL;
 		tls = NULL;
+		b.peer = NULL;
 		if (r != 0) {
 			code = client_batch_exit(&b, r, (unsigned)n);
-			client_summary(&b);
+			client_summary(&b, code);
 			goto out;
 		}
 	}
@@ -177,7 +185,7 @@ cmd_get(int argc, char **argv)
 		code = EXIT_PARTIAL;
 	else if (code == 0)
 		code = cli_exit_code(b.first_err);
-	client_summary(&b);
+	client_summary(&b, code);
 out:
 	if (dirfd >= 0)
 		close(dirfd);

@@ -11,7 +11,7 @@
 #include "client.h"
 
 static const char usage[] =
-    "send [-i IDDIR] [--force] [-q] [--timeout SECS] FILE... "
+    "send [-i IDDIR] [--force] [-q] [--json] [--timeout SECS] FILE... "
     "[ID@]HOST[:PORT]";
 
 int
@@ -21,6 +21,7 @@ cmd_send(int argc, char **argv)
 	    CLI_LONGOPTS_COMMON,
 	    {"force", no_argument, NULL, 'f'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -32,7 +33,7 @@ cmd_send(int argc, char **argv)
 	struct ferry_addr a;
 	char **names = NULL;
 	uint32_t flags = 0;
-	int quiet = 0;
+	int quiet = 0, json = 0;
 	size_t n;
 	int ch, code = EXIT_FAIL, r;
 
@@ -43,6 +44,8 @@ cmd_send(int argc, char **argv)
 			flags |= FERRY_PUT_FORCE;
 		else if (ch == 'q')
 			quiet = 1;
+		else if (ch == CLI_OPT_JSON)
+			json = 1;
 		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
 			return code;
 	}
@@ -79,15 +82,21 @@ cmd_send(int argc, char **argv)
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	client_batch_init(&b, "send", quiet);
+	b.json = json;
+	b.total = (unsigned)n;
 	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,
-	         o.timeout_ms, &tls, &c)) != 0)
+	         o.timeout_ms, &tls, &c)) != 0) {
+		b.failed = (unsigned)n;
+		client_summary(&b, code);
 		goto out;
+	}
+	b.peer = ferry_conn_peer_id(c);
 	r = ferry_xfer_push(
 	    c, items, n, flags, client_progress, client_report, &b);
 	if (r == 0)
 		r = ferry_conn_close(c);
 	code = client_batch_exit(&b, r, (unsigned)n);
-	client_summary(&b);
+	client_summary(&b, code);
 out:
 	ferry_conn_free(c);
 	ferry_tls_free(tls);
