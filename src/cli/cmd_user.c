@@ -10,6 +10,7 @@
 
 #include "ferry/passwd.h"
 #include "ferry/pki.h"
+#include "ferry/log.h"
 #include "ferry/store.h"
 
 #include "cli.h"
@@ -63,16 +64,19 @@ print_user(const struct ferry_store_user *u, void *arg)
 static void
 print_event(const struct ferry_store_event *ev, void *arg)
 {
-	char t[32];
+	char t[32], line[2048];
 
 	(void)arg;
 	iso(ev->time, t);
-	printf("%s %-12s user=%s addr=%s serial=%s%s%s\n", t, ev->kind,
-	    ev->user != NULL ? ev->user : "-",
+	/* Names in failed logins are whatever a client sent: make them safe. */
+	snprintf(line, sizeof(line), "%s %-12s user=%s addr=%s serial=%s%s%s",
+	    t, ev->kind, ev->user != NULL ? ev->user : "-",
 	    ev->addr != NULL ? ev->addr : "-",
 	    ev->serial != NULL ? ev->serial : "-",
 	    ev->detail != NULL ? " " : "",
 	    ev->detail != NULL ? ev->detail : "");
+	ferry_sanitize(line);
+	puts(line);
 }
 
 int
