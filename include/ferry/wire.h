@@ -36,7 +36,8 @@ enum ferry_frame_type {
 
 /* PUT flags. */
 #define FERRY_PUT_FORCE 0x1u /* replace an existing file */
-#define FERRY_PUT_FLAGS_KNOWN FERRY_PUT_FORCE
+#define FERRY_PUT_PRESERVE 0x2u /* apply mode & 0777 and mtime as sent */
+#define FERRY_PUT_FLAGS_KNOWN (FERRY_PUT_FORCE | FERRY_PUT_PRESERVE)
 
 /* ENTRY kinds (an ASCII letter, like ls -l's first column). */
 #define FERRY_KIND_FILE 'f'

@@ -56,12 +56,15 @@ struct ferry_pull_item {
 	const char *local; /* name in dest_dirfd: one component */
 	const char *shown; /* what report calls it */
 };
+/* Pull flags. */
+#define FERRY_PULL_REPLACE 0x1u /* replace existing local files */
+#define FERRY_PULL_PRESERVE 0x2u /* FILE's mode & 0777 and mtime, no umask */
 /*
- * Pulls items into dest_dirfd, pipelined; never replaces unless replace.
- * progress (may be NULL) and report as for push.
+ * Pulls items into dest_dirfd, pipelined; never replaces unless flags has
+ * FERRY_PULL_REPLACE. progress (may be NULL) and report as for push.
  */
 int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
-    size_t n, int dest_dirfd, int replace, ferry_xfer_progress_fn *progress,
+    size_t n, int dest_dirfd, unsigned flags, ferry_xfer_progress_fn *progress,
     ferry_xfer_report_fn *report, void *arg) FERRY_MUST_CHECK;
 
 struct ferry_dirent {

@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "client.h"
 
-static const char usage[] = "get [-i IDDIR] [--force] [-q] [--json] "
+static const char usage[] = "get [-i IDDIR] [--force] [-p] [-q] [--json] "
                             "[--timeout SECS] "
                             "[ID@]HOST:PORT:PATH... [-o DEST]";
 
@@ -38,6 +38,7 @@ cmd_get(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
@@ -50,14 +51,15 @@ cmd_get(int argc, char **argv)
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL;
-	int replace = 0, quiet = 0, json = 0, dest_is_dir, dirfd = -1;
+	unsigned flags = 0;
+	int quiet = 0, json = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
 	int ch, code = EXIT_FAIL, r = 0;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:o:fqh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:o:fpqh", opts, NULL)) != -1) {
 		if (ch == 'o')
 			dest = optarg;
 		else if (ch == 'q')
@@ -65,7 +67,9 @@ cmd_get(int argc, char **argv)
 		else if (ch == CLI_OPT_JSON)
 			json = 1;
 		else if (ch == 'f')
-			replace = 1;
+			flags |= FERRY_PULL_REPLACE;
+		else if (ch == 'p')
+			flags |= FERRY_PULL_PRESERVE;
 		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
 			return code;
 	}
@@ -164,7 +168,7 @@ cmd_get(int argc, char **argv)
 			continue;
 		}
 		b.peer = ferry_conn_peer_id(c);
-		r = ferry_xfer_pull(c, items + i, j - i, dirfd, replace,
+		r = ferry_xfer_pull(c, items + i, j - i, dirfd, flags,
 		    client_progress, client_report, &b);
 		if (r == 0)
 			r = ferry_conn_close(c);

@@ -11,7 +11,7 @@
 #include "client.h"
 
 static const char usage[] =
-    "send [-i IDDIR] [--force] [-q] [--json] [--timeout SECS] FILE... "
+    "send [-i IDDIR] [--force] [-p] [-q] [--json] [--timeout SECS] FILE... "
     "[ID@]HOST[:PORT]";
 
 int
@@ -21,6 +21,7 @@ cmd_send(int argc, char **argv)
 	    CLI_LONGOPTS_COMMON,
 	    {"force", no_argument, NULL, 'f'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
@@ -39,9 +40,11 @@ cmd_send(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:fqh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:fpqh", opts, NULL)) != -1) {
 		if (ch == 'f')
 			flags |= FERRY_PUT_FORCE;
+		else if (ch == 'p')
+			flags |= FERRY_PUT_PRESERVE;
 		else if (ch == 'q')
 			quiet = 1;
 		else if (ch == CLI_OPT_JSON)

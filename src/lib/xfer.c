@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -365,7 +366,7 @@ out:
 /* Receives one file's DATA* END (or ABORT) after FILE into a temp file. */
 static int
 pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
-    const struct ferry_msg *file, int dirfd, int replace,
+    const struct ferry_msg *file, int dirfd, unsigned flags,
     struct ferry_sink *sink, uint8_t **spare, ferry_xfer_progress_fn *progress,
     ferry_xfer_report_fn *report, void *arg)
 {
@@ -462,8 +463,21 @@ pull_one(struct ferry_conn *c, const struct ferry_pull_item *it,
 			r = 0;
 			goto out;
 		}
-		if ((local = ferry_tmpfile_commit(
-		         &tmp, it->local, mode & ~mask, replace)) != 0) {
+		if ((flags & FERRY_PULL_PRESERVE) != 0) {
+			struct timespec ts[2] = {
+			    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0},
+			    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0}};
+
+			/* Like scp -p: the peer's bits, not less our umask. */
+			mask = 0;
+			if (futimens(tmp.fd, ts) != 0)
+				local = ferry_errf_errno(FERRY_E_IO, errno,
+				    "cannot set the modification time");
+		}
+		if (local == 0)
+			local = ferry_tmpfile_commit(&tmp, it->local,
+			    mode & ~mask, (flags & FERRY_PULL_REPLACE) != 0);
+		if (local != 0) {
 			local = ferry_errf(local, "%s: %s", it->shown,
 			    ferry_err_detail(local));
 			report_one(report, arg, it->shown, 0, NULL, local,
@@ -486,7 +500,7 @@ out:
 
 int
 ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
-    size_t n, int dirfd, int replace, ferry_xfer_progress_fn *progress,
+    size_t n, int dirfd, unsigned flags, ferry_xfer_progress_fn *progress,
     ferry_xfer_report_fn *report, void *arg)
 {
 	struct ferry_sink *sink = NULL;
@@ -543,7 +557,7 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 			r = peer_error(c, &m);
 			report_one(report, arg, items[done].shown, 0, NULL, r,
 			    ferry_err_detail(r));
-		} else if ((r = pull_one(c, &items[done], &m, dirfd, replace,
+		} else if ((r = pull_one(c, &items[done], &m, dirfd, flags,
 		                sink, &spare, progress, report, arg)) != 0)
 			goto out;
 		inflight_bytes -= req_bytes[done];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -92,6 +93,7 @@ serve_put(struct session *s, const struct ferry_msg *put)
 	uint64_t size = put->size;
 	mode_t mode = put->mode & 0777;
 	int replace = (put->flags & FERRY_PUT_FORCE) != 0;
+	int preserve = (put->flags & FERRY_PUT_PRESERVE) != 0;
 	struct stat st;
 	int r;
 
@@ -181,8 +183,21 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		r = send_err(s, id, r, ferry_err_detail(r));
 		goto out;
 	}
-	if ((r = ferry_tmpfile_commit(&tmp, name, mode & ~s->umask, replace)) !=
-	    0) {
+	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
+	if (preserve) {
+		struct timespec ts[2] = {
+		    {.tv_sec = (time_t)put->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)put->mtime, .tv_nsec = 0}};
+
+		if (futimens(tmp.fd, ts) != 0) {
+			r = ferry_errf_errno(FERRY_E_IO, errno,
+			    "%s: cannot set its modification time", name);
+			r = refuse(s, id, "push", r);
+			goto out;
+		}
+	}
+	if ((r = ferry_tmpfile_commit(&tmp, name,
+	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
 		r = refuse(s, id, "push", r);
 		goto out;
 	}
