@@ -205,6 +205,46 @@ cli_parse_int(const char *opt, const char *s, long min, long max, long *out)
 	return 0;
 }
 
+int
+cli_parse_rate(const char *opt, const char *s, uint64_t min, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end != s && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			shift = 10;
+			end++;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			end++;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			end++;
+			break;
+		}
+	}
+	/* Digits only (strtoull would take "-1" and " 5"), at most 1 TiB/s. */
+	if (errno != 0 || end == s || *end != '\0' || *s < '0' || *s > '9' ||
+	    v > (1ull << 40) >> shift || (v << shift) < min) {
+		cli_error("%s: '%s' is not a rate of %llu bytes/s or more (a "
+		          "number with an optional K, M or G, as in 500K)",
+		    opt, s, (unsigned long long)min);
+		return EXIT_USAGE;
+	}
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 static char *
 join(const char *a, const char *b)
 {

@@ -4,6 +4,7 @@
 #define FERRY_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ferry/err.h"
 
@@ -40,6 +41,13 @@ int cli_usage(const char *usage);
 /* Parses a decimal in [min, max]; prints the error and returns EXIT_USAGE. */
 int cli_parse_int(
     const char *opt, const char *s, long min, long max, long *out);
+
+/*
+ * Parses a rate in bytes per second: a decimal with an optional suffix K,
+ * M or G (powers of 1024), at least min; prints the error and returns
+ * EXIT_USAGE.
+ */
+int cli_parse_rate(const char *opt, const char *s, uint64_t min, uint64_t *out);
 
 /* Long options several commands share: {"timeout", ..., CLI_OPT_TIMEOUT}. */
 enum cli_opt {

@@ -192,23 +192,52 @@ finish_line(struct batch *b, int ok)
 	b->drawn = 0;
 }
 
+/*
+ * --limit-rate: after moved bytes, the transfer may go on no sooner than
+ * moved / limit seconds after the first frame (a bucket of one frame).
+ * Sleeping here holds the sender's loop, or the receiver's reads.
+ */
+static void
+pace(struct batch *b, uint64_t delta, double now)
+{
+	double until;
+	struct timespec ts;
+
+	if (b->moved == 0)
+		b->rate_t0 = now;
+	b->moved += delta;
+	until = b->rate_t0 + (double)b->moved / (double)b->limit;
+	while (!client_interrupted() && (now = now_s()) < until) {
+		double d = until - now;
+
+		ts.tv_sec = (time_t)d;
+		ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+		/* A signal ends the nap; the loop looks at the flag. */
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
 void
 client_progress(const struct ferry_xfer_progress *p, void *arg)
 {
 	struct batch *b = arg;
 	double now = now_s();
+	uint64_t delta = p->done - b->cur_done;
 
 	if (b->cur == NULL || strcmp(b->cur, p->name) != 0) {
 		/* Pipelined: this file's data left before the last one's answer. */
 		finish_line(b, 1);
 		b->cur = p->name;
 		b->cur_start = now;
+		delta = p->done;
 	}
 	b->cur_done = p->done;
 	b->cur_total = p->total;
 	/* At most ~10 redraws a second. */
 	if (b->tty && !b->quiet && !b->json && now - b->last_draw >= 0.1)
 		draw(b, now);
+	if (b->limit > 0)
+		pace(b, delta, now);
 }
 
 void

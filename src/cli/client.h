@@ -44,6 +44,9 @@ struct batch {
 	int json; /* --json: one object per file and a summary on stdout */
 	const char *peer; /* the connected peer's ID, for --json; borrowed */
 	unsigned total; /* files asked for */
+	uint64_t limit; /* --limit-rate, bytes/s; 0 for none */
+	uint64_t moved; /* bytes through progress, all files */
+	double rate_t0; /* when the first of them moved */
 	int tty; /* stderr is a terminal: progress and summary */
 	uint64_t bytes; /* verified bytes */
 	double t0; /* when the batch started */

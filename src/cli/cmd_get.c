@@ -15,9 +15,10 @@
 #include "cli.h"
 #include "client.h"
 
-static const char usage[] = "get [-i IDDIR] [--force] [-p] [-q] [--json] "
-                            "[--timeout SECS] "
-                            "[ID@]HOST:PORT:PATH... [-o DEST]";
+static const char usage[] =
+    "get [-i IDDIR] [--force] [-p] [-q] [--json] [--limit-rate RATE] "
+    "[--timeout SECS] "
+    "[ID@]HOST:PORT:PATH... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
 static const char *
@@ -40,6 +41,7 @@ cmd_get(int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
+	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -52,6 +54,7 @@ cmd_get(int argc, char **argv)
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL;
 	unsigned flags = 0;
+	uint64_t limit = 0;
 	int quiet = 0, json = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
@@ -66,7 +69,12 @@ cmd_get(int argc, char **argv)
 			quiet = 1;
 		else if (ch == CLI_OPT_JSON)
 			json = 1;
-		else if (ch == 'f')
+		else if (ch == CLI_OPT_LIMIT_RATE) {
+			/* Below this a frame takes longer than a peer waits. */
+			if (cli_parse_rate(
+			        "--limit-rate", optarg, 32 * 1024, &limit) != 0)
+				return EXIT_USAGE;
+		} else if (ch == 'f')
 			flags |= FERRY_PULL_REPLACE;
 		else if (ch == 'p')
 			flags |= FERRY_PULL_PRESERVE;
@@ -148,6 +156,7 @@ cmd_get(int argc, char **argv)
 	client_catch_signals();
 	client_batch_init(&b, "get", quiet);
 	b.json = json;
+	b.limit = limit;
 	b.total = (unsigned)n;
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;

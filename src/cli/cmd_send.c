@@ -10,9 +10,9 @@
 #include "cli.h"
 #include "client.h"
 
-static const char usage[] =
-    "send [-i IDDIR] [--force] [-p] [-q] [--json] [--timeout SECS] FILE... "
-    "[ID@]HOST[:PORT]";
+static const char usage[] = "send [-i IDDIR] [--force] [-p] [-q] [--json] "
+                            "[--limit-rate RATE] [--timeout SECS] FILE... "
+                            "[ID@]HOST[:PORT]";
 
 int
 cmd_send(int argc, char **argv)
@@ -23,6 +23,7 @@ cmd_send(int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
+	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -34,6 +35,7 @@ cmd_send(int argc, char **argv)
 	struct ferry_addr a;
 	char **names = NULL;
 	uint32_t flags = 0;
+	uint64_t limit = 0;
 	int quiet = 0, json = 0;
 	size_t n;
 	int ch, code = EXIT_FAIL, r;
@@ -49,7 +51,12 @@ cmd_send(int argc, char **argv)
 			quiet = 1;
 		else if (ch == CLI_OPT_JSON)
 			json = 1;
-		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+		else if (ch == CLI_OPT_LIMIT_RATE) {
+			/* Below this a frame takes longer than a peer waits. */
+			if (cli_parse_rate(
+			        "--limit-rate", optarg, 32 * 1024, &limit) != 0)
+				return EXIT_USAGE;
+		} else if ((code = cli_common_opt(&o, ch, argv)) != 0)
 			return code;
 	}
 	if (argc - optind < 2)
@@ -86,6 +93,7 @@ cmd_send(int argc, char **argv)
 	client_catch_signals();
 	client_batch_init(&b, "send", quiet);
 	b.json = json;
+	b.limit = limit;
 	b.total = (unsigned)n;
 	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
