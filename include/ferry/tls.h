@@ -3,6 +3,8 @@
 #ifndef FERRY_TLS_H
 #define FERRY_TLS_H
 
+#include <openssl/ssl.h>
+
 #include "ferry/err.h"
 #include "ferry/limits.h"
 
@@ -36,6 +38,14 @@ void ferry_tls_free(struct ferry_tls *tls);
  * nothing changed or the reload worked; on failure *tls stays as it was.
  */
 int ferry_tls_reload(struct ferry_tls **tls) FERRY_MUST_CHECK;
+/*
+ * When $SSLKEYLOGFILE names a file, makes ctx append its TLS secrets there
+ * in the NSS key log format (as curl and browsers do), so a capture can be
+ * decrypted with Wireshark; the first time, warns on stderr. The file is
+ * created 0600. Every ferry TLS endpoint calls this; a no-op otherwise.
+ */
+void ferry_tls_keylog(SSL_CTX *ctx);
+
 /* Our own member ID ("" if our certificate has none). Borrowed. */
 const char *ferry_tls_self_id(const struct ferry_tls *tls);
 

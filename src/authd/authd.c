@@ -32,6 +32,7 @@
 #include "ferry/passwd.h"
 #include "ferry/pki.h"
 #include "ferry/store.h"
+#include "ferry/tls.h"
 
 #include "authd.h"
 
@@ -861,7 +862,9 @@ tls_setup(struct authd *a)
 {
 	X509 *ca = ferry_ca_cert(a->ca);
 
-	if ((a->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+	if ((a->ctx = SSL_CTX_new(TLS_server_method())) != NULL)
+		ferry_tls_keylog(a->ctx);
+	if (a->ctx == NULL)
 		goto fail;
 	if (SSL_CTX_set_min_proto_version(a->ctx,
 	        a->cfg->allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION) != 1 ||

@@ -21,6 +21,7 @@
 #include "ferry/est.h"
 #include "ferry/estc.h"
 #include "ferry/log.h"
+#include "ferry/tls.h"
 #include "ferry/net.h"
 #include "ferry/rd.h"
 
@@ -136,6 +137,7 @@ ferry_estc_new(const char *url, int timeout_s, struct ferry_estc **out)
 		goto out;
 	}
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	ferry_tls_keylog(c->ctx);
 	*out = c;
 	c = NULL;
 	r = 0;

@@ -1,5 +1,6 @@
 /* tls.c - SSL_CTX construction and peer verification policy. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,51 @@ ferry_tls_reload(struct ferry_tls **tls)
 	return 0;
 }
 
+static int keylog_fd = -1;
+
+static void
+keylog_line(const SSL *ssl, const char *line)
+{
+	char buf[1024];
+	int n;
+
+	(void)ssl;
+	/* One write per line: forked daemons share the descriptor. */
+	n = snprintf(buf, sizeof(buf), "%s\n", line);
+	if (keylog_fd >= 0 && n > 0 && (size_t)n < sizeof(buf) &&
+	    write(keylog_fd, buf, (size_t)n) != n)
+		ferry_debug("SSLKEYLOGFILE: short write");
+	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+void
+ferry_tls_keylog(SSL_CTX *ctx)
+{
+	static int tried;
+	const char *path = getenv("SSLKEYLOGFILE");
+
+	if (path == NULL || *path == '\0')
+		return;
+	if (!tried) {
+		tried = 1;
+		keylog_fd = open(path,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		if (keylog_fd < 0)
+			ferry_warn("SSLKEYLOGFILE=%s: %s; secrets not logged",
+			    path, strerror(errno));
+		else
+			/* Anyone with this file can read the traffic. */
+			fprintf(stderr,
+			    "ferry: warning: SSLKEYLOGFILE is set: TLS secrets "
+			    "are "
+			    "being written to %s\n",
+			    path);
+	}
+	if (keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ctx, keylog_line);
+}
+
 int
 ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 {
@@ -456,6 +502,7 @@ ferry_tls_new(const struct ferry_tls_opts *opts, struct ferry_tls **out)
 		break;
 	}
 	SSL_CTX_set_verify(tls->ctx, mode, verify_cb);
+	ferry_tls_keylog(tls->ctx);
 	SSL_CTX_set_verify_depth(tls->ctx, 4);
 	*out = tls;
 	tls = NULL;
