@@ -25,5 +25,10 @@
 #define FERRY_MAX_LIST_ENTRIES (1u << 20)
 /* One echo line. Longer lines are echoed in pieces of this size. */
 #define FERRY_MAX_ECHO_LINE 16384
+/* The client's configuration file: bytes, lines, bytes of a line, peers. */
+#define FERRY_CONFIG_MAX_SIZE (256 * 1024)
+#define FERRY_CONFIG_MAX_LINES 10000
+#define FERRY_CONFIG_MAX_LINE 1024
+#define FERRY_CONFIG_MAX_PEERS 1000
 
 #endif

@@ -65,6 +65,64 @@ client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
 	return 0;
 }
 
+int
+client_addr(const char *cmd, const char *arg, int want_path,
+    struct ferry_config **cfg, struct ferry_addr *a, const char **identity)
+{
+	const struct ferry_config_peer *p = NULL;
+	size_t n = strcspn(arg, ":@[");
+	char alias[FERRY_MAX_ID + 1];
+	int r;
+
+	/* Only "WORD:..." can be an alias; "ID@HOST" and "[v6]" are not. */
+	if (arg[n] == ':' && n > 0 && n < sizeof(alias)) {
+		if (*cfg == NULL) {
+			char *dir = cli_identity_dir(NULL), *path = NULL;
+
+			if (dir == NULL ||
+			    asprintf(&path, "%s/config", dir) < 0) {
+				free(dir);
+				return cli_fail(FERRY_E_NOMEM, "%s", cmd);
+			}
+			r = ferry_config_load(path, cfg);
+			free(dir);
+			free(path);
+			if (r != 0)
+				return cli_fail(r, "%s: configuration", cmd);
+		}
+		memcpy(alias, arg, n);
+		alias[n] = '\0';
+		p = ferry_config_peer(*cfg, alias);
+	}
+	if (p == NULL) {
+		if ((r = ferry_addr_parse(arg, want_path, a)) != 0)
+			return cli_fail(r, "%s", cmd);
+		if (want_path == 2 && !a->has_path)
+			return cli_fail(
+			    ferry_errf(FERRY_E_USAGE,
+			        "%s: expected [ID@]HOST:PORT:PATH or "
+			        "PEER:PATH",
+			        arg),
+			    "%s", cmd);
+		return 0;
+	}
+	if (!want_path && arg[n + 1] != '\0') {
+		cli_error("%s: '%s': %s is a peer of the configuration file; "
+		          "name it as '%s:'",
+		    cmd, arg, alias, alias);
+		return EXIT_USAGE;
+	}
+	if (want_path == 2 && arg[n + 1] == '\0') {
+		cli_error("%s: '%s': no path after the peer", cmd, arg);
+		return EXIT_USAGE;
+	}
+	if ((r = ferry_config_addr(p, want_path ? arg + n + 1 : NULL, a)) != 0)
+		return cli_fail(r, "%s", cmd);
+	if (p->identity != NULL)
+		*identity = p->identity;
+	return 0;
+}
+
 static int
 by_string(const void *a, const void *b)
 {

@@ -23,7 +23,19 @@ int client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
 
 #include <stdio.h>
 
+#include "ferry/config.h"
 #include "ferry/xfer.h"
+
+/*
+ * A peer's address from the command line: "ALIAS:" (send; want_path 0)
+ * or "ALIAS:PATH" (ls: want_path 1, the path may be empty; get: 2) where
+ * ALIAS is a [peer] of $FERRY_HOME/config, else arg as ferry_addr_parse
+ * reads it (a path required with 2). *cfg caches the configuration
+ * (NULL at first; caller frees); *identity is the alias's identity dir or
+ * left alone. Prints the one-line error and returns its exit code.
+ */
+int client_addr(const char *cmd, const char *arg, int want_path,
+    struct ferry_config **cfg, struct ferry_addr *a, const char **identity);
 
 /*
  * Refuses a batch in which two files would get the same name at the

@@ -18,7 +18,7 @@
 static const char usage[] =
     "get [-i IDDIR] [--force] [-p] [-q] [--json] [--limit-rate RATE] "
     "[--timeout SECS] "
-    "[ID@]HOST:PORT:PATH... [-o DEST]";
+    "{[ID@]HOST:PORT:PATH | PEER:PATH}... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
 static const char *
@@ -49,6 +49,8 @@ cmd_get(int argc, char **argv)
 	struct batch b;
 	struct ferry_pull_item *items = NULL;
 	struct ferry_addr *addrs = NULL;
+	struct ferry_config *cfg = NULL;
+	const char **ident = NULL;
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
@@ -93,6 +95,7 @@ cmd_get(int argc, char **argv)
 	}
 	if ((items = calloc(n, sizeof(*items))) == NULL ||
 	    (addrs = calloc(n, sizeof(*addrs))) == NULL ||
+	    (ident = calloc(n, sizeof(*ident))) == NULL ||
 	    (remote = calloc(n, sizeof(*remote))) == NULL ||
 	    (shown = calloc(n, sizeof(*shown))) == NULL ||
 	    (destdir = strdup(dest)) == NULL ||
@@ -102,13 +105,14 @@ cmd_get(int argc, char **argv)
 		const char *arg = argv[optind + (int)i];
 		const char *local;
 
-		if ((r = ferry_addr_parse(arg, 1, &addrs[i])) != 0 ||
-		    (!addrs[i].has_path &&
-		        (r = ferry_errf(FERRY_E_USAGE,
-		             "%s: expected [ID@]HOST:PORT:PATH", arg)) != 0)) {
-			code = cli_fail(r, "get");
+		ident[i] = NULL;
+		if ((code = client_addr(
+		         "get", arg, 2, &cfg, &addrs[i], &ident[i])) != 0)
 			goto out;
-		}
+		code = EXIT_FAIL;
+		/* -i wins over the configuration file. */
+		if (o.identity != NULL)
+			ident[i] = o.identity;
 		if ((remote[i] = strdup(addrs[i].path)) == NULL)
 			goto out;
 		local = last_component(remote[i]);
@@ -166,10 +170,13 @@ cmd_get(int argc, char **argv)
 		for (j = i + 1;
 		     j < n && strcmp(addrs[j].host, addrs[i].host) == 0 &&
 		     strcmp(addrs[j].port, addrs[i].port) == 0 &&
-		     strcmp(addrs[j].id, addrs[i].id) == 0;
+		     strcmp(addrs[j].id, addrs[i].id) == 0 &&
+		     (ident[j] == ident[i] ||
+		         (ident[j] != NULL && ident[i] != NULL &&
+		             strcmp(ident[j], ident[i]) == 0));
 		     j++)
 			;
-		if ((rc = client_open("get", o.identity, FERRY_TLS_CLIENT,
+		if ((rc = client_open("get", ident[i], FERRY_TLS_CLIENT,
 		         &addrs[i], o.timeout_ms, &tls, &c)) != 0) {
 			if (b.failed == 0)
 				code = rc;
@@ -209,6 +216,8 @@ out:
 	free(remote);
 	free(shown);
 	free(addrs);
+	free(ident);
+	ferry_config_free(cfg);
 	free(items);
 	free(destdir);
 	free(destbase);

@@ -12,7 +12,7 @@
 #include "client.h"
 
 static const char usage[] = "ls [-i IDDIR] [--timeout SECS] "
-                            "[ID@]HOST[:PORT][:DIR]";
+                            "{[ID@]HOST[:PORT][:DIR] | PEER:[DIR]}";
 
 struct listing {
 	struct ferry_dirent *e;
@@ -93,6 +93,8 @@ cmd_ls(int argc, char **argv)
 	struct listing l = {0};
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
+	struct ferry_config *cfg = NULL;
+	const char *identity = NULL;
 	struct ferry_addr a;
 	size_t plen;
 	int ch, code, r;
@@ -105,8 +107,13 @@ cmd_ls(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(usage);
-	if ((r = ferry_addr_parse(argv[optind], 1, &a)) != 0)
-		return cli_fail(r, "ls");
+	if ((code = client_addr("ls", argv[optind], 1, &cfg, &a, &identity)) !=
+	    0) {
+		ferry_config_free(cfg);
+		return code;
+	}
+	if (o.identity != NULL) /* -i wins over the configuration file */
+		identity = o.identity;
 	/* "dir/" and "/" mean what a shell user means by them. */
 	while ((plen = strlen(a.path)) > 0 && a.path[plen - 1] == '/')
 		a.path[plen - 1] = '\0';
@@ -114,8 +121,10 @@ cmd_ls(int argc, char **argv)
 		a.path[0] = '\0';
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	if ((code = client_open("ls", o.identity, FERRY_TLS_CLIENT, &a,
-	         o.timeout_ms, &tls, &c)) != 0)
+	code = client_open(
+	    "ls", identity, FERRY_TLS_CLIENT, &a, o.timeout_ms, &tls, &c);
+	ferry_config_free(cfg); /* identity is not needed any more */
+	if (code != 0)
 		return code;
 	if ((r = ferry_xfer_list(c, a.path, collect, &l)) == 0)
 		r = ferry_conn_close(c);

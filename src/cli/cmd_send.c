@@ -12,7 +12,7 @@
 
 static const char usage[] = "send [-i IDDIR] [--force] [-p] [-q] [--json] "
                             "[--limit-rate RATE] [--timeout SECS] FILE... "
-                            "[ID@]HOST[:PORT]";
+                            "{[ID@]HOST[:PORT] | PEER:}";
 
 int
 cmd_send(int argc, char **argv)
@@ -32,12 +32,14 @@ cmd_send(int argc, char **argv)
 	struct ferry_push_item *items = NULL;
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
+	struct ferry_config *cfg = NULL;
+	const char *identity = NULL;
 	struct ferry_addr a;
 	char **names = NULL;
 	uint32_t flags = 0;
 	uint64_t limit = 0;
 	int quiet = 0, json = 0;
-	size_t n;
+	size_t n = 0;
 	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
@@ -61,8 +63,13 @@ cmd_send(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		return cli_usage(usage);
-	if ((r = ferry_addr_parse(argv[argc - 1], 0, &a)) != 0)
-		return cli_fail(r, "send: destination");
+	if ((code = client_addr(
+	         "send", argv[argc - 1], 0, &cfg, &a, &identity)) != 0)
+		goto out;
+	/* -i wins over the configuration file. */
+	if (o.identity != NULL)
+		identity = o.identity;
+	code = EXIT_FAIL;
 	n = (size_t)(argc - optind - 1);
 	if ((items = calloc(n, sizeof(*items))) == NULL ||
 	    (names = calloc(n, sizeof(*names))) == NULL)
@@ -95,7 +102,7 @@ cmd_send(int argc, char **argv)
 	b.json = json;
 	b.limit = limit;
 	b.total = (unsigned)n;
-	if ((code = client_open("send", o.identity, FERRY_TLS_CLIENT, &a,
+	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;
 		client_summary(&b, code);
@@ -109,6 +116,7 @@ cmd_send(int argc, char **argv)
 	code = client_batch_exit(&b, r, (unsigned)n);
 	client_summary(&b, code);
 out:
+	ferry_config_free(cfg);
 	ferry_conn_free(c);
 	ferry_tls_free(tls);
 	for (size_t i = 0; names != NULL && i < n; i++)

@@ -1,0 +1,45 @@
+/* config.h - the client's configuration file ($FERRY_HOME/config): INI-style
+ * [peer NAME] sections giving a peer's address, expected ID, port and the
+ * identity to use, so that `ferry send f NAME:` needs no more. */
+#ifndef FERRY_CONFIG_H
+#define FERRY_CONFIG_H
+
+#include <stddef.h>
+
+#include "ferry/err.h"
+#include "ferry/net.h"
+
+/* One [peer NAME] section. Strings are NULL when not set. */
+struct ferry_config_peer {
+	char *name; /* the alias */
+	char *address; /* host[:port], IPv6 in brackets */
+	char *id; /* the member ID the peer must prove */
+	char *port; /* 1-65535, when address has none */
+	char *identity; /* identity directory to use for this peer */
+	unsigned line; /* of the section header */
+};
+
+struct ferry_config;
+
+/*
+ * Parses len bytes of text (need not be NUL-terminated). file names the
+ * source in errors, which are FERRY_E_USAGE with "file:line: what" as
+ * detail. Bounded by the FERRY_CONFIG_MAX_* limits. Caller frees *out.
+ */
+int ferry_config_parse(const char *text, size_t len, const char *file,
+    struct ferry_config **out) FERRY_MUST_CHECK;
+/* Reads and parses path; a missing file is an empty configuration. */
+int ferry_config_load(
+    const char *path, struct ferry_config **out) FERRY_MUST_CHECK;
+/* The section for alias name, or NULL. Borrowed; valid until the free. */
+const struct ferry_config_peer *ferry_config_peer(
+    const struct ferry_config *c, const char *name);
+/*
+ * The address of p, with path (for get and ls; NULL for none) into a, as
+ * ferry_addr_parse would have made it from "[id@]address[:port][:path]".
+ */
+int ferry_config_addr(const struct ferry_config_peer *p, const char *path,
+    struct ferry_addr *a) FERRY_MUST_CHECK;
+void ferry_config_free(struct ferry_config *c);
+
+#endif
