@@ -105,7 +105,8 @@ cmd_send(int argc, char **argv)
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;
-		client_summary(&b, code);
+		if (json) /* the one line said it all on a terminal */
+			client_summary(&b, code);
 		goto out;
 	}
 	b.peer = ferry_conn_peer_id(c);
