@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,21 +205,29 @@ clock_time(double secs, char buf[24])
 		snprintf(buf, 24, "%lu:%02lu", s / 60, s % 60);
 }
 
-/* Redraws the one progress line of cur; "\r" first, clear to EOL last. */
+/* Columns of the terminal on stderr; 80 if it does not say. */
+static size_t
+columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * Redraws the one progress line of cur: "\r" first, clear to EOL last, and
+ * never wider than the terminal (a wrapped line cannot be redrawn by \r).
+ */
 static void
 draw(struct batch *b, double now)
 {
-	char name[48], done[24], total[24], rate[24], eta[24];
+	char name[64], stats[128], done[24], total[24], rate[24], eta[24];
 	double secs = now - b->cur_start, bps;
-	size_t len = strlen(b->cur);
+	size_t len = strlen(b->cur), cols = columns(), room, slen;
+	const char *tail = b->cur;
 
-	/* The tail of a long name is the part that tells files apart. */
-	if (len >= sizeof(name))
-		snprintf(name, sizeof(name), "...%s",
-		    b->cur + len - (sizeof(name) - 4));
-	else
-		snprintf(name, sizeof(name), "%s", b->cur);
-	ferry_sanitize(name);
 	bps = secs > 0.001 ? (double)b->cur_done / secs : 0;
 	human((double)b->cur_done, done);
 	human((double)b->cur_total, total);
@@ -227,11 +236,32 @@ draw(struct batch *b, double now)
 		clock_time((double)(b->cur_total - b->cur_done) / bps, eta);
 	else
 		snprintf(eta, sizeof(eta), "-:--");
-	fprintf(stderr, "\r%s  %s / %s  %3u%%  %s/s  ETA %s\033[K", name, done,
+	snprintf(stats, sizeof(stats), "%s / %s  %3u%%  %s/s  ETA %s", done,
 	    total,
 	    b->cur_total > 0 ? (unsigned)(b->cur_done * 100 / b->cur_total)
 	                     : 100u,
 	    rate, eta);
+	slen = strlen(stats);
+	if (slen > cols - 1)
+		stats[slen = cols - 1] = '\0';
+	/* The name gets what is left; its tail tells files apart. */
+	room = cols - 1 - slen;
+	room = room > 2 ? room - 2 : 0;
+	if (room > sizeof(name) - 1)
+		room = sizeof(name) - 1;
+	name[0] = '\0';
+	if (room >= 8) {
+		if (len > room) {
+			tail = b->cur + len - (room - 3);
+			/* Start on a character, not inside one. */
+			while ((*tail & 0xc0) == 0x80)
+				tail++;
+			snprintf(name, sizeof(name), "...%s", tail);
+		} else
+			snprintf(name, sizeof(name), "%s", b->cur);
+		ferry_sanitize(name);
+	}
+	fprintf(stderr, "\r%s%s%s\033[K", name, name[0] ? "  " : "", stats);
 	fflush(stderr);
 	b->drawn = 1;
 	b->last_draw = now;
