@@ -58,8 +58,11 @@ grep -q '\\ufffd' "$OUT" || fail "send --json: the byte 0xff is not \\ufffd: $(c
 [[ $(wc -l <"$OUT") == 7 ]] || fail "send --json: want 7 lines: $(cat -v "$OUT")"
 grep -q "plain.bin" "$ERR" && fail "send --json: stderr has more than the error: $(cat "$ERR")"
 [[ $(sha "$T/inbox/alice/plain.bin") == $(sha "$src/plain.bin") ]] || fail "send --json: content differs"
-grep "plain.bin" "$OUT" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read()); assert o["size"] == 3145728, o' ||
-	fail "send --json: size of plain.bin"
+grep "plain.bin" "$OUT" | python3 -c '
+import json, sys
+o = json.loads(sys.stdin.read())
+assert o["size"] == 3145728 and o["sha256"] == sys.argv[1], o' "$(sha "$src/plain.bin")" ||
+	fail "send --json: size or sha256 of plain.bin: $(grep plain.bin "$OUT")"
 
 # get: the same, from the share.
 cp "$src/plain.bin" "$src/quo\"te\\back.txt" "$T/share/"
