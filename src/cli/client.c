@@ -401,6 +401,8 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 
 	if (b->cur != NULL && strcmp(b->cur, res->name) == 0)
 		finish_line(b, res->r == 0);
+	else
+		finish_line(b, 1); /* another file's line: keep it, end it */
 	if (b->json)
 		report_json(b, res);
 	b->last_report = now_s();
