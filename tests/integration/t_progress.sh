@@ -35,6 +35,19 @@ grep -q "ETA" "$T/tty.out" || fail "get on a terminal: no progress line: $(cat -
 grep -Eq '^ferry: get: 1 file, 8\.0 MiB in ' "$T/tty.out" || fail "get: no summary line: $(cat -v "$T/tty.out")"
 [[ $(sha "$T/dl/eight.bin") == "$want" ]] || fail "get: content differs"
 
+# A failing file next to a drawn line: the error gets a line of its own.
+run_tty() {
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	timeout -k 5 "$CMD_TIMEOUT" script -qec "$cmd" /dev/null >"$T/tty.out" </dev/null || true
+}
+run_tty "$FERRY" send -f -i "$T/alice" "$src/eight.bin" "$src/missing.bin" "bob@127.0.0.1:$PORT"
+tr '\r' '\n' <"$T/tty.out" >"$T/lines.out"
+grep -q '^ferry: send: .*missing.bin' "$T/lines.out" || fail "send with a missing file: $(cat -v "$T/tty.out")"
+grep -q 'ETA.*ferry:' "$T/lines.out" && fail "an error line landed on the progress line: $(cat -v "$T/tty.out")"
+grep -Eq '^ferry: send: 1 file, 8\.0 MiB in .*; 1 failed$' "$T/lines.out" ||
+	fail "summary with a failure: $(cat -v "$T/tty.out")"
+
 # -q: the sha256sum line only.
 tty "$FERRY" send -q -f -i "$T/alice" "$src/eight.bin" "bob@127.0.0.1:$PORT"
 tr -d '\r' <"$T/tty.out" >"$T/q.out"
