@@ -315,6 +315,9 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 	if (b->cur == NULL || strcmp(b->cur, p->name) != 0) {
 		/* Pipelined: this file's data left before the last one's answer. */
 		finish_line(b, 1);
+		b->prev = b->cur;
+		b->prev_done = b->cur_done;
+		b->prev_start = b->cur_start;
 		b->cur = p->name;
 		b->cur_start = now;
 		delta = p->done;
@@ -359,9 +362,16 @@ static void
 report_json(struct batch *b, const struct ferry_xfer_result *res)
 {
 	int cur = b->cur != NULL && strcmp(b->cur, res->name) == 0;
+	int prev = !cur && b->prev != NULL && strcmp(b->prev, res->name) == 0;
 	double now = now_s();
-	double secs = now - (cur ? b->cur_start : b->last_report);
-	uint64_t moved = res->r == 0 ? res->size : (cur ? b->cur_done : 0);
+	/* From its first data to its outcome, as near as we know it. */
+	double secs = now - (cur       ? b->cur_start
+	                        : prev ? b->prev_start
+	                               : b->last_report);
+	uint64_t moved = res->r == 0 ? res->size
+	                 : cur       ? b->cur_done
+	                 : prev      ? b->prev_done
+	                             : 0;
 	char hex[65];
 
 	fputs("{\"type\":\"file\",\"name\":", stdout);

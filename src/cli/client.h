@@ -66,6 +66,10 @@ struct batch {
 	const char *cur;
 	uint64_t cur_done, cur_total;
 	double cur_start, last_draw, last_report;
+	/* The file shown before cur (pipelined push: answered after it). */
+	const char *prev;
+	uint64_t prev_done;
+	double prev_start;
 	int drawn; /* a line for cur is on the terminal, unfinished */
 };
 /* Fills in b for command cmd: start time, whether stderr is a terminal. */
