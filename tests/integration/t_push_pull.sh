@@ -23,7 +23,10 @@ done
 
 # --- push: all four in one command, bob verified as bob@ ----------------
 t0=$(now_ms)
-(cd "$src" && run "$FERRY" send -i "$T/alice" "${names[@]}" "bob@127.0.0.1:$PORT")
+# In this shell, not a subshell: run sets RC, OUT and ERR for the checks.
+pushd "$src" >/dev/null
+run "$FERRY" send -i "$T/alice" "${names[@]}" "bob@127.0.0.1:$PORT"
+popd >/dev/null
 [[ $RC == 0 ]] || fail "send: exit $RC: $(cat "$ERR")"
 note "push of 4 files (101 MiB) took $(($(now_ms) - t0)) ms"
 [[ ! -s $ERR ]] || fail "send: unexpected stderr: $(cat "$ERR")"
