@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build check demo bench fuzz format clean
+.PHONY: all deps build check demo bench fuzz format clean audit demo-capture
 
 all: build
 
@@ -29,6 +29,17 @@ BENCH_DIR ?= $(shell [ -d /dev/shm ] && echo /dev/shm || echo /var/tmp)
 bench: build
 	@bash scripts/deps.sh bench
 	@BENCH_DIR=$(BENCH_DIR) FERRY=$(BUILD)/ferry bash bench/compare
+
+# testssl.sh against ferry serve, authd and echo-server on loopback; fails on
+# any finding of severity LOW or above not on audit/allowlist.txt.
+audit: build
+	@bash scripts/deps.sh audit
+	@FERRY=$(BUILD)/ferry bash scripts/audit.sh
+
+# The demo's transfers and an authd enrollment, captured on loopback with
+# tcpdump: nothing readable without the key log, everything with it.
+demo-capture: build
+	@FERRY=$(BUILD)/ferry bash scripts/demo-capture.sh
 
 # The libFuzzer targets, briefly each.
 fuzz: deps
