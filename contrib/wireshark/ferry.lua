@@ -274,15 +274,25 @@ function ferry.dissector(tvb, pinfo, root)
 	return off
 end
 
--- The client's first frame is HELLO version 1 with a small payload.
+-- The first frame each way is HELLO (version != 0, a small payload). Once
+-- a TCP stream starts so, the rest of its application data is ferry too.
+local tcp_stream = Field.new("tcp.stream")
+local heur_streams = {}
+
 local function heuristic(tvb, pinfo, root)
+	local st = tcp_stream()
+	st = st and st.value
+	if st ~= nil and heur_streams[st] then
+		ferry.dissector(tvb, pinfo, root)
+		return true
+	end
 	if tvb:len() < HDR + 12 then return false end
 	if tvb(0, 1):uint() ~= 0x01 then return false end
 	local len = tvb(1, 4):uint()
 	if len < 12 or len > 12 + 1024 then return false end
 	if tvb(5, 2):uint() == 0 then return false end
 	if tvb(15, 2):uint() ~= len - 12 then return false end
-	pinfo.conversation = ferry
+	if st ~= nil then heur_streams[st] = true end
 	ferry.dissector(tvb, pinfo, root)
 	return true
 end
@@ -308,6 +318,10 @@ local function set_port(p)
 	cur_port = p
 end
 set_port(ferry.prefs.port)
+
+function ferry.init()
+	heur_streams = {}
+end
 
 function ferry.prefs_changed()
 	if ferry.prefs.port ~= cur_port then set_port(ferry.prefs.port) end

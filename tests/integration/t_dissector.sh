@@ -26,7 +26,7 @@ head -c 300000 /dev/urandom >"$T/$PUSH2"   # two DATA frames, many records
 mkdir -p "$T/share/$DIR"
 printf 'x\n' >"$T/share/$DIR/$ENTRY"
 printf 'pull me\n' >"$T/share/$PULL"
-export SSLKEYLOGFILE=$T/keys.txt
+export SSLKEYLOGFILE=$T/keys.txt  # not *.log: lib.sh prints those on failure
 start_serve
 
 CAP=$T/cap.pcap

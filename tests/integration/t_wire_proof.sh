@@ -24,7 +24,7 @@ LISTNAMES=("quarterly-marker-$(rnd).txt" "ledger-marker-$(rnd).csv")
 PASSWORD=$CLIENT-secret-pw
 BASIC=$(printf '%s:%s' "$CLIENT" "$PASSWORD" | base64 -w0)
 
-export SSLKEYLOGFILE=$T/keys.log
+export SSLKEYLOGFILE=$T/keys.txt  # not *.log: lib.sh prints those on failure
 authd_org
 for u in "$CLIENT" "$SERVER"; do
 	printf '%s-secret-pw\n' "$u" | "$FERRY" user add --db "$T/ca/ferry.db" \
