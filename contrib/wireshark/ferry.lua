@@ -227,6 +227,8 @@ local function payload(t, body, tree, len)
 	return s
 end
 
+local info_packet, info_text = -1, ""
+
 -- The TLS dissector calls us with the decrypted application data of one
 -- record (plus whatever it reassembled for us before).
 function ferry.dissector(tvb, pinfo, root)
@@ -268,8 +270,17 @@ function ferry.dissector(tvb, pinfo, root)
 		off = off + HDR + len
 	end
 	if #summary > 0 then
+		-- One packet may bring several records, each a call: keep them all.
+		local text = table.concat(summary, ", ")
+		if info_packet == pinfo.number then
+			pinfo.cols.info = info_text .. ", " .. text
+			info_text = info_text .. ", " .. text
+		else
+			pinfo.cols.info = text
+			info_text = text
+		end
+		info_packet = pinfo.number
 		pinfo.cols.protocol = "FERRY"
-		pinfo.cols.info = table.concat(summary, ", ")
 	end
 	return off
 end
