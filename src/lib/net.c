@@ -88,9 +88,13 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 			rest = s + strlen(s);
 		hlen = (size_t)(rest - host);
 	}
-	if (*s != '[' && hlen == 0 && *rest == ':')
+	if (*s != '[' && hlen == 0 && *rest == ':' &&
+	    strchr(rest + 1, ':') != NULL)
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s: put IPv6 addresses in brackets, like [::1]:7443", s);
+	/* An empty name would reach SSL_set1_host(""), which checks nothing. */
+	if (hlen == 0)
+		return ferry_errf(FERRY_E_USAGE, "%s: missing host name", s);
 	if (!valid_host(host, hlen))
 		return ferry_errf(FERRY_E_USAGE, "%s: bad host name", s);
 	memcpy(a->host, host, hlen);

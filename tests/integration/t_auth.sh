@@ -167,4 +167,11 @@ expect_exit 0 "$FERRY" send -i "$T/alice" "$T/f.txt" "bob@127.0.0.1:$BOB_PORT"
 cmp -s "$T/f.txt" "$T/inbox/alice/f.txt" || fail "good push after the bad ones: file not received"
 is_running "$BOB_PID" || fail "bob's serve died"
 
+# OpenSSL trap: SSL_set1_host(ssl, "") disables the host check, so an empty
+# host must never get that far: refused as a usage error before dialling.
+for addr in ":$BOB_PORT" "bob@:$BOB_PORT" "[]:$BOB_PORT"; do
+	expect_exit 2 "$FERRY" ls -i "$T/alice" "$addr"
+	expect_one_line_err "empty host in '$addr'"
+done
+
 finish
