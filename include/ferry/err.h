@@ -58,6 +58,7 @@ enum ferry_err_group {
 	X(IDENTITY, 81, AUTH, "peer identity mismatch")         \
 	X(NOCERT, 82, AUTH, "no certificate presented")         \
 	X(INTEGRITY, 90, INTEGRITY, "SHA-256 mismatch")         \
+	X(MISMATCH, 91, REFUSED, "copies differ")               \
 	X(LOGIN, 83, AUTH, "wrong user name or password")       \
 	X(REVOKED, 84, AUTH, "certificate revoked")             \
 	X(THROTTLED, 48, REFUSED, "too many failed attempts; wait")

@@ -34,11 +34,39 @@ int ferry_fsafe_open(
 /* Opens the subdirectory name of dirfd, creating it 0700 if missing. */
 int ferry_fsafe_subdir(int dirfd, const char *name, int *fd) FERRY_MUST_CHECK;
 
+/*
+ * Opens the directory that holds path's last component, beneath rootfd,
+ * following no symbolic link at all (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS, or a component walk with O_NOFOLLOW). path must pass
+ * check_path and not be empty; *leaf points into path at its last
+ * component. FERRY_E_BADNAME when a link is on the way, FERRY_E_NOENT or
+ * FERRY_E_NOTDIR for a missing or non-directory parent.
+ */
+int ferry_fsafe_parent(int rootfd, const char *path, int *dirfd,
+    const char **leaf) FERRY_MUST_CHECK;
+/*
+ * Creates directory path beneath rootfd (parent must exist; no link
+ * followed), or accepts one that is there: *created says which.
+ * FERRY_E_EXIST when path is something else, symbolic link included.
+ * mode is masked with 0777 and always keeps 0700.
+ */
+int ferry_fsafe_mkdir(int rootfd, const char *path, mode_t mode,
+    int *created) FERRY_MUST_CHECK;
+/*
+ * A symbolic link target that cannot lead above the root when the link at
+ * path (relative to that root) is followed: relative, not empty, at most
+ * FERRY_MAX_LINK bytes, components that are names or "..", single '/', and
+ * never more ".." than the directories above the link (PROTOCOL.md 5.14).
+ */
+int ferry_fsafe_check_link(const char *path, const char *target,
+    size_t len) FERRY_MUST_CHECK;
+
 /* A file being received: written under a temporary name, renamed once verified. */
 struct ferry_tmpfile {
 	int dirfd; /* borrowed */
 	int fd;
-	char name[40];
+	char name[48];
+	int resumable; /* a kept partial (PROTOCOL.md 7.4), flock held */
 };
 
 /* Creates a new temporary file (0600) in dirfd. */
@@ -53,5 +81,26 @@ int ferry_tmpfile_commit(struct ferry_tmpfile *t, const char *final,
     mode_t mode, int replace) FERRY_MUST_CHECK;
 /* Removes the temporary file, if any. Safe to call twice. */
 void ferry_tmpfile_discard(struct ferry_tmpfile *t);
+
+/*
+ * The partial file kept for final in dirfd (PROTOCOL.md 7.4):
+ * ".ferry-resume-<16 hex of SHA-256(final)>.part". Opens it read-write,
+ * creating it (0600, O_NOFOLLOW) if missing, and takes an exclusive
+ * non-blocking flock; t->resumable is then 1 and *have its size. If another
+ * process holds the lock, falls back to ferry_tmpfile_open (t->resumable 0,
+ * *have 0). ferry_tmpfile_commit and _discard work on it as on any temp file.
+ */
+int ferry_partial_open(int dirfd, const char *final, struct ferry_tmpfile *t,
+    uint64_t *have) FERRY_MUST_CHECK;
+/*
+ * Opens the partial kept for final read-only without creating it (no lock):
+ * FERRY_E_NOENT when there is none. For answering PROBE.
+ */
+int ferry_partial_peek(int dirfd, const char *final, int *fd) FERRY_MUST_CHECK;
+/*
+ * Leaves t's file in place for a later resume when it is a resumable partial
+ * of at least FERRY_RESUME_MIN bytes announced (size), else discards it.
+ */
+void ferry_tmpfile_keep(struct ferry_tmpfile *t, uint64_t size);
 
 #endif

@@ -23,6 +23,8 @@
 #define FERRY_MAX_FILE_SIZE (1ULL << 62)
 /* Entries a client accepts in one listing. */
 #define FERRY_MAX_LIST_ENTRIES (1u << 20)
+/* Receivers keep partials of files at least this big (PROTOCOL.md 7.4). */
+#define FERRY_RESUME_MIN (1u << 20)
 /* One echo line. Longer lines are echoed in pieces of this size. */
 #define FERRY_MAX_ECHO_LINE 16384
 /* The client's configuration file: bytes, lines, bytes of a line, peers. */

@@ -24,6 +24,19 @@ void ferry_sink_free(struct ferry_sink *s);
  */
 void ferry_sink_begin(struct ferry_sink *s, int fd);
 /*
+ * Like ferry_sink_begin, for a file whose first len bytes are already in
+ * src_fd (read with pread from offset 0, now, on the caller's thread):
+ * prefix gets their SHA-256, and the file's hash goes on from there.
+ * FERRY_E_IO when src_fd holds fewer than len bytes. Pushed bytes are
+ * written to fd (may be src_fd) at its current offset.
+ */
+int ferry_sink_begin_prefix(struct ferry_sink *s, int fd, int src_fd,
+    uint64_t len, uint8_t prefix[FERRY_SHA256_LEN]) FERRY_MUST_CHECK;
+/* SHA-256 of the first len bytes of fd (pread); FERRY_E_IO if shorter. */
+int ferry_sha256_fd(
+    int fd, uint64_t len, uint8_t out[FERRY_SHA256_LEN]) FERRY_MUST_CHECK;
+
+/*
  * Hands over *frame (from ferry_frame_alloc; its payload holds len bytes)
  * and replaces it with a free buffer for the next frame (the same one when
  * a small frame was done at once, the worker being idle). Waits only when the

@@ -24,20 +24,38 @@ enum ferry_frame_type {
 	FERRY_F_DATA = 0x11,
 	FERRY_F_END = 0x12,
 	FERRY_F_ABORT = 0x13,
+	FERRY_F_PROBE = 0x14, /* the rest of this list: feature SYNC */
+	FERRY_F_PUTAT = 0x15,
+	FERRY_F_MKDIR = 0x16,
+	FERRY_F_LINK = 0x17,
 	FERRY_F_GET = 0x20,
 	FERRY_F_FILE = 0x21,
+	FERRY_F_GETAT = 0x22,
+	FERRY_F_FILEAT = 0x23,
 	FERRY_F_LIST = 0x30,
 	FERRY_F_ENTRY = 0x31,
 	FERRY_F_LISTEND = 0x32,
+	FERRY_F_WALK = 0x33,
+	FERRY_F_NODE = 0x34,
 	FERRY_F_OK = 0x40,
 	FERRY_F_ERR = 0x41,
+	FERRY_F_HAVE = 0x42,
 	FERRY_F_EOF = 0xff, /* not on the wire: the peer closed cleanly */
 };
 
-/* PUT flags. */
+/* HELLO feature bits. PROTOCOL.md 9.2. */
+#define FERRY_FEATURE_SYNC 0x1u /* paths, resumption, trees: 5.10-5.16 */
+#define FERRY_FEATURES_KNOWN FERRY_FEATURE_SYNC
+
+/* Longest symbolic link target a LINK or NODE carries. */
+#define FERRY_MAX_LINK 1024
+
+/* PUT and PUTAT flags (MKDIR takes PRESERVE, LINK takes FORCE). */
 #define FERRY_PUT_FORCE 0x1u /* replace an existing file */
 #define FERRY_PUT_PRESERVE 0x2u /* apply mode & 0777 and mtime as sent */
 #define FERRY_PUT_FLAGS_KNOWN (FERRY_PUT_FORCE | FERRY_PUT_PRESERVE)
+/* GETAT flags. */
+#define FERRY_GETAT_SAME 0x1u /* only say whether our copy is identical */
 
 /* ENTRY kinds (an ASCII letter, like ls -l's first column). */
 #define FERRY_KIND_FILE 'f'
@@ -52,20 +70,25 @@ enum ferry_frame_type {
  */
 struct ferry_msg {
 	uint8_t type;
-	uint32_t id; /* PUT GET LIST FILE LISTEND OK ERR */
-	uint64_t size; /* PUT FILE ENTRY OK */
-	uint32_t mode; /* PUT FILE ENTRY: permission bits 07777 */
-	int64_t mtime; /* PUT FILE ENTRY: seconds since the epoch */
-	uint32_t flags; /* PUT GET */
+	uint32_t id; /* every request and answer but ENTRY and NODE */
+	uint64_t size; /* PUT FILE ENTRY OK PROBE HAVE PUTAT FILEAT NODE */
+	uint32_t mode; /* PUT FILE ENTRY PUTAT MKDIR FILEAT NODE: 07777 */
+	int64_t mtime; /* the same: seconds since the epoch */
+	uint32_t flags; /* PUT GET PUTAT MKDIR LINK GETAT */
+	uint64_t offset; /* PUTAT GETAT FILEAT; HAVE: part */
+	uint8_t prefix[FERRY_SHA256_LEN]; /* PUTAT GETAT; HAVE: part_sha256 */
 	uint16_t version; /* HELLO */
 	uint64_t features; /* HELLO */
 	uint16_t code; /* ERR ABORT: a wire error code (err.h values) */
-	uint8_t kind; /* ENTRY */
+	uint8_t kind; /* ENTRY NODE; HAVE (0: nothing) */
 	uint32_t count; /* LISTEND */
-	uint8_t sha256[FERRY_SHA256_LEN]; /* END OK */
-	const char *text; /* HELLO software, PUT name, GET/LIST path,
-			       ENTRY name, ERR/ABORT message; NUL-free */
+	uint8_t sha256[FERRY_SHA256_LEN]; /* END OK HAVE */
+	const char *text; /* HELLO software, PUT name, ENTRY name, the path
+			       of the other requests and of NODE, ERR/ABORT
+			       message; NUL-free */
 	size_t text_len;
+	const char *target; /* LINK NODE: the link's target; NUL-free */
+	size_t target_len;
 	const uint8_t *data; /* DATA */
 	size_t data_len;
 };
