@@ -22,6 +22,10 @@ local types = {
 	[0x01] = "HELLO", [0x10] = "PUT", [0x11] = "DATA", [0x12] = "END",
 	[0x13] = "ABORT", [0x20] = "GET", [0x21] = "FILE", [0x30] = "LIST",
 	[0x31] = "ENTRY", [0x32] = "LISTEND", [0x40] = "OK", [0x41] = "ERR",
+	-- feature SYNC (PROTOCOL.md 5.10-5.16)
+	[0x14] = "PROBE", [0x15] = "PUTAT", [0x16] = "MKDIR", [0x17] = "LINK",
+	[0x22] = "GETAT", [0x23] = "FILEAT", [0x33] = "WALK", [0x34] = "NODE",
+	[0x42] = "HAVE",
 }
 
 local codes = {
@@ -37,6 +41,7 @@ local codes = {
 local kinds = {
 	[0x66] = "regular file", [0x64] = "directory",
 	[0x6c] = "symbolic link", [0x6f] = "other",
+	[0x00] = "nothing", -- HAVE only
 }
 
 local f = {
@@ -54,6 +59,7 @@ local f = {
 	flags    = ProtoField.uint32("ferry.flags", "Flags", base.HEX),
 	force    = ProtoField.bool("ferry.flags.force", "FORCE", 32, nil, 0x1),
 	preserve = ProtoField.bool("ferry.flags.preserve", "PRESERVE", 32, nil, 0x2),
+	same     = ProtoField.bool("ferry.flags.same", "SAME", 32, nil, 0x1),
 	name     = ProtoField.string("ferry.name", "Name"),
 	path     = ProtoField.string("ferry.path", "Path"),
 	sha256   = ProtoField.string("ferry.sha256", "SHA-256"),
@@ -62,12 +68,18 @@ local f = {
 	message  = ProtoField.string("ferry.message", "Message"),
 	kind     = ProtoField.uint8("ferry.kind", "Kind", base.HEX, kinds),
 	count    = ProtoField.uint32("ferry.count", "Count", base.DEC),
+	offset   = ProtoField.uint64("ferry.offset", "Offset", base.DEC),
+	prefix   = ProtoField.string("ferry.prefix_sha256", "Prefix SHA-256"),
+	part     = ProtoField.uint64("ferry.part", "Partial file bytes", base.DEC),
+	part_sha = ProtoField.string("ferry.part_sha256", "Partial file SHA-256"),
+	target   = ProtoField.string("ferry.target", "Link target"),
 }
 ferry.fields = {
 	f.frame, f.type, f.typename, f.length, f.version, f.features,
 	f.software, f.id, f.size, f.mode, f.mtime, f.flags, f.force,
-	f.preserve, f.name, f.path, f.sha256, f.data, f.code, f.message,
-	f.kind, f.count,
+	f.preserve, f.same, f.name, f.path, f.sha256, f.data, f.code,
+	f.message, f.kind, f.count, f.offset, f.prefix, f.part, f.part_sha,
+	f.target,
 }
 
 local e_malformed = ProtoExpert.new("ferry.malformed", "Malformed ferry frame",
@@ -119,11 +131,11 @@ function Reader:text(field)
 	return s
 end
 
-function Reader:sha256()
+function Reader:sha256(field)
 	if not self:need(32) then return nil end
 	local r = self.tvb(self.off, 32)
 	local hex = string.lower(r:bytes():tohex())
-	self.tree:add(f.sha256, r, hex)
+	self.tree:add(field or f.sha256, r, hex)
 	self.off = self.off + 32
 	return hex
 end
@@ -150,6 +162,27 @@ local function short_hex(h)
 	return h:sub(1, 8) .. "..." .. h:sub(-5)
 end
 
+local function u(r)
+	return r and tostring(r:uint()) or "?"
+end
+
+local function u64(r)
+	return r and tostring(r:uint64()) or "?"
+end
+
+local function kind_char(r)
+	if not r then return "?" end
+	local k = r:uint()
+	if k == 0 then return "-" end
+	return string.char(k)
+end
+
+-- PUT, PUTAT, MKDIR, LINK: FORCE and PRESERVE; GETAT: SAME.
+local function flag_bits(tree, fl, ...)
+	if not fl then return end
+	for _, field in ipairs({ ... }) do tree:add(field, fl) end
+end
+
 -- Dissects one payload; returns a one-line summary for the Info column.
 local function payload(t, body, tree, len)
 	local rd = reader(body, tree)
@@ -165,10 +198,7 @@ local function payload(t, body, tree, len)
 		rd:fixed(f.mode, 4)
 		rd:mtime()
 		local fl = rd:fixed(f.flags, 4)
-		if fl then
-			tree:add(f.force, fl)
-			tree:add(f.preserve, fl)
-		end
+		flag_bits(tree, fl, f.force, f.preserve)
 		local name = rd:text(f.name)
 		s = string.format("PUT id=%s size=%s name=\"%s\"", id and id:uint() or "?",
 			size and tostring(size:uint64()) or "?", name or "?")
@@ -222,6 +252,77 @@ local function payload(t, body, tree, len)
 		local m = rd:text(f.message)
 		local cn = c and (codes[c:uint()] or tostring(c:uint())) or "?"
 		s = string.format("ERR id=%s code=%s \"%s\"", id and id:uint() or "?", cn, m or "?")
+	elseif t == 0x14 then
+		local id = rd:fixed(f.id, 4)
+		local size = rd:fixed(f.size, 8)
+		local p = rd:text(f.path)
+		s = string.format("PROBE id=%s size=%s path=\"%s\"", u(id), u64(size), p or "?")
+	elseif t == 0x15 then
+		local id = rd:fixed(f.id, 4)
+		local size = rd:fixed(f.size, 8)
+		rd:fixed(f.mode, 4)
+		rd:mtime()
+		local fl = rd:fixed(f.flags, 4)
+		flag_bits(tree, fl, f.force, f.preserve)
+		local o = rd:fixed(f.offset, 8)
+		rd:sha256(f.prefix)
+		local p = rd:text(f.path)
+		s = string.format("PUTAT id=%s size=%s offset=%s path=\"%s\"", u(id),
+			u64(size), u64(o), p or "?")
+	elseif t == 0x16 then
+		local id = rd:fixed(f.id, 4)
+		rd:fixed(f.mode, 4)
+		rd:mtime()
+		local fl = rd:fixed(f.flags, 4)
+		flag_bits(tree, fl, f.preserve)
+		local p = rd:text(f.path)
+		s = string.format("MKDIR id=%s path=\"%s\"", u(id), p or "?")
+	elseif t == 0x17 then
+		local id = rd:fixed(f.id, 4)
+		local fl = rd:fixed(f.flags, 4)
+		flag_bits(tree, fl, f.force)
+		local p = rd:text(f.path)
+		local tg = rd:text(f.target)
+		s = string.format("LINK id=%s path=\"%s\" -> \"%s\"", u(id), p or "?", tg or "?")
+	elseif t == 0x22 then
+		local id = rd:fixed(f.id, 4)
+		local fl = rd:fixed(f.flags, 4)
+		flag_bits(tree, fl, f.same)
+		local o = rd:fixed(f.offset, 8)
+		rd:sha256(f.prefix)
+		local p = rd:text(f.path)
+		local same = fl and fl:uint() % 2 == 1
+		s = string.format("GETAT id=%s offset=%s path=\"%s\"%s", u(id), u64(o),
+			p or "?", same and " SAME" or "")
+	elseif t == 0x23 then
+		local id = rd:fixed(f.id, 4)
+		local size = rd:fixed(f.size, 8)
+		rd:fixed(f.mode, 4)
+		rd:mtime()
+		local o = rd:fixed(f.offset, 8)
+		s = string.format("FILEAT id=%s size=%s offset=%s", u(id), u64(size), u64(o))
+	elseif t == 0x33 then
+		local id = rd:fixed(f.id, 4)
+		local p = rd:text(f.path)
+		s = string.format("WALK id=%s path=\"%s\"", u(id), p or "?")
+	elseif t == 0x34 then
+		local k = rd:fixed(f.kind, 1)
+		rd:fixed(f.size, 8)
+		rd:fixed(f.mode, 4)
+		rd:mtime()
+		local p = rd:text(f.path)
+		local tg = rd:text(f.target)
+		s = string.format("NODE kind='%s' path=\"%s\"", kind_char(k), p or "?")
+		if tg and tg ~= "" then s = s .. string.format(" -> \"%s\"", tg) end
+	elseif t == 0x42 then
+		local id = rd:fixed(f.id, 4)
+		local k = rd:fixed(f.kind, 1)
+		local size = rd:fixed(f.size, 8)
+		local h = rd:sha256()
+		local part = rd:fixed(f.part, 8)
+		rd:sha256(f.part_sha)
+		s = string.format("HAVE id=%s kind='%s' size=%s sha256=%s part=%s", u(id),
+			kind_char(k), u64(size), short_hex(h), u64(part))
 	end
 	rd:done()
 	return s

@@ -16,13 +16,22 @@ static const struct frame_info {
     {FERRY_F_DATA, "DATA", FERRY_MAX_DATA},
     {FERRY_F_END, "END", FERRY_SHA256_LEN},
     {FERRY_F_ABORT, "ABORT", FERRY_MAX_CONTROL},
+    {FERRY_F_PROBE, "PROBE", FERRY_MAX_CONTROL},
+    {FERRY_F_PUTAT, "PUTAT", FERRY_MAX_CONTROL},
+    {FERRY_F_MKDIR, "MKDIR", FERRY_MAX_CONTROL},
+    {FERRY_F_LINK, "LINK", FERRY_MAX_CONTROL},
     {FERRY_F_GET, "GET", FERRY_MAX_CONTROL},
     {FERRY_F_FILE, "FILE", FERRY_MAX_CONTROL},
+    {FERRY_F_GETAT, "GETAT", FERRY_MAX_CONTROL},
+    {FERRY_F_FILEAT, "FILEAT", FERRY_MAX_CONTROL},
     {FERRY_F_LIST, "LIST", FERRY_MAX_CONTROL},
     {FERRY_F_ENTRY, "ENTRY", FERRY_MAX_CONTROL},
     {FERRY_F_LISTEND, "LISTEND", FERRY_MAX_CONTROL},
+    {FERRY_F_WALK, "WALK", FERRY_MAX_CONTROL},
+    {FERRY_F_NODE, "NODE", FERRY_MAX_CONTROL},
     {FERRY_F_OK, "OK", FERRY_MAX_CONTROL},
     {FERRY_F_ERR, "ERR", FERRY_MAX_CONTROL},
+    {FERRY_F_HAVE, "HAVE", FERRY_MAX_CONTROL},
 };
 
 static const struct frame_info *
@@ -77,7 +86,8 @@ ferry_frame_header(const uint8_t *hdr, size_t n, uint8_t *type, uint32_t *len)
 uint8_t *
 ferry_frame_alloc(void)
 {
-	uint8_t *base = aligned_alloc(FRAME_ALIGN, FRAME_ALIGN + FERRY_MAX_DATA);
+	uint8_t *base =
+	    aligned_alloc(FRAME_ALIGN, FRAME_ALIGN + FERRY_MAX_DATA);
 
 	return base == NULL ? NULL : base + FRAME_ALIGN - FERRY_FRAME_HDR;
 }
@@ -120,6 +130,29 @@ static int
 put_text(struct ferry_buf *b, const struct ferry_msg *m, size_t max)
 {
 	return ferry_buf_put_vec16(b, m->text, m->text_len, max);
+}
+
+/* A link target (LINK, NODE): a text field of at most FERRY_MAX_LINK. */
+static int
+rd_target(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	if ((r = ferry_rd_vec16(rd, FERRY_MAX_LINK, &p, &n)) != 0)
+		return r;
+	if (n > 0 && memchr(p, '\0', n) != NULL)
+		return FERRY_E_PROTO;
+	m->target = (const char *)p;
+	m->target_len = n;
+	return 0;
+}
+
+static int
+put_target(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	return ferry_buf_put_vec16(b, m->target, m->target_len, FERRY_MAX_LINK);
 }
 
 static int
@@ -225,6 +258,125 @@ enc_abort(struct ferry_buf *b, const struct ferry_msg *m)
 	return 0;
 }
 
+/* PROBE: id u32, size u64, path text. */
+static int
+dec_probe(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->size)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_probe(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0)
+		return r;
+	return 0;
+}
+
+/*
+ * PUTAT: id u32, size u64, mode u32, mtime i64, flags u32, offset u64,
+ * prefix_sha256[32], path text.
+ */
+static int
+dec_putat(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->size)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->mode)) != 0 ||
+	    (r = rd_i64(rd, &m->mtime)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->flags)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->offset)) != 0 ||
+	    (r = ferry_rd_copy(rd, m->prefix, FERRY_SHA256_LEN)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_putat(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->mode)) != 0 ||
+	    (r = ferry_buf_put_u64(b, (uint64_t)m->mtime)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->flags)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->offset)) != 0 ||
+	    (r = ferry_buf_put(b, m->prefix, FERRY_SHA256_LEN)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0)
+		return r;
+	return 0;
+}
+
+/* MKDIR: id u32, mode u32, mtime i64, flags u32, path text. */
+static int
+dec_mkdir(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->mode)) != 0 ||
+	    (r = rd_i64(rd, &m->mtime)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->flags)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_mkdir(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->mode)) != 0 ||
+	    (r = ferry_buf_put_u64(b, (uint64_t)m->mtime)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->flags)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0)
+		return r;
+	return 0;
+}
+
+/* LINK: id u32, flags u32, path text, target text. */
+static int
+dec_link(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->flags)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0 ||
+	    (r = rd_target(rd, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_link(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->flags)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0 ||
+	    (r = put_target(b, m)) != 0)
+		return r;
+	return 0;
+}
+
 /* GET: id u32, flags u32, path text. */
 static int
 dec_get(struct ferry_rd *rd, struct ferry_msg *m)
@@ -273,6 +425,64 @@ enc_file(struct ferry_buf *b, const struct ferry_msg *m)
 	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
 	    (r = ferry_buf_put_u32(b, m->mode)) != 0 ||
 	    (r = ferry_buf_put_u64(b, (uint64_t)m->mtime)) != 0)
+		return r;
+	return 0;
+}
+
+/* GETAT: id u32, flags u32, offset u64, prefix_sha256[32], path text. */
+static int
+dec_getat(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->flags)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->offset)) != 0 ||
+	    (r = ferry_rd_copy(rd, m->prefix, FERRY_SHA256_LEN)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_getat(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->flags)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->offset)) != 0 ||
+	    (r = ferry_buf_put(b, m->prefix, FERRY_SHA256_LEN)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0)
+		return r;
+	return 0;
+}
+
+/* FILEAT: id u32, size u64, mode u32, mtime i64, offset u64. */
+static int
+dec_fileat(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->size)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->mode)) != 0 ||
+	    (r = rd_i64(rd, &m->mtime)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->offset)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_fileat(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->mode)) != 0 ||
+	    (r = ferry_buf_put_u64(b, (uint64_t)m->mtime)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->offset)) != 0)
 		return r;
 	return 0;
 }
@@ -352,6 +562,60 @@ enc_listend(struct ferry_buf *b, const struct ferry_msg *m)
 	return 0;
 }
 
+/* WALK: id u32, path text. */
+static int
+dec_walk(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_walk(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0)
+		return r;
+	return 0;
+}
+
+/* NODE: kind u8, size u64, mode u32, mtime i64, path text, target text. */
+static int
+dec_node(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u8(rd, &m->kind)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->size)) != 0 ||
+	    (r = ferry_rd_u32(rd, &m->mode)) != 0 ||
+	    (r = rd_i64(rd, &m->mtime)) != 0 ||
+	    (r = rd_text(rd, FERRY_MAX_PATH, m)) != 0 ||
+	    (r = rd_target(rd, m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_node(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u8(b, m->kind)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
+	    (r = ferry_buf_put_u32(b, m->mode)) != 0 ||
+	    (r = ferry_buf_put_u64(b, (uint64_t)m->mtime)) != 0 ||
+	    (r = put_text(b, m, FERRY_MAX_PATH)) != 0 ||
+	    (r = put_target(b, m)) != 0)
+		return r;
+	return 0;
+}
+
 /* OK: id u32, size u64, sha256[32]. */
 static int
 dec_ok(struct ferry_rd *rd, struct ferry_msg *m)
@@ -402,6 +666,37 @@ enc_err(struct ferry_buf *b, const struct ferry_msg *m)
 	return 0;
 }
 
+/* HAVE: id u32, kind u8, size u64, sha256[32], part u64, part_sha256[32]. */
+static int
+dec_have(struct ferry_rd *rd, struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_rd_u32(rd, &m->id)) != 0 ||
+	    (r = ferry_rd_u8(rd, &m->kind)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->size)) != 0 ||
+	    (r = ferry_rd_copy(rd, m->sha256, FERRY_SHA256_LEN)) != 0 ||
+	    (r = ferry_rd_u64(rd, &m->offset)) != 0 ||
+	    (r = ferry_rd_copy(rd, m->prefix, FERRY_SHA256_LEN)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+enc_have(struct ferry_buf *b, const struct ferry_msg *m)
+{
+	int r;
+
+	if ((r = ferry_buf_put_u32(b, m->id)) != 0 ||
+	    (r = ferry_buf_put_u8(b, m->kind)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->size)) != 0 ||
+	    (r = ferry_buf_put(b, m->sha256, FERRY_SHA256_LEN)) != 0 ||
+	    (r = ferry_buf_put_u64(b, m->offset)) != 0 ||
+	    (r = ferry_buf_put(b, m->prefix, FERRY_SHA256_LEN)) != 0)
+		return r;
+	return 0;
+}
+
 static const struct codec {
 	uint8_t type;
 	int (*decode)(struct ferry_rd *, struct ferry_msg *);
@@ -411,13 +706,22 @@ static const struct codec {
     {FERRY_F_PUT, dec_put, enc_put},
     {FERRY_F_END, dec_end, enc_end},
     {FERRY_F_ABORT, dec_abort, enc_abort},
+    {FERRY_F_PROBE, dec_probe, enc_probe},
+    {FERRY_F_PUTAT, dec_putat, enc_putat},
+    {FERRY_F_MKDIR, dec_mkdir, enc_mkdir},
+    {FERRY_F_LINK, dec_link, enc_link},
     {FERRY_F_GET, dec_get, enc_get},
     {FERRY_F_FILE, dec_file, enc_file},
+    {FERRY_F_GETAT, dec_getat, enc_getat},
+    {FERRY_F_FILEAT, dec_fileat, enc_fileat},
     {FERRY_F_LIST, dec_list, enc_list},
     {FERRY_F_ENTRY, dec_entry, enc_entry},
     {FERRY_F_LISTEND, dec_listend, enc_listend},
+    {FERRY_F_WALK, dec_walk, enc_walk},
+    {FERRY_F_NODE, dec_node, enc_node},
     {FERRY_F_OK, dec_ok, enc_ok},
     {FERRY_F_ERR, dec_err, enc_err},
+    {FERRY_F_HAVE, dec_have, enc_have},
 };
 
 static const struct codec *
@@ -474,7 +778,8 @@ ferry_msg_encode(const struct ferry_msg *m, struct ferry_buf *out)
 	else
 		r = FERRY_E_INTERNAL;
 	if (r != 0) {
-		ferry_buf_truncate(out, start); /* no-op after an overflow reset */
+		ferry_buf_truncate(
+		    out, start); /* no-op after an overflow reset */
 		return r;
 	}
 	body = out->len - start - FERRY_FRAME_HDR;

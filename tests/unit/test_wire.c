@@ -1,6 +1,7 @@
 /* test_wire.c - the frame codec: round trips of every frame type, truncation
- * and extension sweeps, bit flips over headers and payloads, text rules,
- * and the wire regression cases in tests/data/wire/. */
+ * and extension sweeps, bit flips over headers and payloads, text rules
+ * (paths and link targets of the SYNC frames included), and the wire
+ * regression cases in tests/data/wire/. */
 #include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -22,8 +23,15 @@
 #define OUT_MAX (FERRY_FRAME_HDR + FERRY_MAX_DATA + 64)
 
 static const uint8_t known_types[] = {FERRY_F_HELLO, FERRY_F_PUT, FERRY_F_DATA,
-    FERRY_F_END, FERRY_F_ABORT, FERRY_F_GET, FERRY_F_FILE, FERRY_F_LIST,
-    FERRY_F_ENTRY, FERRY_F_LISTEND, FERRY_F_OK, FERRY_F_ERR};
+    FERRY_F_END, FERRY_F_ABORT, FERRY_F_PROBE, FERRY_F_PUTAT, FERRY_F_MKDIR,
+    FERRY_F_LINK, FERRY_F_GET, FERRY_F_FILE, FERRY_F_GETAT, FERRY_F_FILEAT,
+    FERRY_F_LIST, FERRY_F_ENTRY, FERRY_F_LISTEND, FERRY_F_WALK, FERRY_F_NODE,
+    FERRY_F_OK, FERRY_F_ERR, FERRY_F_HAVE};
+
+/* The frame types of the SYNC feature (PROTOCOL.md 5.10-5.16). */
+static const uint8_t sync_types[] = {FERRY_F_PROBE, FERRY_F_PUTAT,
+    FERRY_F_MKDIR, FERRY_F_LINK, FERRY_F_GETAT, FERRY_F_FILEAT, FERRY_F_WALK,
+    FERRY_F_NODE, FERRY_F_HAVE};
 
 static int
 is_known(uint8_t t)
@@ -36,7 +44,16 @@ has_text(uint8_t t)
 {
 	return t == FERRY_F_HELLO || t == FERRY_F_PUT || t == FERRY_F_ABORT ||
 	       t == FERRY_F_GET || t == FERRY_F_LIST || t == FERRY_F_ENTRY ||
-	       t == FERRY_F_ERR;
+	       t == FERRY_F_ERR || t == FERRY_F_PROBE || t == FERRY_F_PUTAT ||
+	       t == FERRY_F_MKDIR || t == FERRY_F_LINK || t == FERRY_F_GETAT ||
+	       t == FERRY_F_WALK || t == FERRY_F_NODE;
+}
+
+/* Types whose last field is a link target (after the path). */
+static int
+has_target(uint8_t t)
+{
+	return t == FERRY_F_LINK || t == FERRY_F_NODE;
 }
 
 /* The text bound each type's decoder applies. */
@@ -49,6 +66,13 @@ text_max(uint8_t t)
 		return FERRY_MAX_NAME;
 	case FERRY_F_GET:
 	case FERRY_F_LIST:
+	case FERRY_F_PROBE:
+	case FERRY_F_PUTAT:
+	case FERRY_F_MKDIR:
+	case FERRY_F_LINK:
+	case FERRY_F_GETAT:
+	case FERRY_F_WALK:
+	case FERRY_F_NODE:
 		return FERRY_MAX_PATH;
 	default:
 		return FERRY_MAX_TEXT;
@@ -76,8 +100,9 @@ guarded(const uint8_t *p, size_t n)
 
 /* Sample messages: every type, with minimal, typical and maximal fields. */
 static char long_text[FERRY_MAX_PATH + 2];
+static char long_link[FERRY_MAX_LINK + 2];
 static uint8_t big_data[FERRY_MAX_DATA + 1];
-static struct ferry_msg samples[64];
+static struct ferry_msg samples[96];
 static size_t nsamples;
 
 static struct ferry_msg *
@@ -100,6 +125,13 @@ set_text(struct ferry_msg *m, const char *s, size_t n)
 }
 
 static void
+set_target(struct ferry_msg *m, const char *s, size_t n)
+{
+	m->target = s;
+	m->target_len = n;
+}
+
+static void
 fill_sha(uint8_t *sha, uint8_t first, uint8_t step)
 {
 	for (size_t i = 0; i < FERRY_SHA256_LEN; i++)
@@ -113,6 +145,7 @@ make_samples(void)
 
 	nsamples = 0;
 	memset(long_text, 'p', sizeof(long_text));
+	memset(long_link, 'l', sizeof(long_link));
 	for (size_t i = 0; i < sizeof(big_data); i++)
 		big_data[i] = (uint8_t)(i * 131 + 7);
 
@@ -233,6 +266,141 @@ make_samples(void)
 	m->id = UINT32_MAX;
 	m->code = 0xffff;
 	set_text(m, long_text, FERRY_MAX_TEXT);
+
+	/* The SYNC feature. */
+	m = sample(FERRY_F_PROBE);
+	m->id = 11;
+	m->size = 5;
+	set_text(m, "photos/2024/a.jpg", 17);
+	m = sample(FERRY_F_PROBE);
+	m->id = UINT32_MAX;
+	m->size = UINT64_MAX;
+	set_text(m, long_text, FERRY_MAX_PATH);
+	m = sample(FERRY_F_PROBE);
+
+	m = sample(FERRY_F_HAVE);
+	m->id = 11;
+	m->kind = FERRY_KIND_FILE;
+	m->size = 5;
+	fill_sha(m->sha256, 0x20, 1);
+	m->offset = 3;
+	fill_sha(m->prefix, 0x80, 5);
+	m = sample(FERRY_F_HAVE);
+	m = sample(FERRY_F_HAVE);
+	m->id = UINT32_MAX;
+	m->kind = 0xff;
+	m->size = UINT64_MAX;
+	fill_sha(m->sha256, 0xff, 0);
+	m->offset = UINT64_MAX;
+	fill_sha(m->prefix, 0xfe, 0);
+
+	m = sample(FERRY_F_PUTAT);
+	m->id = 12;
+	m->size = 100;
+	m->mode = 0644;
+	m->mtime = 1700000000;
+	m->flags = FERRY_PUT_PRESERVE;
+	m->offset = 40;
+	fill_sha(m->prefix, 1, 7);
+	set_text(m, "photos/2024/a.jpg", 17);
+	m = sample(FERRY_F_PUTAT);
+	m->id = UINT32_MAX;
+	m->size = UINT64_MAX;
+	m->mode = UINT32_MAX;
+	m->mtime = INT64_MIN;
+	m->flags = UINT32_MAX;
+	m->offset = UINT64_MAX;
+	fill_sha(m->prefix, 0xff, 0);
+	set_text(m, long_text, FERRY_MAX_PATH);
+	m = sample(FERRY_F_PUTAT);
+	m->mtime = -1;
+
+	m = sample(FERRY_F_MKDIR);
+	m->id = 13;
+	m->mode = 0755;
+	m->mtime = 1700000000;
+	m->flags = FERRY_PUT_PRESERVE;
+	set_text(m, "photos/2024", 11);
+	m = sample(FERRY_F_MKDIR);
+	m->id = UINT32_MAX;
+	m->mode = UINT32_MAX;
+	m->mtime = INT64_MAX;
+	m->flags = UINT32_MAX;
+	set_text(m, long_text, FERRY_MAX_PATH);
+	m = sample(FERRY_F_MKDIR);
+
+	m = sample(FERRY_F_LINK);
+	m->id = 14;
+	m->flags = FERRY_PUT_FORCE;
+	set_text(m, "photos/latest", 13);
+	set_target(m, "2024/a.jpg", 10);
+	m = sample(FERRY_F_LINK);
+	m->id = UINT32_MAX;
+	m->flags = UINT32_MAX;
+	set_text(m, long_text, FERRY_MAX_PATH);
+	set_target(m, long_link, FERRY_MAX_LINK);
+	m = sample(FERRY_F_LINK);
+	m = sample(FERRY_F_LINK);
+	m->id = 1;
+	set_target(m, "../x", 4);
+
+	m = sample(FERRY_F_GETAT);
+	m->id = 15;
+	m->flags = FERRY_GETAT_SAME;
+	m->offset = 5;
+	fill_sha(m->prefix, 0x2c, 3);
+	set_text(m, "dir/file.txt", 12);
+	m = sample(FERRY_F_GETAT);
+	m->id = UINT32_MAX;
+	m->flags = UINT32_MAX;
+	m->offset = UINT64_MAX;
+	fill_sha(m->prefix, 0xff, 0);
+	set_text(m, long_text, FERRY_MAX_PATH);
+	m = sample(FERRY_F_GETAT);
+
+	m = sample(FERRY_F_FILEAT);
+	m->id = 15;
+	m->size = 100;
+	m->mode = 0600;
+	m->mtime = 1700000000;
+	m->offset = 40;
+	m = sample(FERRY_F_FILEAT);
+	m->id = UINT32_MAX;
+	m->size = UINT64_MAX;
+	m->mode = UINT32_MAX;
+	m->mtime = INT64_MIN;
+	m->offset = UINT64_MAX;
+	m = sample(FERRY_F_FILEAT);
+
+	m = sample(FERRY_F_WALK);
+	m->id = 16;
+	m = sample(FERRY_F_WALK);
+	m->id = 17;
+	set_text(m, "photos", 6);
+	m = sample(FERRY_F_WALK);
+	m->id = UINT32_MAX;
+	set_text(m, long_text, FERRY_MAX_PATH);
+
+	m = sample(FERRY_F_NODE);
+	m->kind = FERRY_KIND_FILE;
+	m->size = 5;
+	m->mode = 0644;
+	m->mtime = 1700000000;
+	set_text(m, "photos/2024/a.jpg", 17);
+	m = sample(FERRY_F_NODE);
+	m->kind = FERRY_KIND_LINK;
+	m->mode = 0777;
+	m->mtime = -5;
+	set_text(m, "photos/latest", 13);
+	set_target(m, "2024/a.jpg", 10);
+	m = sample(FERRY_F_NODE);
+	m->kind = 0xff;
+	m->size = UINT64_MAX;
+	m->mode = UINT32_MAX;
+	m->mtime = INT64_MIN;
+	set_text(m, long_text, FERRY_MAX_PATH);
+	set_target(m, long_link, FERRY_MAX_LINK);
+	m = sample(FERRY_F_NODE);
 }
 
 static int
@@ -274,6 +442,8 @@ assert_msg_equal(const struct ferry_msg *a, const struct ferry_msg *b)
 	assert_int_equal(a->mode, b->mode);
 	assert_true(a->mtime == b->mtime);
 	assert_int_equal(a->flags, b->flags);
+	assert_true(a->offset == b->offset);
+	assert_memory_equal(a->prefix, b->prefix, FERRY_SHA256_LEN);
 	assert_int_equal(a->version, b->version);
 	assert_true(a->features == b->features);
 	assert_int_equal(a->code, b->code);
@@ -283,6 +453,9 @@ assert_msg_equal(const struct ferry_msg *a, const struct ferry_msg *b)
 	assert_int_equal(a->text_len, b->text_len);
 	if (a->text_len > 0)
 		assert_memory_equal(a->text, b->text, a->text_len);
+	assert_int_equal(a->target_len, b->target_len);
+	if (a->target_len > 0)
+		assert_memory_equal(a->target, b->target, a->target_len);
 	assert_int_equal(a->data_len, b->data_len);
 	if (a->data_len > 0)
 		assert_memory_equal(a->data, b->data, a->data_len);
@@ -331,9 +504,26 @@ test_frame_names(void **state)
 	assert_string_equal(ferry_frame_name(FERRY_F_LISTEND), "LISTEND");
 	assert_string_equal(ferry_frame_name(FERRY_F_OK), "OK");
 	assert_string_equal(ferry_frame_name(FERRY_F_ERR), "ERR");
+	assert_string_equal(ferry_frame_name(FERRY_F_PROBE), "PROBE");
+	assert_string_equal(ferry_frame_name(FERRY_F_PUTAT), "PUTAT");
+	assert_string_equal(ferry_frame_name(FERRY_F_MKDIR), "MKDIR");
+	assert_string_equal(ferry_frame_name(FERRY_F_LINK), "LINK");
+	assert_string_equal(ferry_frame_name(FERRY_F_GETAT), "GETAT");
+	assert_string_equal(ferry_frame_name(FERRY_F_FILEAT), "FILEAT");
+	assert_string_equal(ferry_frame_name(FERRY_F_WALK), "WALK");
+	assert_string_equal(ferry_frame_name(FERRY_F_NODE), "NODE");
+	assert_string_equal(ferry_frame_name(FERRY_F_HAVE), "HAVE");
 	assert_string_equal(ferry_frame_name(FERRY_F_NONE), "?");
 	assert_string_equal(ferry_frame_name(FERRY_F_EOF), "?");
-	assert_string_equal(ferry_frame_name(0x14), "?");
+	assert_string_equal(ferry_frame_name(0x18), "?");
+	assert_string_equal(ferry_frame_name(0x24), "?");
+	assert_string_equal(ferry_frame_name(0x35), "?");
+	assert_string_equal(ferry_frame_name(0x43), "?");
+	/* PROTOCOL.md 3.2: the new types share the control limit. */
+	for (size_t i = 0; i < sizeof(sync_types); i++)
+		assert_int_equal(
+		    ferry_frame_max(sync_types[i]), FERRY_MAX_CONTROL);
+	assert_int_equal(sizeof(known_types), 21);
 
 	assert_int_equal(ferry_frame_max(FERRY_F_DATA), FERRY_MAX_DATA);
 	assert_int_equal(ferry_frame_max(FERRY_F_END), FERRY_SHA256_LEN);
@@ -358,7 +548,7 @@ test_header(void **state)
 	ferry_frame_header_put(hdr, FERRY_F_PUT, 0x01020304);
 	assert_memory_equal(hdr, "\x10\x01\x02\x03\x04", 5);
 
-	/* Every type byte with length 0: only the 12 wire types pass. */
+	/* Every type byte with length 0: only the 21 wire types pass. */
 	for (unsigned t = 0; t < 256; t++) {
 		ferry_frame_header_put(hdr, (uint8_t)t, 0);
 		type = 0x5a;
@@ -436,10 +626,20 @@ test_roundtrip(void **state)
 		assert_msg_equal(&d, m);
 		/* Borrowed from the payload, not copied. */
 		if (d.text_len > 0)
-			assert_true((const uint8_t *)d.text >
+			assert_true(
+			    (const uint8_t *)d.text >
+			        out.data + 3 + FERRY_FRAME_HDR &&
+			    (const uint8_t *)d.text + d.text_len ==
+			        out.data + out.len -
+			            (has_target(d.type) ? 2 + d.target_len
+			                                : 0));
+		if (d.target_len > 0)
+			assert_true((const uint8_t *)d.target >
 			                out.data + 3 + FERRY_FRAME_HDR &&
-			            (const uint8_t *)d.text + d.text_len ==
+			            (const uint8_t *)d.target + d.target_len ==
 			                out.data + out.len);
+		if (!has_target(d.type))
+			assert_int_equal(d.target_len, 0);
 		if (d.data_len > 0)
 			assert_ptr_equal(
 			    d.data, out.data + 3 + FERRY_FRAME_HDR);
@@ -474,6 +674,16 @@ test_layout(void **state)
 	    {FERRY_F_LISTEND, 4 + 4},
 	    {FERRY_F_OK, 4 + 8 + 32},
 	    {FERRY_F_ERR, 4 + 2 + 2},
+	    /* PROTOCOL.md 3.2's "actual size" column for the SYNC types. */
+	    {FERRY_F_PROBE, 14},
+	    {FERRY_F_PUTAT, 70},
+	    {FERRY_F_MKDIR, 22},
+	    {FERRY_F_LINK, 12},
+	    {FERRY_F_GETAT, 50},
+	    {FERRY_F_FILEAT, 32},
+	    {FERRY_F_WALK, 6},
+	    {FERRY_F_NODE, 25},
+	    {FERRY_F_HAVE, 85},
 	};
 	struct ferry_buf out;
 
@@ -486,11 +696,15 @@ test_layout(void **state)
 
 	for (size_t i = 0; i < nsamples; i++) {
 		const struct ferry_msg *m = &samples[i];
-		size_t want = m->text_len + m->data_len;
+		size_t want = m->text_len + m->target_len + m->data_len;
+		int found = m->type == FERRY_F_DATA;
 
 		for (size_t j = 0; j < NELEM(sizes); j++)
-			if (sizes[j].type == m->type)
+			if (sizes[j].type == m->type) {
 				want += sizes[j].fixed;
+				found = 1;
+			}
+		assert_true(found);
 		encode(m, &out);
 		assert_int_equal(out.len, FERRY_FRAME_HDR + want);
 		ferry_buf_free(&out);
@@ -729,12 +943,53 @@ test_text_nul(void **state)
 			assert_int_equal(r, FERRY_E_PROTO);
 			ferry_buf_free(&out);
 		}
+		/* The same for a link target, the path left valid. */
+		for (size_t j = 0;
+		     has_target(samples[i].type) && j < NELEM(bad); j++) {
+			struct ferry_msg m = samples[i], d;
+			struct ferry_buf out;
+			int r;
+
+			set_target(&m, bad[j].s, bad[j].n);
+			ferry_buf_init_public(&out, OUT_MAX);
+			if (ferry_msg_encode(&m, &out) != 0) {
+				ferry_buf_free(&out);
+				continue;
+			}
+			r = ferry_msg_decode(m.type,
+			    guarded(out.data + FERRY_FRAME_HDR,
+			        out.len - FERRY_FRAME_HDR),
+			    out.len - FERRY_FRAME_HDR, &d);
+			assert_int_equal(r, FERRY_E_PROTO);
+			ferry_buf_free(&out);
+		}
 	}
+}
+
+/*
+ * Rebuilds payload p (plen bytes) with the vec16 at off (its length max)
+ * grown by one 'p' byte and its length prefix raised to max + 1; the
+ * fields after it are kept. The result is in out (caller frees).
+ */
+static void
+grow_vec(const uint8_t *p, size_t plen, size_t off, size_t max,
+    struct ferry_buf *out)
+{
+	assert_true(off + 2 + max <= plen);
+	assert_int_equal((size_t)p[off] << 8 | p[off + 1], max);
+	ferry_buf_init_public(out, OUT_MAX);
+	assert_int_equal(ferry_buf_put(out, p, off), 0);
+	assert_int_equal(ferry_buf_put_u16(out, (uint16_t)(max + 1)), 0);
+	assert_int_equal(ferry_buf_put(out, p + off + 2, max), 0);
+	assert_int_equal(ferry_buf_put_u8(out, 'p'), 0);
+	assert_int_equal(
+	    ferry_buf_put(out, p + off + 2 + max, plen - off - 2 - max), 0);
 }
 
 /*
  * A text one byte longer than its type allows: the encoder refuses it and
  * leaves the buffer as it was; a hand-made frame carrying it is rejected.
+ * For LINK and NODE the path is followed by the target, which stays valid.
  */
 static void
 test_text_too_long(void **state)
@@ -742,9 +997,8 @@ test_text_too_long(void **state)
 	(void)state;
 	for (size_t i = 0; i < nsamples; i++) {
 		struct ferry_msg m = samples[i], d;
-		size_t max = text_max(m.type), off;
-		struct ferry_buf out;
-		uint8_t *p;
+		size_t max = text_max(m.type), off, plen, tail;
+		struct ferry_buf out, grown;
 
 		if (!has_text(m.type))
 			continue;
@@ -759,18 +1013,68 @@ test_text_too_long(void **state)
 		/* Encode at the maximum, then grow the text by one byte. */
 		set_text(&m, long_text, max);
 		encode(&m, &out);
-		assert_int_equal(ferry_buf_put_u8(&out, 'p'), 0);
-		p = out.data + FERRY_FRAME_HDR;
-		off = out.len - FERRY_FRAME_HDR - (max + 1) - 2;
-		assert_int_equal((size_t)p[off] << 8 | p[off + 1], max);
-		p[off] = (uint8_t)((max + 1) >> 8);
-		p[off + 1] = (uint8_t)(max + 1);
-		assert_int_equal(ferry_msg_decode(m.type,
-		                     guarded(p, out.len - FERRY_FRAME_HDR),
-		                     out.len - FERRY_FRAME_HDR, &d),
+		plen = out.len - FERRY_FRAME_HDR;
+		tail = has_target(m.type) ? 2 + m.target_len : 0;
+		off = plen - tail - max - 2;
+		grow_vec(out.data + FERRY_FRAME_HDR, plen, off, max, &grown);
+		assert_int_equal(
+		    ferry_msg_decode(
+		        m.type, guarded(grown.data, grown.len), grown.len, &d),
 		    FERRY_E_PROTO);
+		ferry_buf_free(&grown);
 		ferry_buf_free(&out);
 	}
+}
+
+/*
+ * LINK and NODE targets: FERRY_MAX_LINK passes, one more byte is refused
+ * by the encoder (buffer unchanged) and by the decoder, whatever the path.
+ */
+static void
+test_target_too_long(void **state)
+{
+	size_t checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < nsamples; i++) {
+		struct ferry_msg m = samples[i], d;
+		struct ferry_buf out, grown;
+		size_t plen;
+
+		if (!has_target(m.type))
+			continue;
+		set_target(&m, long_link, FERRY_MAX_LINK + 1);
+		ferry_buf_init_public(&out, OUT_MAX);
+		assert_int_equal(ferry_buf_put(&out, "keep", 4), 0);
+		assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_TOOBIG);
+		assert_int_equal(out.len, 4);
+		assert_memory_equal(out.data, "keep", 4);
+		ferry_buf_free(&out);
+		set_target(&m, long_link, 65535);
+		ferry_buf_init_public(&out, OUT_MAX);
+		assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_TOOBIG);
+		assert_int_equal(out.len, 0);
+		ferry_buf_free(&out);
+
+		set_target(&m, long_link, FERRY_MAX_LINK);
+		encode(&m, &out);
+		plen = out.len - FERRY_FRAME_HDR;
+		assert_int_equal(
+		    ferry_msg_decode(m.type,
+		        guarded(out.data + FERRY_FRAME_HDR, plen), plen, &d),
+		    0);
+		assert_int_equal(d.target_len, FERRY_MAX_LINK);
+		grow_vec(out.data + FERRY_FRAME_HDR, plen,
+		    plen - FERRY_MAX_LINK - 2, FERRY_MAX_LINK, &grown);
+		assert_int_equal(
+		    ferry_msg_decode(
+		        m.type, guarded(grown.data, grown.len), grown.len, &d),
+		    FERRY_E_PROTO);
+		ferry_buf_free(&grown);
+		ferry_buf_free(&out);
+		checked++;
+	}
+	assert_true(checked >= 4);
 }
 
 /* PUT and ENTRY names longer than FERRY_MAX_NAME, built by hand. */
@@ -813,6 +1117,248 @@ test_put_name_too_long(void **state)
 	}
 }
 
+/*
+ * The SYNC frames built by hand, field by field in the order of the tables
+ * of PROTOCOL.md 5.11-5.16, with distinct values in every field; want gets
+ * the message they must decode to (the field mapping of wire.h).
+ */
+static void
+build_sync(uint8_t type, const char *path, size_t pn, const char *tgt,
+    size_t tn, struct ferry_buf *b, struct ferry_msg *want)
+{
+	static const uint32_t id = 0x01020304, mode = 0644, flags = 0x3;
+	static const uint64_t size = 0x1112131415161718;
+	static const uint64_t offset = 0x2122232425262728;
+	static const int64_t mtime = -1700000000;
+	uint8_t sha[FERRY_SHA256_LEN], prefix[FERRY_SHA256_LEN];
+
+	fill_sha(sha, 0x40, 1);
+	fill_sha(prefix, 0xa0, 3);
+	memset(want, 0, sizeof(*want));
+	want->type = type;
+	ferry_buf_init_public(b, OUT_MAX);
+	switch (type) {
+	case FERRY_F_PROBE: /* id, size, path */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u64(b, size), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		want->id = id;
+		want->size = size;
+		break;
+	case FERRY_F_HAVE: /* id, kind, size, sha256, part, part_sha256 */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u8(b, FERRY_KIND_FILE), 0);
+		assert_int_equal(ferry_buf_put_u64(b, size), 0);
+		assert_int_equal(ferry_buf_put(b, sha, sizeof(sha)), 0);
+		assert_int_equal(ferry_buf_put_u64(b, offset), 0);
+		assert_int_equal(ferry_buf_put(b, prefix, sizeof(prefix)), 0);
+		want->id = id;
+		want->kind = FERRY_KIND_FILE;
+		want->size = size;
+		memcpy(want->sha256, sha, sizeof(sha));
+		want->offset = offset;
+		memcpy(want->prefix, prefix, sizeof(prefix));
+		return;
+	case FERRY_F_PUTAT: /* id, size, mode, mtime, flags, offset, prefix,
+			       path */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u64(b, size), 0);
+		assert_int_equal(ferry_buf_put_u32(b, mode), 0);
+		assert_int_equal(ferry_buf_put_u64(b, (uint64_t)mtime), 0);
+		assert_int_equal(ferry_buf_put_u32(b, flags), 0);
+		assert_int_equal(ferry_buf_put_u64(b, offset), 0);
+		assert_int_equal(ferry_buf_put(b, prefix, sizeof(prefix)), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		want->id = id;
+		want->size = size;
+		want->mode = mode;
+		want->mtime = mtime;
+		want->flags = flags;
+		want->offset = offset;
+		memcpy(want->prefix, prefix, sizeof(prefix));
+		break;
+	case FERRY_F_MKDIR: /* id, mode, mtime, flags, path */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u32(b, mode), 0);
+		assert_int_equal(ferry_buf_put_u64(b, (uint64_t)mtime), 0);
+		assert_int_equal(ferry_buf_put_u32(b, flags), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		want->id = id;
+		want->mode = mode;
+		want->mtime = mtime;
+		want->flags = flags;
+		break;
+	case FERRY_F_LINK: /* id, flags, path, target */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u32(b, flags), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, tgt, tn, 65535), 0);
+		want->id = id;
+		want->flags = flags;
+		want->target = tgt;
+		want->target_len = tn;
+		break;
+	case FERRY_F_GETAT: /* id, flags, offset, prefix, path */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u32(b, flags), 0);
+		assert_int_equal(ferry_buf_put_u64(b, offset), 0);
+		assert_int_equal(ferry_buf_put(b, prefix, sizeof(prefix)), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		want->id = id;
+		want->flags = flags;
+		want->offset = offset;
+		memcpy(want->prefix, prefix, sizeof(prefix));
+		break;
+	case FERRY_F_FILEAT: /* id, size, mode, mtime, offset */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_u64(b, size), 0);
+		assert_int_equal(ferry_buf_put_u32(b, mode), 0);
+		assert_int_equal(ferry_buf_put_u64(b, (uint64_t)mtime), 0);
+		assert_int_equal(ferry_buf_put_u64(b, offset), 0);
+		want->id = id;
+		want->size = size;
+		want->mode = mode;
+		want->mtime = mtime;
+		want->offset = offset;
+		return;
+	case FERRY_F_WALK: /* id, path */
+		assert_int_equal(ferry_buf_put_u32(b, id), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		want->id = id;
+		break;
+	case FERRY_F_NODE: /* kind, size, mode, mtime, path, target */
+		assert_int_equal(ferry_buf_put_u8(b, FERRY_KIND_LINK), 0);
+		assert_int_equal(ferry_buf_put_u64(b, size), 0);
+		assert_int_equal(ferry_buf_put_u32(b, mode), 0);
+		assert_int_equal(ferry_buf_put_u64(b, (uint64_t)mtime), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, path, pn, 65535), 0);
+		assert_int_equal(ferry_buf_put_vec16(b, tgt, tn, 65535), 0);
+		want->kind = FERRY_KIND_LINK;
+		want->size = size;
+		want->mode = mode;
+		want->mtime = mtime;
+		want->target = tgt;
+		want->target_len = tn;
+		break;
+	default:
+		fail_msg("not a SYNC type: 0x%02x", type);
+	}
+	want->text = path;
+	want->text_len = pn;
+}
+
+/*
+ * Each SYNC frame decodes field by field as PROTOCOL.md lays it out, and
+ * the decoded message encodes back to the same bytes.
+ */
+static void
+test_sync_fields(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(sync_types); i++) {
+		uint8_t t = sync_types[i];
+		struct ferry_msg want, d;
+		struct ferry_buf b, out;
+
+		build_sync(
+		    t, "photos/2024/a.jpg", 17, "2024/a.jpg", 10, &b, &want);
+		assert_int_equal(
+		    ferry_msg_decode(t, guarded(b.data, b.len), b.len, &d), 0);
+		assert_msg_equal(&d, &want);
+		encode(&want, &out);
+		assert_int_equal(out.len, FERRY_FRAME_HDR + b.len);
+		assert_int_equal(out.data[0], t);
+		assert_memory_equal(out.data + FERRY_FRAME_HDR, b.data, b.len);
+		ferry_buf_free(&out);
+		ferry_buf_free(&b);
+
+		/* Empty texts are the codec's business to carry (4.1's rules
+		 * are checked by whoever acts on the path). */
+		build_sync(t, "", 0, "", 0, &b, &want);
+		assert_int_equal(
+		    ferry_msg_decode(t, guarded(b.data, b.len), b.len, &d), 0);
+		assert_msg_equal(&d, &want);
+		ferry_buf_free(&b);
+	}
+}
+
+/*
+ * Paths of FERRY_MAX_PATH - 1 .. + 2 bytes and targets of FERRY_MAX_LINK
+ * - 1 .. + 2 bytes, built by hand: accepted exactly up to the bound. A NUL
+ * anywhere in a path or target is refused.
+ */
+static void
+test_sync_bounds(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+	} nul[] = {{"a\0b", 3}, {"\0", 1}, {"ab\0", 3}, {"\0ab", 3}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sync_types); i++) {
+		uint8_t t = sync_types[i];
+		struct ferry_msg want, d;
+		struct ferry_buf b;
+
+		if (!has_text(t))
+			continue;
+		for (size_t n = FERRY_MAX_PATH - 1; n <= FERRY_MAX_PATH + 2;
+		     n++) {
+			int r;
+
+			build_sync(t, long_text, n, "x", 1, &b, &want);
+			r = ferry_msg_decode(
+			    t, guarded(b.data, b.len), b.len, &d);
+			if (n <= FERRY_MAX_PATH) {
+				assert_int_equal(r, 0);
+				assert_msg_equal(&d, &want);
+			} else if (r != FERRY_E_PROTO)
+				fail_msg("%s: path of %zu bytes gave %d",
+				    ferry_frame_name(t), n, r);
+			ferry_buf_free(&b);
+		}
+		for (size_t j = 0; j < NELEM(nul); j++) {
+			build_sync(t, nul[j].s, nul[j].n, "x", 1, &b, &want);
+			assert_int_equal(ferry_msg_decode(t,
+			                     guarded(b.data, b.len), b.len, &d),
+			    FERRY_E_PROTO);
+			ferry_buf_free(&b);
+		}
+		if (!has_target(t))
+			continue;
+		for (size_t n = FERRY_MAX_LINK - 1; n <= FERRY_MAX_LINK + 2;
+		     n++) {
+			int r;
+
+			/* With the longest path too: 12 + 4096 + 1024 and
+			 * 25 + 4096 + 1024 stay under the control limit. */
+			for (int longp = 0; longp <= 1; longp++) {
+				build_sync(t, long_text,
+				    longp ? FERRY_MAX_PATH : 5, long_link, n,
+				    &b, &want);
+				r = ferry_msg_decode(
+				    t, guarded(b.data, b.len), b.len, &d);
+				if (n <= FERRY_MAX_LINK) {
+					assert_int_equal(r, 0);
+					assert_msg_equal(&d, &want);
+				} else if (r != FERRY_E_PROTO)
+					fail_msg("%s: target of %zu bytes "
+					         "gave %d",
+					    ferry_frame_name(t), n, r);
+				ferry_buf_free(&b);
+			}
+		}
+		for (size_t j = 0; j < NELEM(nul); j++) {
+			build_sync(t, "a/b", 3, nul[j].s, nul[j].n, &b, &want);
+			assert_int_equal(ferry_msg_decode(t,
+			                     guarded(b.data, b.len), b.len, &d),
+			    FERRY_E_PROTO);
+			ferry_buf_free(&b);
+		}
+	}
+}
+
 static void
 test_encode_refusals(void **state)
 {
@@ -836,7 +1382,9 @@ test_encode_refusals(void **state)
 	assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_INTERNAL);
 	m.type = FERRY_F_EOF;
 	assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_INTERNAL);
-	m.type = 0x14;
+	m.type = 0x18; /* unassigned, next to LINK */
+	assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_INTERNAL);
+	m.type = 0x43;
 	assert_int_equal(ferry_msg_encode(&m, &out), FERRY_E_INTERNAL);
 	assert_int_equal(out.len, 4);
 	assert_memory_equal(out.data, "keep", 4);
@@ -972,7 +1520,7 @@ test_regressions(void **state)
 		free(p);
 	}
 	closedir(d);
-	assert_true(nvalid >= 12);
+	assert_true(nvalid >= sizeof(known_types));
 	assert_true(ninvalid >= 10);
 	for (size_t i = 0; i < sizeof(known_types); i++)
 		if (!seen[known_types[i]])
@@ -994,7 +1542,10 @@ main(void)
 	    cmocka_unit_test(test_unknown_and_oversized),
 	    cmocka_unit_test(test_text_nul),
 	    cmocka_unit_test(test_text_too_long),
+	    cmocka_unit_test(test_target_too_long),
 	    cmocka_unit_test(test_put_name_too_long),
+	    cmocka_unit_test(test_sync_fields),
+	    cmocka_unit_test(test_sync_bounds),
 	    cmocka_unit_test(test_encode_refusals),
 	    cmocka_unit_test(test_stream),
 	    cmocka_unit_test(test_regressions),
