@@ -4,14 +4,17 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "ferry/fsafe.h"
 #include "ferry/limits.h"
+#include "ferry/wire.h"
 
 int
 ferry_fsafe_check_name(const char *name, size_t len)
@@ -64,8 +67,12 @@ ferry_fsafe_check_path(const char *path, size_t len)
 	return 0;
 }
 
+/* Cleared once the kernel said ENOSYS: then every open takes the walk. */
+static int have_openat2 = 1;
+
 static int
-open_openat2(int dirfd, const char *path, int flags, int *fd)
+open_openat2(
+    int dirfd, const char *path, int flags, unsigned long long resolve, int *fd)
 {
 	struct open_how how;
 	long r;
@@ -74,12 +81,29 @@ open_openat2(int dirfd, const char *path, int flags, int *fd)
 	how.flags = (unsigned long long)flags;
 	if ((flags & O_CREAT) != 0)
 		how.mode = 0600;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	how.resolve = resolve;
 	r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (r < 0)
 		return -errno;
 	*fd = (int)r;
 	return 0;
+}
+
+/*
+ * -errno of a failed O_NOFOLLOW open of comp in dirfd, ELOOP whenever comp
+ * is a symbolic link: with O_DIRECTORY the kernel says ENOTDIR for one.
+ */
+static int
+walk_errno(int dirfd, const char *comp)
+{
+	int e = errno;
+	struct stat st;
+
+	if ((e == ENOTDIR || e == ELOOP) &&
+	    fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -e;
 }
 
 /* Fallback without openat2: component by component, refusing every symlink. */
@@ -103,7 +127,7 @@ open_walk(int dirfd, const char *path, int flags, int *fd)
 		comp[n] = '\0';
 		if (slash == NULL) {
 			next = openat(cur, comp, flags | O_NOFOLLOW, 0600);
-			e = next < 0 ? -errno : 0;
+			e = next < 0 ? walk_errno(cur, comp) : 0;
 			if (e == 0)
 				*fd = next;
 			break;
@@ -111,7 +135,7 @@ open_walk(int dirfd, const char *path, int flags, int *fd)
 		next = openat(
 		    cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
-			e = -errno;
+			e = walk_errno(cur, comp);
 			break;
 		}
 		if (cur != dirfd)
@@ -127,7 +151,6 @@ open_walk(int dirfd, const char *path, int flags, int *fd)
 int
 ferry_fsafe_open(int dirfd, const char *path, int flags, int *fd)
 {
-	static int have_openat2 = 1;
 	int e;
 
 	flags |= O_CLOEXEC | O_NOCTTY;
@@ -138,7 +161,8 @@ ferry_fsafe_open(int dirfd, const char *path, int flags, int *fd)
 		return e;
 	e = -ENOSYS;
 	if (have_openat2 &&
-	    (e = open_openat2(dirfd, path, flags, fd)) == -ENOSYS)
+	    (e = open_openat2(dirfd, path, flags,
+	         RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, fd)) == -ENOSYS)
 		have_openat2 = 0;
 	if (e == -ENOSYS || e == -EPERM) /* no openat2, or a seccomp filter */
 		e = strcmp(path, ".") == 0
@@ -170,6 +194,145 @@ ferry_fsafe_subdir(int dirfd, const char *name, int *fd)
 }
 
 int
+ferry_fsafe_parent(int rootfd, const char *path, int *dirfd, const char **leaf)
+{
+	char dir[FERRY_MAX_PATH + 1];
+	const char *slash;
+	size_t len = strlen(path);
+	int e, fd = -1;
+
+	if (len == 0)
+		return ferry_errf(FERRY_E_BADNAME, "empty path");
+	if ((e = ferry_fsafe_check_path(path, len)) != 0)
+		return e;
+	if ((slash = strrchr(path, '/')) == NULL) {
+		/* One component: its directory is the root itself. */
+		if ((fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
+			return ferry_errf_errno(
+			    ferry_err_from_errno(errno), errno, "%s", path);
+		*dirfd = fd;
+		*leaf = path;
+		return 0;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	e = -ENOSYS;
+	if (have_openat2 &&
+	    (e = open_openat2(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	         &fd)) == -ENOSYS)
+		have_openat2 = 0;
+	if (e == -ENOSYS || e == -EPERM) /* no openat2, or a seccomp filter */
+		e = open_walk(
+		    rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &fd);
+	if (e == 0) {
+		*dirfd = fd;
+		*leaf = slash + 1;
+		return 0;
+	}
+	if (e == -ELOOP || e == -EXDEV)
+		return ferry_errf(
+		    FERRY_E_BADNAME, "%s: symbolic link on the way", path);
+	if (e == -ENOENT)
+		return ferry_errf(FERRY_E_NOENT,
+		    "%s: parent directory %s does not exist", path, dir);
+	if (e == -ENOTDIR)
+		return ferry_errf(
+		    FERRY_E_NOTDIR, "%s: %s is not a directory", path, dir);
+	return ferry_errf_errno(ferry_err_from_errno(-e), -e, "%s", dir);
+}
+
+int
+ferry_fsafe_mkdir(int rootfd, const char *path, mode_t mode, int *created)
+{
+	const char *leaf;
+	struct stat st;
+	int dfd, e, r;
+
+	*created = 0;
+	if ((r = ferry_fsafe_parent(rootfd, path, &dfd, &leaf)) != 0)
+		return r;
+	if (mkdirat(dfd, leaf, (mode & 0777) | 0700) == 0) {
+		close(dfd);
+		*created = 1;
+		return 0;
+	}
+	e = errno;
+	if (e == EEXIST && fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(dfd);
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		return ferry_errf(FERRY_E_EXIST, "%s exists and is %s", path,
+		    S_ISLNK(st.st_mode) ? "a symbolic link"
+		                        : "not a directory");
+	}
+	close(dfd);
+	return ferry_errf_errno(
+	    ferry_err_from_errno(e), e, "cannot create directory %s", path);
+}
+
+int
+ferry_fsafe_check_link(const char *path, const char *target, size_t len)
+{
+	size_t plen = strlen(path), start = 0;
+	unsigned long depth = 0;
+	int named = 0, r;
+
+	if (plen == 0)
+		return ferry_errf(FERRY_E_BADNAME, "empty link path");
+	if ((r = ferry_fsafe_check_path(path, plen)) != 0)
+		return r;
+	/* The link lives in dirname(path): one level per '/'. */
+	for (size_t i = 0; i < plen; i++)
+		depth += path[i] == '/';
+	if (len == 0)
+		return ferry_errf(
+		    FERRY_E_BADNAME, "%s: empty symbolic link target", path);
+	if (len > FERRY_MAX_LINK)
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: link target of %zu bytes is longer than %d", path, len,
+		    FERRY_MAX_LINK);
+	if (target[0] == '/')
+		return ferry_errf(
+		    FERRY_E_BADNAME, "%s: absolute link target refused", path);
+	for (size_t i = 0; i <= len; i++) {
+		const char *c = target + start;
+		size_t n = i - start;
+
+		if (i < len && target[i] != '/')
+			continue;
+		start = i + 1;
+		if (n == 0)
+			return ferry_errf(FERRY_E_BADNAME,
+			    "%s: link target with an empty component", path);
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			/*
+			 * Only leading "..": after a name, which may itself be
+			 * a link to anywhere beneath the root (the root
+			 * included), ".." would climb from there.
+			 */
+			if (named)
+				return ferry_errf(FERRY_E_BADNAME,
+				    "%s: link target with '..' after a name",
+				    path);
+			if (depth == 0)
+				return ferry_errf(FERRY_E_BADNAME,
+				    "%s: link target leads above the "
+				    "directory",
+				    path);
+			depth--;
+			continue;
+		}
+		if ((r = ferry_fsafe_check_name(c, n)) != 0)
+			return ferry_errf(r, "%s: link target: %s", path,
+			    ferry_err_detail(r));
+		named = 1;
+		depth++;
+	}
+	return 0;
+}
+
+int
 ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t)
 {
 	unsigned char rnd[8];
@@ -177,6 +340,7 @@ ferry_tmpfile_open(int dirfd, struct ferry_tmpfile *t)
 	t->dirfd = dirfd;
 	t->fd = -1;
 	t->name[0] = '\0';
+	t->resumable = 0;
 	for (int tries = 0; tries < 8; tries++) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 			return FERRY_E_CRYPTO;
@@ -236,6 +400,7 @@ ferry_tmpfile_commit(
 void
 ferry_tmpfile_discard(struct ferry_tmpfile *t)
 {
+	/* Unlinked before the close: the lock of a partial goes last. */
 	if (t->name[0] != '\0') {
 		unlinkat(t->dirfd, t->name, 0);
 		t->name[0] = '\0';
@@ -244,4 +409,151 @@ ferry_tmpfile_discard(struct ferry_tmpfile *t)
 		close(t->fd);
 		t->fd = -1;
 	}
+	t->resumable = 0;
+}
+
+/* ".ferry-resume-<16 hex of SHA-256(final)>.part" (PROTOCOL.md 7.4). */
+static void
+partial_name(const char *final, char name[48])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char digits[17];
+
+	SHA256((const unsigned char *) final, strlen(final), md);
+	for (int i = 0; i < 8; i++) {
+		digits[2 * i] = hex[md[i] >> 4];
+		digits[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	digits[16] = '\0';
+	snprintf(name, 48, ".ferry-resume-%s.part", digits);
+}
+
+/*
+ * Opens the partial name in dirfd with flags, never following a link and
+ * with O_NONBLOCK (a fifo or device put there cannot make the open hang);
+ * 0 or -errno, *notreg set when the entry is not a regular file.
+ */
+static int
+partial_openat(int dirfd, const char *name, int flags, int *fd, int *notreg)
+{
+	struct stat st;
+	int f;
+
+	*notreg = 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode)) {
+		*notreg = 1;
+		return -EINVAL;
+	}
+	f = openat(dirfd, name,
+	    flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (f < 0) {
+		int e = errno;
+
+		/* A link, a directory, a socket or a fifo slipped in. */
+		if (e == ELOOP || e == EISDIR || e == ENXIO)
+			*notreg = 1;
+		return -e;
+	}
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(f);
+		*notreg = 1;
+		return -EINVAL;
+	}
+	(void)fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
+	*fd = f;
+	return 0;
+}
+
+int
+ferry_partial_open(
+    int dirfd, const char *final, struct ferry_tmpfile *t, uint64_t *have)
+{
+	char name[sizeof(t->name)];
+	int fd = -1, e, notreg;
+
+	*have = 0;
+	t->dirfd = dirfd;
+	t->fd = -1;
+	t->name[0] = '\0';
+	t->resumable = 0;
+	partial_name(final, name);
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat st, now;
+
+		if ((e = partial_openat(
+		         dirfd, name, O_RDWR | O_CREAT, &fd, &notreg)) != 0) {
+			if (notreg)
+				return ferry_errf(FERRY_E_NOTREG,
+				    "%s: %s is not a regular file", final,
+				    name);
+			return ferry_errf_errno(ferry_err_from_errno(-e), -e,
+			    "%s: cannot open %s", final, name);
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			/*
+			 * Another transfer writes it (EWOULDBLOCK), or the file
+			 * system has no flock: an ordinary temporary file.
+			 */
+			close(fd);
+			return ferry_tmpfile_open(dirfd, t);
+		}
+		/*
+		 * Between the open and the lock, the holder may have committed
+		 * the file (renamed it to its final name) or discarded it: the
+		 * lock must be on what the name is now.
+		 */
+		if (fstat(fd, &st) != 0) {
+			e = errno;
+			close(fd);
+			return ferry_errf_errno(
+			    ferry_err_from_errno(e), e, "%s: %s", final, name);
+		}
+		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino) {
+			t->fd = fd;
+			memcpy(t->name, name, sizeof(t->name));
+			t->resumable = 1;
+			*have = (uint64_t)st.st_size;
+			return 0;
+		}
+		close(fd);
+	}
+	return ferry_tmpfile_open(dirfd, t);
+}
+
+int
+ferry_partial_peek(int dirfd, const char *final, int *fd)
+{
+	char name[sizeof(((struct ferry_tmpfile *)0)->name)];
+	int e, notreg;
+
+	partial_name(final, name);
+	if ((e = partial_openat(dirfd, name, O_RDONLY, fd, &notreg)) == 0)
+		return 0;
+	if (notreg)
+		return ferry_errf(FERRY_E_NOTREG,
+		    "%s: %s is not a regular file", final, name);
+	if (e == -ENOENT)
+		return ferry_errf(
+		    FERRY_E_NOENT, "%s: no partial file kept", final);
+	return ferry_errf_errno(
+	    ferry_err_from_errno(-e), -e, "%s: cannot open %s", final, name);
+}
+
+void
+ferry_tmpfile_keep(struct ferry_tmpfile *t, uint64_t size)
+{
+	if (!t->resumable || size < FERRY_RESUME_MIN || t->name[0] == '\0') {
+		ferry_tmpfile_discard(t);
+		return;
+	}
+	/* The close releases the lock; the name stays for the next try. */
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	t->name[0] = '\0';
+	t->resumable = 0;
 }

@@ -215,6 +215,100 @@ ferry_sink_begin(struct ferry_sink *s, int fd)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Bytes read per pread when hashing what a file already holds. */
+#define HASH_CHUNK (256 * 1024)
+
+/* Adds the first len bytes of fd (pread from 0) to ctx; FERRY_E_IO if short. */
+static int
+hash_fd(EVP_MD_CTX *ctx, int fd, uint64_t len)
+{
+	uint8_t *buf;
+	uint64_t off = 0;
+	int r = 0;
+
+	if (len == 0)
+		return 0;
+	if ((buf = malloc(HASH_CHUNK)) == NULL)
+		return FERRY_E_NOMEM;
+	while (off < len) {
+		size_t want =
+		    len - off < HASH_CHUNK ? (size_t)(len - off) : HASH_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = ferry_errf_errno(ferry_err_from_errno(errno), errno,
+			    "cannot read back the first %llu bytes",
+			    (unsigned long long)len);
+			break;
+		}
+		if (n == 0) {
+			r = ferry_errf(FERRY_E_IO,
+			    "the file holds %llu bytes, not %llu",
+			    (unsigned long long)off, (unsigned long long)len);
+			break;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			r = ferry_errf(FERRY_E_CRYPTO, "SHA-256 failed");
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	return r;
+}
+
+int
+ferry_sha256_fd(int fd, uint64_t len, uint8_t out[FERRY_SHA256_LEN])
+{
+	EVP_MD_CTX *ctx;
+	int r;
+
+	if ((ctx = sha256_new()) == NULL)
+		return ferry_errf(FERRY_E_CRYPTO, "SHA-256 unavailable");
+	if ((r = hash_fd(ctx, fd, len)) == 0)
+		r = sha256_final(ctx, out);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+int
+ferry_sink_begin_prefix(struct ferry_sink *s, int fd, int src_fd, uint64_t len,
+    uint8_t prefix[FERRY_SHA256_LEN])
+{
+	EVP_MD_CTX *copy;
+	off_t at = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : 0;
+	int r;
+
+	/*
+	 * The worker is idle between files, so the context is the caller's
+	 * until the first push: the prefix goes in here, on this thread.
+	 */
+	if (EVP_DigestInit_ex(s->sha, sha256_md, NULL) != 1)
+		return ferry_errf(FERRY_E_CRYPTO, "SHA-256 failed");
+	if ((r = hash_fd(s->sha, src_fd, len)) != 0) {
+		(void)EVP_DigestInit_ex(s->sha, sha256_md, NULL);
+		return r;
+	}
+	/* The prefix's digest from a copy; the file's hash goes on. */
+	if ((copy = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(copy, s->sha) != 1 ||
+	    (r = sha256_final(copy, prefix)) != 0) {
+		EVP_MD_CTX_free(copy);
+		(void)EVP_DigestInit_ex(s->sha, sha256_md, NULL);
+		return ferry_errf(FERRY_E_CRYPTO, "SHA-256 failed");
+	}
+	EVP_MD_CTX_free(copy);
+	pthread_mutex_lock(&s->mu);
+	s->fd = fd;
+	s->error = 0;
+	/* Writeback ranges are file offsets: pushed bytes go after at. */
+	s->written = s->synced = at < 0 ? 0 : (uint64_t)at;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 static int
 sink_error(int e)
 {

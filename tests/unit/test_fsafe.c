@@ -1,6 +1,8 @@
 /* test_fsafe.c - names and paths from the network confined beneath a
  * directory: the name rules, openat2 confinement (and the fallback walk),
- * subdirectories, and temporary files that appear only when committed. */
+ * parents and directories reached without any link, link targets,
+ * subdirectories, temporary files that appear only when committed, and
+ * partial files kept for a resume. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,9 +25,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/sha.h>
 
 #include "ferry/fsafe.h"
 #include "ferry/limits.h"
+#include "ferry/wire.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -446,6 +451,43 @@ test_open_create(void **state)
 }
 
 /*
+ * 0 when ferry_fsafe_parent(rootfd, path) opens the directory want (a
+ * path beneath rootfd, "" for rootfd itself) and names leaf.
+ */
+static int
+parent_is(int rootfd, const char *path, const char *want, const char *leaf)
+{
+	const char *got = NULL;
+	struct stat a, b;
+	int fd = -1, r;
+
+	if ((r = ferry_fsafe_parent(rootfd, path, &fd, &got)) != 0)
+		return r;
+	r = fstat(fd, &a) != 0 ||
+	    fstatat(rootfd, *want ? want : ".", &b, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev ||
+	    strcmp(got, leaf) != 0 || got < path ||
+	    got >= path + strlen(path) || fd == rootfd ||
+	    !(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	return r ? -1 : 0;
+}
+
+/* ferry_fsafe_parent's error for path, which must leave no fd behind. */
+static int
+parent_refused(int rootfd, const char *path)
+{
+	const char *leaf = NULL;
+	int fd = -1, r = ferry_fsafe_parent(rootfd, path, &fd, &leaf);
+
+	if (r == 0) {
+		close(fd);
+		return 0;
+	}
+	return fd == -1 ? r : 1;
+}
+
+/*
  * The fallback for kernels without openat2 (or with a seccomp filter
  * refusing it): run in a child whose filter fails openat2 with errno_value.
  * Returns the child's exit status: 0 or the number of the failed check.
@@ -468,9 +510,12 @@ fallback_child(struct fixture *f, int errno_value)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
 		return 100;
-	/* The filter works: openat2 now fails as asked. */
+	/*
+	 * The filter works: openat2 now fails as asked (or with ENOSYS where
+	 * it never existed, as under valgrind: the walk runs all the same).
+	 */
 	if (syscall(SYS_openat2, f->share, ".", NULL, 0) != -1 ||
-	    errno != errno_value)
+	    (errno != errno_value && errno != ENOSYS))
 		return 101;
 
 	fd = -1;
@@ -524,6 +569,30 @@ fallback_child(struct fixture *f, int errno_value)
 	if (ferry_fsafe_open(f->share, "a/missing", O_RDONLY, &fd) !=
 	    FERRY_E_NOENT)
 		return 14;
+	/* ferry_fsafe_parent and _mkdir walk too, refusing every link. */
+	if (parent_is(f->share, "a/b.txt", "a", "b.txt") != 0)
+		return 15;
+	if (parent_refused(f->share, "dir_in/b.txt") != FERRY_E_BADNAME ||
+	    parent_refused(f->share, "dir_out/x") != FERRY_E_BADNAME ||
+	    parent_refused(f->share, "a/rel_escape/x") != FERRY_E_BADNAME ||
+	    parent_refused(f->share, "dir_abs/etc/passwd") != FERRY_E_BADNAME)
+		return 16;
+	if (parent_refused(f->share, "missing/x") != FERRY_E_NOENT ||
+	    parent_refused(f->share, "plain/x") != FERRY_E_NOTDIR)
+		return 17;
+	if (ferry_fsafe_mkdir(f->share, "fbdir", 0755, &r) != 0 || r != 1 ||
+	    ferry_fsafe_mkdir(f->share, "fbdir/sub", 0755, &r) != 0 || r != 1 ||
+	    ferry_fsafe_mkdir(f->share, "fbdir/sub", 0755, &r) != 0 || r != 0)
+		return 18;
+	if (ferry_fsafe_mkdir(f->share, "dir_in/x", 0755, &r) !=
+	        FERRY_E_BADNAME ||
+	    exists(f->share, "a/x"))
+		return 19;
+	if (ferry_fsafe_mkdir(f->share, "dir_in", 0755, &r) != FERRY_E_EXIST)
+		return 20;
+	if (unlinkat(f->share, "fbdir/sub", AT_REMOVEDIR) != 0 ||
+	    unlinkat(f->share, "fbdir", AT_REMOVEDIR) != 0)
+		return 21;
 	return 0;
 }
 
@@ -744,6 +813,363 @@ test_tmpfile_commit_onto_dir(void **state)
 	assert_int_equal(count_parts(f->share), 0);
 }
 
+static void
+test_parent(void **state)
+{
+	static const struct {
+		const char *path;
+		int want;
+	} bad[] = {
+	    {"", FERRY_E_BADNAME},
+	    {"/a/b.txt", FERRY_E_BADNAME},
+	    {"../outside", FERRY_E_BADNAME},
+	    {"a/../plain", FERRY_E_BADNAME},
+	    {"a//b.txt", FERRY_E_BADNAME},
+	    {"a/b.txt/", FERRY_E_BADNAME},
+	    {"a/./b.txt", FERRY_E_BADNAME},
+	    /* Links on the way, inside the share or not, are never followed. */
+	    {"dir_in/b.txt", FERRY_E_BADNAME},
+	    {"dir_in/new", FERRY_E_BADNAME},
+	    {"dir_out/outside", FERRY_E_BADNAME},
+	    {"dir_abs/etc/passwd", FERRY_E_BADNAME},
+	    {"a/rel_escape/x", FERRY_E_BADNAME},
+	    {"a/lnk/d/x", FERRY_E_BADNAME},
+	    {"a/c/lnk2/x", FERRY_E_BADNAME},
+	    {"missing/x", FERRY_E_NOENT},
+	    {"a/missing/x", FERRY_E_NOENT},
+	    {"plain/x", FERRY_E_NOTDIR},
+	    {"a/b.txt/x/y", FERRY_E_NOTDIR},
+	};
+	struct fixture *f = *state;
+
+	assert_int_equal(mkdirat(f->share, "a/c", 0755), 0);
+	assert_int_equal(mkdirat(f->share, "a/c/d", 0755), 0);
+	assert_int_equal(symlinkat("c", f->share, "a/lnk"), 0);
+	assert_int_equal(symlinkat("d", f->share, "a/c/lnk2"), 0);
+
+	assert_int_equal(parent_is(f->share, "a/b.txt", "a", "b.txt"), 0);
+	assert_int_equal(parent_is(f->share, "a/c/d/e", "a/c/d", "e"), 0);
+	/* One component: a new descriptor of the root itself. */
+	assert_int_equal(parent_is(f->share, "plain", "", "plain"), 0);
+	assert_int_equal(parent_is(f->share, "new", "", "new"), 0);
+	/* The leaf itself may be anything, a link included: not opened. */
+	assert_int_equal(parent_is(f->share, "dir_out", "", "dir_out"), 0);
+	assert_int_equal(parent_is(f->share, "a/lnk", "a", "lnk"), 0);
+	assert_int_equal(parent_is(f->share, "a/missing", "a", "missing"), 0);
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		int r = parent_refused(f->share, bad[i].path);
+
+		if (r != bad[i].want)
+			fail_msg("parent of '%s': %d, expected %d", bad[i].path,
+			    r, bad[i].want);
+	}
+	/* The detail says why. */
+	assert_int_equal(
+	    parent_refused(f->share, "dir_in/b.txt"), FERRY_E_BADNAME);
+	assert_non_null(strstr(
+	    ferry_err_detail(FERRY_E_BADNAME), "symbolic link on the way"));
+}
+
+static void
+test_mkdir(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	int created = -1;
+
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "d1", 0750, &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(fstatat(f->share, "d1", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0750);
+	/* Again: accepted, not created. */
+	created = -1;
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "d1", 0750, &created), 0);
+	assert_int_equal(created, 0);
+	/* Owner rwx always, no set-id or sticky bits from the peer. */
+	assert_int_equal(
+	    ferry_fsafe_mkdir(f->share, "d1/d2", 07055, &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(
+	    fstatat(f->share, "d1/d2", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "a", 0700, &created), 0);
+	assert_int_equal(created, 0);
+
+	/* Something else there, a symbolic link included: EXIST. */
+	created = -1;
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "plain", 0755, &created),
+	    FERRY_E_EXIST);
+	assert_int_equal(created, 0);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "a/b.txt", 0755, &created),
+	    FERRY_E_EXIST);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "dir_in", 0755, &created),
+	    FERRY_E_EXIST);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "dir_out", 0755, &created),
+	    FERRY_E_EXIST);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "dangle", 0755, &created),
+	    FERRY_E_EXIST);
+	assert_false(exists(f->rootfd, "created_outside"));
+
+	/* Through a link: never. A missing parent is not made. */
+	assert_int_equal(
+	    ferry_fsafe_mkdir(f->share, "dir_in/x", 0755, &created),
+	    FERRY_E_BADNAME);
+	assert_false(exists(f->share, "a/x"));
+	assert_int_equal(
+	    ferry_fsafe_mkdir(f->share, "dir_out/x", 0755, &created),
+	    FERRY_E_BADNAME);
+	assert_false(exists(f->rootfd, "x"));
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "none/x", 0755, &created),
+	    FERRY_E_NOENT);
+	assert_false(exists(f->share, "none"));
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "plain/x", 0755, &created),
+	    FERRY_E_NOTDIR);
+	assert_int_equal(ferry_fsafe_mkdir(f->share, "../x", 0755, &created),
+	    FERRY_E_BADNAME);
+	assert_int_equal(
+	    ferry_fsafe_mkdir(f->share, "", 0755, &created), FERRY_E_BADNAME);
+	assert_int_equal(unlinkat(f->share, "d1/d2", AT_REMOVEDIR), 0);
+	assert_int_equal(unlinkat(f->share, "d1", AT_REMOVEDIR), 0);
+}
+
+static void
+test_check_link(void **state)
+{
+	static const struct {
+		const char *path, *target;
+	} good[] =
+	    {
+	        {"l", "x"},
+	        {"l", "a/b/c"},
+	        {"l", ".hidden"},
+	        {"l", "..."},
+	        {"l", "a..b"},
+	        {"a/l", "../x"},
+	        {"a/l", ".."},
+	        {"a/b/l", "../x"},
+	        {"a/b/l", "../../x"},
+	        {"a/b/l", "../.."},
+	        {"a/b/l", "../../x/y/z"},
+	        {"a/b/l", "x"},
+	        {"a/b/c/l", "../../../a/b"},
+	    },
+	  bad[] = {
+	      {"l", "../x"},
+	      {"l", ".."},
+	      {"a/b/l", "../../../x"},
+	      {"a/l", "../../x"},
+	      {"l", "/etc/passwd"},
+	      {"a/l", "/"},
+	      {"l", ""},
+	      {"l", "."},
+	      {"l", "./x"},
+	      {"a/l", "x/."},
+	      {"a/l", "x/./y"},
+	      {"l", "a//b"},
+	      {"l", "a/"},
+	      {"a/l", "../"},
+	      {"l", "a\nb"},
+	      {"l", "a\x7f"},
+	      {"l", "\x1b[31m"},
+	      /*
+	     * ".." after a name: "s" may be a link to the root itself
+	     * ("a/.." is accepted), and "s/../x" then climbs out of it.
+	     */
+	      {"l", "a/../x"},
+	      {"a/b/l", "x/../../y"},
+	      {"a/b/l", "../x/.."},
+	      /* The link's own path must be a path. */
+	      {"", "x"},
+	      {"/l", "x"},
+	      {"a//l", "x"},
+	      {"../l", "x"},
+	      {"a/../l", "x"},
+	  };
+	char big[FERRY_MAX_LINK + 2];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(good); i++)
+		if (ferry_fsafe_check_link(good[i].path, good[i].target,
+		        strlen(good[i].target)) != 0)
+			fail_msg("link %s -> '%s' refused: %s", good[i].path,
+			    good[i].target, ferry_err_detail(FERRY_E_BADNAME));
+	for (size_t i = 0; i < NELEM(bad); i++)
+		if (ferry_fsafe_check_link(bad[i].path, bad[i].target,
+		        strlen(bad[i].target)) != FERRY_E_BADNAME)
+			fail_msg("link '%s' -> '%s' accepted", bad[i].path,
+			    bad[i].target);
+	/* NUL inside the counted length; only len counts. */
+	assert_int_equal(
+	    ferry_fsafe_check_link("l", "a\0b", 3), FERRY_E_BADNAME);
+	assert_int_equal(ferry_fsafe_check_link("l", "ab/../x", 2), 0);
+	/* 1024 bytes pass, 1025 do not. */
+	memset(big, 'n', sizeof(big));
+	for (size_t i = 100; i < sizeof(big); i += 101)
+		big[i] = '/';
+	big[FERRY_MAX_LINK - 1] = 'n';
+	assert_int_equal(ferry_fsafe_check_link("l", big, FERRY_MAX_LINK), 0);
+	assert_int_equal(ferry_fsafe_check_link("l", big, FERRY_MAX_LINK + 1),
+	    FERRY_E_BADNAME);
+	/* A name over 255 bytes inside a target. */
+	memset(big, 'n', sizeof(big));
+	assert_int_equal(ferry_fsafe_check_link("l", big, FERRY_MAX_NAME), 0);
+	assert_int_equal(ferry_fsafe_check_link("l", big, FERRY_MAX_NAME + 1),
+	    FERRY_E_BADNAME);
+}
+
+/* The name the protocol gives final's partial (PROTOCOL.md 7.4). */
+static void
+partial_name_of(const char *final, char out[48])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *) final, strlen(final), md);
+	snprintf(out, 48, ".ferry-resume-%02x%02x%02x%02x%02x%02x%02x%02x.part",
+	    md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+}
+
+static void
+test_partial(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_tmpfile t, u;
+	char name[48];
+	uint64_t have = 99;
+	struct stat st;
+	int fd = -1;
+
+	partial_name_of("big.bin", name);
+	assert_int_equal(strlen(name), 35);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "big.bin", &fd), FERRY_E_NOENT);
+	assert_int_equal(fd, -1);
+
+	/* Created, locked, empty. */
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &t, &have), 0);
+	assert_int_equal(t.resumable, 1);
+	assert_int_equal(have, 0);
+	assert_string_equal(t.name, name);
+	assert_int_equal(t.dirfd, f->share);
+	assert_int_equal(fstat(t.fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(fcntl(t.fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(t.fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	assert_int_equal(lseek(t.fd, 0, SEEK_CUR), 0);
+	tmp_write(&t, "0123456789");
+
+	/*
+	 * A second transfer of the same name meanwhile: flock conflicts
+	 * between open file descriptions, even in one process, so it gets
+	 * an ordinary temporary file.
+	 */
+	have = 99;
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &u, &have), 0);
+	assert_int_equal(u.resumable, 0);
+	assert_int_equal(have, 0);
+	assert_true(u.fd >= 0);
+	assert_string_not_equal(u.name, name);
+	assert_int_equal(strncmp(u.name, ".ferry-", 7), 0);
+	assert_int_not_equal(strncmp(u.name, ".ferry-resume-", 14), 0);
+	/* An ordinary temporary file is never kept. */
+	ferry_tmpfile_keep(&u, (uint64_t)FERRY_RESUME_MIN * 4);
+	assert_int_equal(u.fd, -1);
+	assert_int_equal(count_parts(f->share), 1);
+
+	/* Kept: closed (lock released), left in place, discard a no-op. */
+	ferry_tmpfile_keep(&t, FERRY_RESUME_MIN);
+	assert_int_equal(t.fd, -1);
+	assert_true(exists(f->share, name));
+	ferry_tmpfile_discard(&t);
+	assert_true(exists(f->share, name));
+	assert_string_equal(read_file(f->share, name), "0123456789");
+
+	/* Peek: read-only, no lock, no creation. */
+	assert_int_equal(ferry_partial_peek(f->share, "big.bin", &fd), 0);
+	assert_string_equal(read_fd(fd), "0123456789");
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	/* Another final name has another partial. */
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "big.bin2", &u.fd), FERRY_E_NOENT);
+
+	/* Reopened: what it holds, and the lock again (peek took none). */
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &t, &have), 0);
+	assert_int_equal(t.resumable, 1);
+	assert_int_equal(have, 10);
+	assert_int_equal(lseek(t.fd, 0, SEEK_CUR), 0);
+	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), -1);
+	close(fd);
+	/* Under FERRY_RESUME_MIN announced: removed, not kept. */
+	ferry_tmpfile_keep(&t, FERRY_RESUME_MIN - 1);
+	assert_false(exists(f->share, name));
+	assert_int_equal(t.fd, -1);
+	assert_int_equal(count_parts(f->share), 0);
+
+	/* Discarded (a mismatch, an ABORT): gone. */
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &t, &have), 0);
+	tmp_write(&t, "abc");
+	ferry_tmpfile_discard(&t);
+	assert_false(exists(f->share, name));
+	ferry_tmpfile_keep(&t, FERRY_RESUME_MIN); /* after discard: nothing */
+	assert_false(exists(f->share, name));
+
+	/* Committed: the partial becomes the final file. */
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &t, &have), 0);
+	tmp_write(&t, "whole");
+	assert_int_equal(ferry_tmpfile_commit(&t, "big.bin", 0640, 0), 0);
+	assert_false(exists(f->share, name));
+	assert_string_equal(read_file(f->share, "big.bin"), "whole");
+	assert_int_equal(fstatat(f->share, "big.bin", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(t.fd, -1);
+	assert_int_equal(count_parts(f->share), 0);
+	/* And the lock went with it: a new partial is resumable at once. */
+	assert_int_equal(ferry_partial_open(f->share, "big.bin", &t, &have), 0);
+	assert_int_equal(t.resumable, 1);
+	assert_int_equal(have, 0);
+	ferry_tmpfile_discard(&t);
+	assert_int_equal(unlinkat(f->share, "big.bin", 0), 0);
+}
+
+static void
+test_partial_not_regular(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_tmpfile t;
+	char name[48];
+	uint64_t have;
+	int fd = -1;
+
+	/* A symbolic link in its place is never followed. */
+	partial_name_of("l.bin", name);
+	assert_int_equal(symlinkat("../created_outside", f->share, name), 0);
+	assert_int_equal(
+	    ferry_partial_open(f->share, "l.bin", &t, &have), FERRY_E_NOTREG);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "l.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(fd, -1);
+	assert_false(exists(f->rootfd, "created_outside"));
+	assert_int_equal(unlinkat(f->share, name, 0), 0);
+
+	/* A directory, a fifo: refused, and the fifo does not block. */
+	partial_name_of("d.bin", name);
+	assert_int_equal(mkdirat(f->share, name, 0700), 0);
+	assert_int_equal(
+	    ferry_partial_open(f->share, "d.bin", &t, &have), FERRY_E_NOTREG);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "d.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(unlinkat(f->share, name, AT_REMOVEDIR), 0);
+	partial_name_of("p.bin", name);
+	assert_int_equal(mkfifoat(f->share, name, 0600), 0);
+	assert_int_equal(
+	    ferry_partial_open(f->share, "p.bin", &t, &have), FERRY_E_NOTREG);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "p.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(unlinkat(f->share, name, 0), 0);
+}
+
 int
 main(void)
 {
@@ -769,6 +1195,12 @@ main(void)
 	        test_tmpfile_discard, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_tmpfile_commit_onto_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mkdir, setup, teardown),
+	    cmocka_unit_test(test_check_link),
+	    cmocka_unit_test_setup_teardown(test_partial, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_partial_not_regular, setup, teardown),
 	};
 
 	umask(022);

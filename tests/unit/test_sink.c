@@ -1,4 +1,5 @@
-/* test_sink.c - the hashing/writing worker: bytes, digest, errors, reuse. */
+/* test_sink.c - the hashing/writing worker: bytes, digest, errors, reuse,
+ * resumed files (a prefix already on disk), SHA-256 of a file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,137 @@ test_abandon_then_free(void **state)
 	fclose(f);
 }
 
+static void
+sha256_of(const uint8_t *p, size_t n, uint8_t out[FERRY_SHA256_LEN])
+{
+	unsigned int dlen = 0;
+
+	assert_int_equal(EVP_Digest(p, n, out, &dlen, EVP_sha256(), NULL), 1);
+	assert_int_equal(dlen, FERRY_SHA256_LEN);
+}
+
+/*
+ * A resumed file: its first part already in the file (as a kept partial),
+ * hashed by begin_prefix, the rest pushed after it. The prefix spans
+ * several read chunks and ends at an odd offset.
+ */
+static void
+test_prefix(void **state)
+{
+	static const size_t sizes[] = {0, 1, 100000, 1234567};
+	const size_t total = 1500000;
+	struct ferry_sink *s = NULL;
+	uint8_t *data = malloc(total), *frame = ferry_frame_alloc();
+	uint8_t want[FERRY_SHA256_LEN], got[FERRY_SHA256_LEN];
+	uint8_t prefix[FERRY_SHA256_LEN], pwant[FERRY_SHA256_LEN];
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(frame);
+	for (size_t i = 0; i < total; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	sha256_of(data, total, want);
+	assert_int_equal(ferry_sink_new(&s), 0);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t len = sizes[k], off;
+		FILE *f = tmpfile();
+		int fd;
+
+		assert_non_null(f);
+		fd = fileno(f);
+		/* The partial holds the prefix and some stale bytes after. */
+		assert_int_equal(write(fd, data, len), (ssize_t)len);
+		assert_int_equal(write(fd, "stale", 5), 5);
+		assert_int_equal(ftruncate(fd, (off_t)len), 0);
+		assert_int_equal(lseek(fd, (off_t)len, SEEK_SET), (off_t)len);
+
+		assert_int_equal(
+		    ferry_sink_begin_prefix(s, fd, fd, len, prefix), 0);
+		sha256_of(data, len, pwant);
+		assert_memory_equal(prefix, pwant, FERRY_SHA256_LEN);
+		for (off = len; off < total;) {
+			size_t n = total - off < FERRY_MAX_DATA
+			               ? total - off
+			               : FERRY_MAX_DATA;
+
+			/* Small and large frames: inline and on the worker. */
+			if (n > 1000 + k * 7000)
+				n = 1000 + k * 7000 +
+				    (off % 3) * FERRY_MAX_DATA / 4;
+			if (n > total - off)
+				n = total - off;
+			memcpy(frame + FERRY_FRAME_HDR, data + off, n);
+			assert_int_equal(ferry_sink_push(s, &frame, n), 0);
+			off += n;
+		}
+		assert_int_equal(ferry_sink_end(s, got), 0);
+		assert_memory_equal(got, want, FERRY_SHA256_LEN);
+		/* The file is the whole of it. */
+		assert_int_equal(ferry_sha256_fd(fd, total, got), 0);
+		assert_memory_equal(got, want, FERRY_SHA256_LEN);
+		assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)total);
+		fclose(f);
+	}
+	ferry_frame_free(frame);
+	ferry_sink_free(s);
+	free(data);
+}
+
+/* A source shorter than the claimed prefix: FERRY_E_IO, sink unharmed. */
+static void
+test_prefix_short(void **state)
+{
+	static const uint8_t empty[FERRY_SHA256_LEN] = {0xe3, 0xb0, 0xc4, 0x42,
+	    0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+	    0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95,
+	    0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+	struct ferry_sink *s = NULL;
+	uint8_t prefix[FERRY_SHA256_LEN], got[FERRY_SHA256_LEN];
+	uint8_t want[FERRY_SHA256_LEN];
+	FILE *f = tmpfile(), *g = tmpfile();
+	size_t total;
+	int fds[2];
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(g);
+	assert_int_equal(write(fileno(f), "abcdef", 6), 6);
+	assert_int_equal(ferry_sink_new(&s), 0);
+	assert_int_equal(
+	    ferry_sink_begin_prefix(s, fileno(f), fileno(f), 7, prefix),
+	    FERRY_E_IO);
+	/* Much shorter than one read chunk, and empty. */
+	assert_int_equal(
+	    ferry_sink_begin_prefix(s, fileno(g), fileno(g), 1u << 20, prefix),
+	    FERRY_E_IO);
+	/* Unreadable: a pipe cannot be pread. */
+	assert_int_equal(pipe(fds), 0);
+	assert_true(ferry_sink_begin_prefix(s, -1, fds[0], 1, prefix) < 0);
+	close(fds[0]);
+	close(fds[1]);
+	/* The next file through the sink starts afresh. */
+	ferry_sink_begin(s, fileno(g));
+	assert_int_equal(ferry_sink_end(s, got), 0);
+	assert_memory_equal(got, empty, FERRY_SHA256_LEN);
+	push_file(s, g, 5, 3, want, &total);
+	assert_int_equal(ferry_sink_end(s, got), 0);
+	assert_memory_equal(got, want, FERRY_SHA256_LEN);
+
+	/* ferry_sha256_fd: exact, short, empty. */
+	assert_int_equal(ferry_sha256_fd(fileno(f), 6, got), 0);
+	sha256_of((const uint8_t *)"abcdef", 6, want);
+	assert_memory_equal(got, want, FERRY_SHA256_LEN);
+	assert_int_equal(ferry_sha256_fd(fileno(f), 3, got), 0);
+	sha256_of((const uint8_t *)"abc", 3, want);
+	assert_memory_equal(got, want, FERRY_SHA256_LEN);
+	assert_int_equal(ferry_sha256_fd(fileno(f), 7, got), FERRY_E_IO);
+	assert_int_equal(ferry_sha256_fd(fileno(f), 0, got), 0);
+	assert_memory_equal(got, empty, FERRY_SHA256_LEN);
+	ferry_sink_free(s);
+	fclose(f);
+	fclose(g);
+}
+
 int
 main(void)
 {
@@ -169,6 +301,8 @@ main(void)
 	    cmocka_unit_test(test_empty_file),
 	    cmocka_unit_test(test_write_error),
 	    cmocka_unit_test(test_abandon_then_free),
+	    cmocka_unit_test(test_prefix),
+	    cmocka_unit_test(test_prefix_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
