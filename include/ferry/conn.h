@@ -43,6 +43,9 @@ const char *ferry_conn_alpn(const struct ferry_conn *c); /* "" if none */
 
 /* Timeout for each wait on the peer, in milliseconds. */
 void ferry_conn_set_timeout(struct ferry_conn *c, int timeout_ms);
+/* The HELLO feature bits in use (both peers announced them); 0 at first. */
+void ferry_conn_set_features(struct ferry_conn *c, uint64_t features);
+uint64_t ferry_conn_features(const struct ferry_conn *c);
 /* A flag a signal handler sets: waits then fail with FERRY_E_INTR. */
 void ferry_conn_set_interrupt(volatile sig_atomic_t *flag);
 

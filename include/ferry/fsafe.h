@@ -50,16 +50,16 @@ int ferry_fsafe_parent(int rootfd, const char *path, int *dirfd,
  * FERRY_E_EXIST when path is something else, symbolic link included.
  * mode is masked with 0777 and always keeps 0700.
  */
-int ferry_fsafe_mkdir(int rootfd, const char *path, mode_t mode,
-    int *created) FERRY_MUST_CHECK;
+int ferry_fsafe_mkdir(
+    int rootfd, const char *path, mode_t mode, int *created) FERRY_MUST_CHECK;
 /*
  * A symbolic link target that cannot lead above the root when the link at
  * path (relative to that root) is followed: relative, not empty, at most
  * FERRY_MAX_LINK bytes, components that are names or "..", single '/', and
  * never more ".." than the directories above the link (PROTOCOL.md 5.14).
  */
-int ferry_fsafe_check_link(const char *path, const char *target,
-    size_t len) FERRY_MUST_CHECK;
+int ferry_fsafe_check_link(
+    const char *path, const char *target, size_t len) FERRY_MUST_CHECK;
 
 /* A file being received: written under a temporary name, renamed once verified. */
 struct ferry_tmpfile {

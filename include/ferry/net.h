@@ -38,8 +38,8 @@ void ferry_addr_format(
 int ferry_net_connect(const char *host, const char *port, int timeout_ms,
     int *fd) FERRY_MUST_CHECK;
 /* Checks a --listen value ("HOST:PORT", port 0 allowed) without binding. */
-int ferry_net_listen_parse(const char *hostport, struct ferry_addr *a)
-	FERRY_MUST_CHECK;
+int ferry_net_listen_parse(
+    const char *hostport, struct ferry_addr *a) FERRY_MUST_CHECK;
 /*
  * Listens on "HOST:PORT" ("[::1]:0" works; port 0 picks a free one).
  * *fd is blocking, close-on-exec. bound receives the actual "host:port".

@@ -13,8 +13,13 @@
 /* The outcome of one file, handed to the caller's report function. */
 struct ferry_xfer_result {
 	const char *name; /* as the caller named it: borrowed for the call */
+	uint8_t kind; /* FERRY_KIND_FILE, _DIR or _LINK */
 	uint64_t size;
-	uint8_t sha256[FERRY_SHA256_LEN]; /* valid when r == 0 */
+	uint8_t sha256[FERRY_SHA256_LEN]; /* valid when r == 0 (files) */
+	uint64_t sent; /* bytes of the file that crossed the network now */
+	uint64_t resumed_from; /* where this transfer started in the file */
+	int uptodate; /* the other side already had it: nothing sent */
+	int skipped; /* a link left out (no FERRY_PULL_LINKS) */
 	int r; /* 0 or FERRY_E_* */
 	const char *detail; /* one line when r != 0 */
 };
@@ -30,6 +35,7 @@ struct ferry_xfer_progress {
 	const char *name; /* as report will name it: borrowed for the call */
 	uint64_t done; /* bytes of this file sent or received so far */
 	uint64_t total; /* the file's announced size */
+	uint64_t from; /* where this transfer resumed (done starts there) */
 };
 typedef void ferry_xfer_progress_fn(
     const struct ferry_xfer_progress *p, void *arg);
@@ -39,13 +45,22 @@ int ferry_xfer_hello(struct ferry_conn *c) FERRY_MUST_CHECK;
 
 struct ferry_push_item {
 	const char *path; /* local file to read */
-	const char *name; /* name on the server: one component */
+	const char *name; /* on the server: one name, or with SYNC a path */
+	uint8_t kind; /* 0 or FERRY_KIND_FILE; FERRY_KIND_DIR; _LINK */
+	const char *target; /* FERRY_KIND_LINK: the link's target */
+	uint32_t mode; /* FERRY_KIND_DIR: its mode and time */
+	int64_t mtime;
 };
+/* Not sent: ferry_xfer_push's own flag, next to the PUT flags. */
+#define FERRY_PUSH_NO_RESUME 0x80000000u
 /*
- * Pushes items pipelined over c. Each file's outcome goes to report (in
- * order), its progress to progress (may be NULL); both get arg. Returns 0,
- * or the error that broke the connection (files without an outcome by then
- * were not delivered).
+ * Pushes items pipelined over c; directories and links need SYNC (their
+ * parents first, as tree_scan gives them). With SYNC, files the server
+ * already has are reported up to date, and a kept partial is resumed
+ * (unless FERRY_PUSH_NO_RESUME). Each item's outcome goes to report (in
+ * order), a file's progress to progress (may be NULL); both get arg.
+ * Returns 0, or the error that broke the connection (items without an
+ * outcome by then were not delivered).
  */
 int ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
     size_t n, uint32_t put_flags, ferry_xfer_progress_fn *progress,
@@ -53,12 +68,14 @@ int ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 
 struct ferry_pull_item {
 	const char *remote; /* path in the server's share */
-	const char *local; /* name in dest_dirfd: one component */
+	const char *local; /* path beneath dest_dirfd (no link followed) */
 	const char *shown; /* what report calls it */
 };
 /* Pull flags. */
 #define FERRY_PULL_REPLACE 0x1u /* replace existing local files */
 #define FERRY_PULL_PRESERVE 0x2u /* FILE's mode & 0777 and mtime, no umask */
+#define FERRY_PULL_NO_RESUME 0x4u /* start over; ignore kept partials */
+#define FERRY_PULL_LINKS 0x8u /* pull_tree: make links (safe ones only) */
 /*
  * Pulls items into dest_dirfd, pipelined; never replaces unless flags has
  * FERRY_PULL_REPLACE. progress (may be NULL) and report as for push.
@@ -66,6 +83,18 @@ struct ferry_pull_item {
 int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
     size_t n, int dest_dirfd, unsigned flags, ferry_xfer_progress_fn *progress,
     ferry_xfer_report_fn *report, void *arg) FERRY_MUST_CHECK;
+
+/*
+ * Pulls the tree under remote (a file or directory of the share; with
+ * SYNC) into dest_dirfd as local_root: directories, files, and with
+ * FERRY_PULL_LINKS symbolic links whose targets stay beneath dest_dirfd.
+ * Every path the server names is checked before anything is made
+ * (PROTOCOL.md 5.16). Each item's outcome goes to report.
+ */
+int ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote,
+    int dest_dirfd, const char *local_root, unsigned flags,
+    ferry_xfer_progress_fn *progress, ferry_xfer_report_fn *report,
+    void *arg) FERRY_MUST_CHECK;
 
 struct ferry_dirent {
 	uint8_t kind; /* FERRY_KIND_* */

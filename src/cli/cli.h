@@ -56,6 +56,8 @@ enum cli_opt {
 	CLI_OPT_MAX_CONNS,
 	CLI_OPT_JSON,
 	CLI_OPT_LIMIT_RATE,
+	CLI_OPT_NO_RESUME,
+	CLI_OPT_LINKS,
 };
 /* clang-format off */
 #define CLI_LONGOPTS_COMMON                                                    \

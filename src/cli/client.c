@@ -228,7 +228,7 @@ draw(struct batch *b, double now)
 	size_t len = strlen(b->cur), cols = columns(), room, slen;
 	const char *tail = b->cur;
 
-	bps = secs > 0.001 ? (double)b->cur_done / secs : 0;
+	bps = secs > 0.001 ? (double)(b->cur_done - b->cur_from) / secs : 0;
 	human((double)b->cur_done, done);
 	human((double)b->cur_total, total);
 	human(bps, rate);
@@ -316,11 +316,13 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 		/* Pipelined: this file's data left before the last one's answer. */
 		finish_line(b, 1);
 		b->prev = b->cur;
-		b->prev_done = b->cur_done;
+		b->prev_done = b->cur_done - b->cur_from;
 		b->prev_start = b->cur_start;
 		b->cur = p->name;
 		b->cur_start = now;
-		delta = p->done;
+		b->cur_from = p->from;
+		/* A resumed file's first bytes did not travel now. */
+		delta = p->done - p->from;
 	}
 	b->cur_done = p->done;
 	b->cur_total = p->total;
@@ -339,19 +341,23 @@ client_summary(struct batch *b, int code)
 
 	if (b->json) {
 		printf("{\"type\":\"summary\",\"command\":\"%s\",\"files\":%u,"
-		       "\"ok\":%u,\"failed\":%u,\"bytes\":%llu,"
+		       "\"ok\":%u,\"uptodate\":%u,\"skipped\":%u,"
+		       "\"failed\":%u,\"bytes\":%llu,\"bytes_sent\":%llu,"
 		       "\"seconds\":%.3f,\"exit\":%d}\n",
-		    b->cmd, b->total, b->ok, b->failed,
-		    (unsigned long long)b->bytes, secs, code);
+		    b->cmd, b->total, b->ok, b->uptodate, b->skipped, b->failed,
+		    (unsigned long long)b->bytes, (unsigned long long)b->sent,
+		    secs, code);
 		fflush(stdout);
 		return;
 	}
 	if (!b->tty || b->quiet)
 		return;
-	human((double)b->bytes, bytes);
-	human(secs > 0.001 ? (double)b->bytes / secs : 0, rate);
+	human((double)b->sent, bytes);
+	human(secs > 0.001 ? (double)b->sent / secs : 0, rate);
 	fprintf(stderr, "ferry: %s: %u file%s, %s in %.1f s (%s/s)", b->cmd,
 	    b->ok, b->ok == 1 ? "" : "s", bytes, secs, rate);
+	if (b->uptodate > 0)
+		fprintf(stderr, "; %u up to date", b->uptodate);
 	if (b->failed > 0)
 		fprintf(stderr, "; %u failed", b->failed);
 	fputc('\n', stderr);
@@ -368,27 +374,36 @@ report_json(struct batch *b, const struct ferry_xfer_result *res)
 	double secs = now - (cur       ? b->cur_start
 	                        : prev ? b->prev_start
 	                               : b->last_report);
-	uint64_t moved = res->r == 0 ? res->size
-	                 : cur       ? b->cur_done
+	uint64_t moved = res->r == 0 ? res->sent
+	                 : cur       ? b->cur_done - b->cur_from
 	                 : prev      ? b->prev_done
 	                             : 0;
+	const char *type = res->kind == FERRY_KIND_DIR    ? "dir"
+	                   : res->kind == FERRY_KIND_LINK ? "link"
+	                                                  : "file";
 	char hex[65];
 
-	fputs("{\"type\":\"file\",\"name\":", stdout);
+	if (res->uptodate || res->skipped || res->kind != FERRY_KIND_FILE)
+		secs = 0;
+	printf("{\"type\":\"%s\",\"name\":", type);
 	json_str(stdout, res->name);
 	printf(",\"size\":%llu,\"sha256\":", (unsigned long long)res->size);
-	if (res->r == 0) {
+	if (res->r == 0 && res->kind == FERRY_KIND_FILE) {
 		ferry_sha256_hex(res->sha256, hex);
 		printf("\"%s\"", hex);
 	} else
 		fputs("null", stdout);
 	fputs(",\"peer\":", stdout);
 	json_str(stdout, b->peer != NULL ? b->peer : "");
-	printf(",\"bytes_sent\":%llu,\"seconds\":%.3f,\"resumed_from\":0,"
+	printf(",\"bytes_sent\":%llu,\"seconds\":%.3f,\"resumed_from\":%llu,"
 	       "\"result\":",
-	    (unsigned long long)moved, secs < 0 ? 0 : secs);
+	    (unsigned long long)moved, secs < 0 ? 0 : secs,
+	    (unsigned long long)res->resumed_from);
 	if (res->r == 0)
-		fputs("\"ok\"", stdout);
+		fputs(res->uptodate  ? "\"uptodate\""
+		      : res->skipped ? "\"skipped\""
+		                     : "\"ok\"",
+		    stdout);
 	else {
 		const char *e = ferry_errname(res->r);
 
@@ -416,6 +431,13 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	if (b->json)
 		report_json(b, res);
 	b->last_report = now_s();
+	if (res->skipped) {
+		if (!b->json)
+			cli_warn("%s: skipping symbolic link %s (use --links)",
+			    b->cmd, res->name);
+		b->skipped++;
+		return;
+	}
 	if (res->r != 0) {
 		cli_error("%s: %s", b->cmd, res->detail);
 		if (b->first_err == 0)
@@ -425,7 +447,10 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	}
 	b->ok++;
 	b->bytes += res->size;
-	if (b->json)
+	b->sent += res->sent;
+	b->uptodate += res->uptodate != 0;
+	/* Only files have a checksum line; directories and links are quiet. */
+	if (b->json || res->kind != FERRY_KIND_FILE)
 		return;
 	ferry_sha256_hex(res->sha256, hex);
 	/* Exactly sha256sum's line, escapes included, so sha256sum -c agrees. */
@@ -452,12 +477,13 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 {
 	finish_line(b, 0);
 	if (client_interrupted()) {
-		cli_error("%s: interrupted; %u of %u files done, nothing "
-		          "half-written left behind",
+		cli_error(
+		    "%s: interrupted; %u of %u done, nothing half-written "
+		    "under a final name (run it again to resume)",
 		    b->cmd, b->ok, total);
 		return EXIT_INTERRUPTED;
 	}
-	if (conn_err != 0 && b->ok + b->failed == total) {
+	if (conn_err != 0 && b->ok + b->failed + b->skipped == total) {
 		/* Every file has its verified answer; only the goodbye failed. */
 		cli_warn("%s: %s", b->cmd, ferry_err_detail(conn_err));
 		conn_err = 0;
@@ -465,9 +491,9 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 	if (conn_err != 0) {
 		int code = cli_fail(conn_err, "%s", b->cmd);
 
-		if (b->ok + b->failed < total)
-			cli_error("%s: %u of %u files not transferred", b->cmd,
-			    total - b->ok - b->failed, total);
+		if (b->ok + b->failed + b->skipped < total)
+			cli_error("%s: %u of %u items not transferred", b->cmd,
+			    total - b->ok - b->failed - b->skipped, total);
 		return b->ok > 0 ? EXIT_PARTIAL : code;
 	}
 	if (b->failed == 0)

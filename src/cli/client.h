@@ -61,10 +61,12 @@ struct batch {
 	double rate_t0; /* when the first of them moved */
 	int tty; /* stderr is a terminal: progress and summary */
 	uint64_t bytes; /* verified bytes */
+	uint64_t sent; /* of them, bytes that crossed the network now */
+	unsigned uptodate, skipped; /* already there; links left out */
 	double t0; /* when the batch started */
 	/* The progress line: the file it shows (borrowed from the items). */
 	const char *cur;
-	uint64_t cur_done, cur_total;
+	uint64_t cur_done, cur_total, cur_from;
 	double cur_start, last_draw, last_report;
 	/* The file shown before cur (pipelined push: answered after it). */
 	const char *prev;

@@ -16,8 +16,8 @@
 #include "client.h"
 
 static const char usage[] =
-    "get [-i IDDIR] [--force] [-p] [-q] [--json] [--limit-rate RATE] "
-    "[--timeout SECS] "
+    "get [-i IDDIR] [-r] [--links] [--force] [-p] [-q] [--json] "
+    "[--no-resume] [--limit-rate RATE] [--timeout SECS] "
     "{[ID@]HOST:PORT:PATH | PEER:PATH}... [-o DEST]";
 
 /* The local name for a remote path: its last component, never the server's word. */
@@ -42,6 +42,9 @@ cmd_get(int argc, char **argv)
 	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
+	    {"recursive", no_argument, NULL, 'r'},
+	    {"links", no_argument, NULL, CLI_OPT_LINKS},
+	    {"no-resume", no_argument, NULL, CLI_OPT_NO_RESUME},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -57,15 +60,21 @@ cmd_get(int argc, char **argv)
 	char *destbase = NULL;
 	unsigned flags = 0;
 	uint64_t limit = 0;
-	int quiet = 0, json = 0, dest_is_dir, dirfd = -1;
+	int quiet = 0, json = 0, recursive = 0, dest_is_dir, dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
 	int ch, code = EXIT_FAIL, r = 0;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:o:fpqh", opts, NULL)) != -1) {
-		if (ch == 'o')
+	while ((ch = getopt_long(argc, argv, ":i:o:fpqrh", opts, NULL)) != -1) {
+		if (ch == 'r')
+			recursive = 1;
+		else if (ch == CLI_OPT_LINKS)
+			flags |= FERRY_PULL_LINKS;
+		else if (ch == CLI_OPT_NO_RESUME)
+			flags |= FERRY_PULL_NO_RESUME;
+		else if (ch == 'o')
 			dest = optarg;
 		else if (ch == 'q')
 			quiet = 1;
@@ -184,8 +193,18 @@ cmd_get(int argc, char **argv)
 			continue;
 		}
 		b.peer = ferry_conn_peer_id(c);
-		r = ferry_xfer_pull(c, items + i, j - i, dirfd, flags,
-		    client_progress, client_report, &b);
+		r = 0;
+		if (!recursive)
+			r = ferry_xfer_pull(c, items + i, j - i, dirfd, flags,
+			    client_progress, client_report, &b);
+		/* A tree lands as DEST/NAME, or as DEST if that is new. */
+		for (size_t k = i; recursive && k < j && r == 0; k++)
+			r = ferry_xfer_pull_tree(c, items[k].remote, dirfd,
+			    items[k].local, flags, client_progress,
+			    client_report, &b);
+		/* How many items a tree had is known only now. */
+		if (recursive)
+			b.total = b.ok + b.failed + b.skipped + (r != 0);
 		if (r == 0)
 			r = ferry_conn_close(c);
 		ferry_conn_free(c);

@@ -7,12 +7,35 @@
 
 #include "ferry/xfer.h"
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "client.h"
+#include "tree.h"
 
-static const char usage[] = "send [-i IDDIR] [--force] [-p] [-q] [--json] "
-                            "[--limit-rate RATE] [--timeout SECS] FILE... "
-                            "{[ID@]HOST[:PORT] | PEER:}";
+static const char usage[] =
+    "send [-i IDDIR] [-r] [--links] [--force] [-p] [-q] [--json] "
+    "[--no-resume] [--limit-rate RATE] [--timeout SECS] FILE|DIR... "
+    "{[ID@]HOST[:PORT] | PEER:}";
+
+/* Appends what one command-line argument stands for: a file, or a tree. */
+static int
+add_arg(const char *path, char *name, int recursive, int links,
+    struct tree *trees, size_t *nitems, struct ferry_push_item *items)
+{
+	struct stat st;
+	int r;
+
+	if (!recursive || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		items[*nitems] = (struct ferry_push_item){
+		    .path = path, .name = name, .kind = FERRY_KIND_FILE};
+		(*nitems)++;
+		return 0;
+	}
+	if ((r = tree_scan(path, links, trees)) != 0)
+		return cli_fail(r, "send: %s", path);
+	return 0;
+}
 
 int
 cmd_send(int argc, char **argv)
@@ -24,6 +47,9 @@ cmd_send(int argc, char **argv)
 	    {"preserve", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
 	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
+	    {"recursive", no_argument, NULL, 'r'},
+	    {"links", no_argument, NULL, CLI_OPT_LINKS},
+	    {"no-resume", no_argument, NULL, CLI_OPT_NO_RESUME},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -38,14 +64,21 @@ cmd_send(int argc, char **argv)
 	char **names = NULL;
 	uint32_t flags = 0;
 	uint64_t limit = 0;
-	int quiet = 0, json = 0;
-	size_t n = 0;
+	int quiet = 0, json = 0, recursive = 0, links = 0;
+	struct tree *trees = NULL;
+	size_t n = 0, nargs = 0, nitems = 0;
 	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:fpqh", opts, NULL)) != -1) {
-		if (ch == 'f')
+	while ((ch = getopt_long(argc, argv, ":i:fpqrh", opts, NULL)) != -1) {
+		if (ch == 'r')
+			recursive = 1;
+		else if (ch == CLI_OPT_LINKS)
+			links = 1;
+		else if (ch == CLI_OPT_NO_RESUME)
+			flags |= FERRY_PUSH_NO_RESUME;
+		else if (ch == 'f')
 			flags |= FERRY_PUT_FORCE;
 		else if (ch == 'p')
 			flags |= FERRY_PUT_PRESERVE;
@@ -70,32 +103,73 @@ cmd_send(int argc, char **argv)
 	if (o.identity != NULL)
 		identity = o.identity;
 	code = EXIT_FAIL;
-	n = (size_t)(argc - optind - 1);
-	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    (names = calloc(n, sizeof(*names))) == NULL)
+	nargs = (size_t)(argc - optind - 1);
+	if ((names = calloc(nargs, sizeof(*names))) == NULL ||
+	    (trees = calloc(nargs, sizeof(*trees))) == NULL)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const char *path = argv[optind + (int)i];
-
+	for (size_t i = 0; i < nargs; i++) {
 		/* The peer receives the basename, as with scp. */
-		if ((names[i] = strdup(path)) == NULL)
+		if ((names[i] = strdup(argv[optind + (int)i])) == NULL)
 			goto out;
-		items[i].path = path;
-		items[i].name = basename(names[i]);
+		if (basename(names[i])[0] == '\0' ||
+		    strcmp(basename(names[i]), "/") == 0) {
+			cli_error("send: %s: not a file or directory name",
+			    argv[optind + (int)i]);
+			code = EXIT_USAGE;
+			goto out;
+		}
 	}
 	{
-		const char **dst = malloc(n * sizeof(*dst));
+		const char **dst = malloc(nargs * sizeof(*dst));
 
 		if (dst == NULL)
 			goto out;
-		for (size_t i = 0; i < n; i++)
-			dst[i] = items[i].name;
-		code = client_unique_names("send", dst, n);
+		for (size_t i = 0; i < nargs; i++)
+			dst[i] = basename(names[i]);
+		code = client_unique_names("send", dst, nargs);
 		free(dst);
 		if (code != 0)
 			goto out;
 		code = EXIT_FAIL;
 	}
+	/* Files stand for one item each; directories for their trees. */
+	n = nargs;
+	if (recursive) {
+		for (size_t i = 0; i < nargs; i++) {
+			struct stat st;
+
+			if (stat(argv[optind + (int)i], &st) == 0 &&
+			    S_ISDIR(st.st_mode) &&
+			    (code = add_arg(argv[optind + (int)i], NULL, 1,
+			         links, &trees[i], &nitems, NULL)) != 0)
+				goto out;
+			n += trees[i].n;
+		}
+		code = EXIT_FAIL;
+	}
+	if ((items = calloc(n + 1, sizeof(*items))) == NULL)
+		goto out;
+	for (size_t i = 0; i < nargs; i++) {
+		if (trees[i].n == 0) {
+			(void)add_arg(argv[optind + (int)i], basename(names[i]),
+			    0, 0, NULL, &nitems, items);
+			continue;
+		}
+		for (size_t j = 0; j < trees[i].n; j++) {
+			const struct tree_node *t = &trees[i].v[j];
+
+			items[nitems++] =
+			    (struct ferry_push_item){.path = t->local,
+			        .name = t->remote,
+			        .kind = t->kind == 'd'   ? FERRY_KIND_DIR
+			                : t->kind == 'l' ? FERRY_KIND_LINK
+			                                 : FERRY_KIND_FILE,
+			        .target = t->target,
+			        .mode = t->mode,
+			        .mtime = t->mtime};
+		}
+	}
+	n = nitems;
 	cli_log_setup(0, 0);
 	client_catch_signals();
 	client_batch_init(&b, "send", quiet);
@@ -120,8 +194,11 @@ out:
 	ferry_config_free(cfg);
 	ferry_conn_free(c);
 	ferry_tls_free(tls);
-	for (size_t i = 0; names != NULL && i < n; i++)
+	for (size_t i = 0; names != NULL && i < nargs; i++)
 		free(names[i]);
+	for (size_t i = 0; trees != NULL && i < nargs; i++)
+		tree_free(&trees[i]);
+	free(trees);
 	free(names);
 	free(items);
 	return code;

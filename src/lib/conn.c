@@ -38,6 +38,7 @@ struct ferry_conn {
 	size_t rhave;
 	size_t rneed;
 	struct ferry_buf wbuf;
+	uint64_t features; /* in use on this session: both HELLOs' bits */
 };
 
 static volatile sig_atomic_t *interrupt_flag;
@@ -52,6 +53,18 @@ void
 ferry_conn_set_timeout(struct ferry_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
+}
+
+void
+ferry_conn_set_features(struct ferry_conn *c, uint64_t features)
+{
+	c->features = features;
+}
+
+uint64_t
+ferry_conn_features(const struct ferry_conn *c)
+{
+	return c->features;
 }
 
 static int

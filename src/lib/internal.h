@@ -37,4 +37,10 @@ int ferry__crypto_fail(const char *what);
 /* The SSL ex_data slot holding a struct ferry__verify *. */
 int ferry__tls_verify_index(void);
 
+/* 1 if r broke a stream in a way that keeps its partial file (7.4). */
+int ferry__stream_cut(int r);
+
+/* SHA-256 of no bytes: the prefix of an empty file (PROTOCOL.md 5.11). */
+extern const uint8_t ferry__sha256_empty[32];
+
 #endif

@@ -80,68 +80,178 @@ skip_upload(struct session *s, uint64_t left)
 	}
 }
 
+/* Copies a request's path out of the frame and checks it. */
 static int
-serve_put(struct session *s, const struct ferry_msg *put)
+request_path(const struct ferry_msg *m, char *path, int allow_empty)
 {
-	char name[FERRY_MAX_NAME + 1];
-	uint8_t digest[FERRY_SHA256_LEN];
+	int r;
+
+	if ((r = ferry_fsafe_check_path(m->text, m->text_len)) != 0)
+		return r;
+	if (m->text_len == 0 && !allow_empty)
+		return ferry_errf(FERRY_E_BADNAME, "empty path");
+	memcpy(path, m->text, m->text_len);
+	path[m->text_len] = '\0';
+	return 0;
+}
+
+/* Opens INBOX/<peer id>, creating it, the first time a request needs it. */
+static int
+sender_dir(struct session *s)
+{
+	int r;
+
+	if (s->sender_fd >= 0)
+		return 0;
+	if ((r = ferry_fsafe_subdir(s->cfg->inbox_fd, ferry_conn_peer_id(s->c),
+	         &s->sender_fd)) != 0)
+		return ferry_errf(r, "inbox for %s: %s",
+		    ferry_conn_peer_id(s->c), ferry_err_detail(r));
+	return 0;
+}
+
+/*
+ * The directory that holds path in the member's inbox (PROTOCOL.md 5.10:
+ * no symbolic link followed), and path's last component in it.
+ */
+static int
+inbox_parent(struct session *s, const char *path, int *dirfd, const char **leaf)
+{
+	int r;
+
+	if ((r = sender_dir(s)) != 0)
+		return r;
+	if ((r = ferry_fsafe_parent(s->sender_fd, path, dirfd, leaf)) != 0)
+		return ferry_errf(r, "%s: %s", path, ferry_err_detail(r));
+	return 0;
+}
+
+/*
+ * A stream cut by the network keeps its partial file (PROTOCOL.md 7.4):
+ * the connection ended, timed out, was interrupted, or TLS broke (a killed
+ * peer is an unexpected EOF). The prefix is checked by hash on resume.
+ */
+int
+ferry__stream_cut(int r)
+{
+	return ferry_errgroup(r) == FERRY_G_NET ||
+	       ferry_errgroup(r) == FERRY_G_TLS;
+}
+
+/* What a PUT or PUTAT asks for, copied out of the frame. */
+struct upload {
+	uint32_t id;
+	const char *path; /* a name for PUT */
+	uint64_t size, offset;
+	uint32_t mode, flags;
+	int64_t mtime;
+	const uint8_t *prefix; /* PUTAT */
+};
+
+/*
+ * Receives one file: the stream of a PUT or PUTAT, into a temporary or
+ * kept partial file beside the final name, committed only once verified
+ * (PROTOCOL.md 5.3, 5.4, 5.12, 7).
+ */
+static int
+receive_file(struct session *s, const struct upload *u)
+{
+	uint8_t digest[FERRY_SHA256_LEN], pre[FERRY_SHA256_LEN];
 	struct ferry_tmpfile tmp = {.fd = -1};
 	struct ferry_msg m = {.type = FERRY_F_NONE};
-	uint64_t done = 0;
-	int sinking = 0;
-	uint32_t id = put->id;
-	uint64_t size = put->size;
-	mode_t mode = put->mode & 0777;
-	int replace = (put->flags & FERRY_PUT_FORCE) != 0;
-	int preserve = (put->flags & FERRY_PUT_PRESERVE) != 0;
+	const char *name = u->path, *leaf;
+	uint64_t size = u->size, done = 0, have = 0;
+	int replace = (u->flags & FERRY_PUT_FORCE) != 0;
+	int preserve = (u->flags & FERRY_PUT_PRESERVE) != 0;
+	mode_t mode = u->mode & 0777;
+	int dirfd = -1, sinking = 0, r;
 	struct stat st;
-	int r;
 
 	if (size > FERRY_MAX_FILE_SIZE)
 		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
-	/* The name is borrowed from the frame: check and keep it first. */
-	if ((r = ferry_fsafe_check_name(put->text, put->text_len)) != 0)
-		goto refused;
-	memcpy(name, put->text, put->text_len);
-	name[put->text_len] = '\0';
-	if ((put->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
-	    put->size > FERRY_MAX_FILE_SIZE) {
-		r = ferry_errf(
-		    FERRY_E_USAGE, "%s: unknown flags or bad size", name);
+	if ((u->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
+	    u->size > FERRY_MAX_FILE_SIZE || u->offset > u->size) {
+		r = ferry_errf(FERRY_E_USAGE,
+		    "%s: unknown flags, bad size or offset", name);
 		goto refused;
 	}
-	if (s->sender_fd < 0 &&
-	    (r = ferry_fsafe_subdir(s->cfg->inbox_fd, ferry_conn_peer_id(s->c),
-	         &s->sender_fd)) != 0) {
-		r = ferry_errf(r, "inbox for %s: %s", ferry_conn_peer_id(s->c),
-		    ferry_err_detail(r));
+	done = u->offset;
+	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
 		goto refused;
-	}
 	/* Say so now, not after the whole file has crossed the network. */
-	if (!replace &&
-	    fstatat(s->sender_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!replace && fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r = ferry_errf(FERRY_E_EXIST,
 		    "%s already exists in the inbox (use --force to replace "
 		    "it)",
 		    name);
 		goto refused;
 	}
-	if ((r = ferry_tmpfile_open(s->sender_fd, &tmp)) != 0) {
+	/* With SYNC a big file goes to a partial that survives a cut. */
+	if ((ferry_conn_features(s->c) & FERRY_FEATURE_SYNC) != 0 &&
+	    size >= FERRY_RESUME_MIN)
+		r = ferry_partial_open(dirfd, leaf, &tmp, &have);
+	else
+		r = ferry_tmpfile_open(dirfd, &tmp);
+	if (r != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}
-	ferry_sink_begin(s->sink, tmp.fd);
+	if (u->offset > 0) {
+		/* PROTOCOL.md 5.12: the claimed prefix is checked, not trusted. */
+		if (!tmp.resumable || have < u->offset) {
+			r = ferry_errf(FERRY_E_MISMATCH,
+			    "%s: no partial file of %llu bytes to resume", name,
+			    (unsigned long long)u->offset);
+			goto refused;
+		}
+		if ((r = ferry_sink_begin_prefix(
+		         s->sink, tmp.fd, tmp.fd, u->offset, pre)) != 0) {
+			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+			goto refused;
+		}
+		sinking = 1;
+		if (CRYPTO_memcmp(pre, u->prefix, FERRY_SHA256_LEN) != 0) {
+			r = ferry_errf(FERRY_E_MISMATCH,
+			    "%s: the partial file differs from the sender's "
+			    "first %llu bytes",
+			    name, (unsigned long long)u->offset);
+			goto refused;
+		}
+	} else
+		ferry_sink_begin(s->sink, tmp.fd);
 	sinking = 1;
+	if (ftruncate(tmp.fd, (off_t)u->offset) != 0 ||
+	    lseek(tmp.fd, (off_t)u->offset, SEEK_SET) < 0) {
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", name);
+		goto refused;
+	}
+	if (u->offset > 0)
+		ferry_info("%s: resuming %s at byte %llu", s->who, name,
+		    (unsigned long long)u->offset);
 	for (;;) {
-		if ((r = ferry_conn_read(s->c, &m, 1)) != 0)
+		r = ferry_conn_read(s->c, &m, 1);
+		/* A sender that closes mid-stream stopped, like one cut off. */
+		if (r == 0 && m.type == FERRY_F_EOF)
+			r = ferry_errf(FERRY_E_CLOSED,
+			    "the sender closed the connection in the middle of "
+			    "%s",
+			    name);
+		if (r != 0) {
+			if (ferry__stream_cut(r)) {
+				/* Whatever arrived is on disk before we keep it. */
+				ferry_sink_abandon(s->sink);
+				sinking = 0;
+				ferry_tmpfile_keep(&tmp, size);
+			}
 			goto out;
+		}
 		if (m.type == FERRY_F_END)
 			break;
 		if (m.type == FERRY_F_ABORT) {
 			ferry_info("%s: push of %s aborted by the sender",
 			    s->who, name);
 			r = send_err(
-			    s, id, FERRY_E_REFUSED, "aborted by sender");
+			    s, u->id, FERRY_E_REFUSED, "aborted by sender");
 			goto out;
 		}
 		if (m.type != FERRY_F_DATA) {
@@ -180,30 +290,31 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		                 : "%s: SHA-256 mismatch; not saved",
 		    name, (unsigned long long)done, (unsigned long long)size);
 		ferry_warn("%s: %s", s->who, ferry_err_detail(r));
-		r = send_err(s, id, r, ferry_err_detail(r));
+		r = send_err(s, u->id, r, ferry_err_detail(r));
 		goto out;
 	}
 	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
 	if (preserve) {
 		struct timespec ts[2] = {
-		    {.tv_sec = (time_t)put->mtime, .tv_nsec = 0},
-		    {.tv_sec = (time_t)put->mtime, .tv_nsec = 0}};
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
 
 		if (futimens(tmp.fd, ts) != 0) {
 			r = ferry_errf_errno(FERRY_E_IO, errno,
 			    "%s: cannot set its modification time", name);
-			r = refuse(s, id, "push", r);
+			r = refuse(s, u->id, "push", r);
 			goto out;
 		}
 	}
-	if ((r = ferry_tmpfile_commit(&tmp, name,
+	if ((r = ferry_tmpfile_commit(&tmp, leaf,
 	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
-		r = refuse(s, id, "push", r);
+		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		r = refuse(s, u->id, "push", r);
 		goto out;
 	}
 	{
 		struct ferry_msg ok = {
-		    .type = FERRY_F_OK, .id = id, .size = size};
+		    .type = FERRY_F_OK, .id = u->id, .size = size};
 		char hex[65];
 
 		memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
@@ -211,7 +322,7 @@ serve_put(struct session *s, const struct ferry_msg *put)
 		ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who,
 		    name, (unsigned long long)size, hex);
 		s->stats->files_in++;
-		s->stats->bytes_in += size;
+		s->stats->bytes_in += size - u->offset;
 		r = ferry_conn_send(s->c, &ok);
 	}
 out:
@@ -219,47 +330,255 @@ out:
 	if (sinking)
 		ferry_sink_abandon(s->sink);
 	ferry_tmpfile_discard(&tmp);
+	if (dirfd >= 0)
+		close(dirfd);
 	return r;
 refused:
 	if (sinking)
 		ferry_sink_abandon(s->sink);
 	sinking = 0;
 	ferry_tmpfile_discard(&tmp);
-	if ((r = refuse(s, id, "push", r)) != 0)
+	if (dirfd >= 0)
+		close(dirfd);
+	if ((r = refuse(s, u->id, "push", r)) != 0)
 		return r;
 	/* The DATA already in flight for this file is read and dropped. */
-	return done == 0 || m.type == FERRY_F_DATA ? skip_upload(s, size - done)
-	                                           : 0;
+	return done == u->offset || m.type == FERRY_F_DATA
+	           ? skip_upload(s, size - done)
+	           : 0;
 }
 
-/* Copies a request's path out of the frame and checks it. */
 static int
-request_path(const struct ferry_msg *m, char *path, int allow_empty)
+serve_put(struct session *s, const struct ferry_msg *put)
 {
+	char name[FERRY_MAX_NAME + 1];
+	struct upload u = {.id = put->id,
+	    .path = name,
+	    .size = put->size,
+	    .mode = put->mode,
+	    .mtime = put->mtime,
+	    .flags = put->flags};
 	int r;
 
-	if ((r = ferry_fsafe_check_path(m->text, m->text_len)) != 0)
-		return r;
-	if (m->text_len == 0 && !allow_empty)
-		return ferry_errf(FERRY_E_BADNAME, "empty path");
-	memcpy(path, m->text, m->text_len);
-	path[m->text_len] = '\0';
-	return 0;
+	/* The name is borrowed from the frame: check and keep it first. */
+	if ((r = ferry_fsafe_check_name(put->text, put->text_len)) != 0) {
+		if ((r = refuse(s, put->id, "push", r)) != 0)
+			return r;
+		return skip_upload(s, put->size > FERRY_MAX_FILE_SIZE
+		                          ? FERRY_MAX_FILE_SIZE
+		                          : put->size);
+	}
+	memcpy(name, put->text, put->text_len);
+	name[put->text_len] = '\0';
+	return receive_file(s, &u);
 }
 
 static int
-serve_get(struct session *s, const struct ferry_msg *get)
+serve_putat(struct session *s, const struct ferry_msg *put)
 {
 	char path[FERRY_MAX_PATH + 1];
-	struct ferry_msg file = {.type = FERRY_F_FILE, .id = get->id};
+	uint8_t prefix[FERRY_SHA256_LEN];
+	struct upload u = {.id = put->id,
+	    .path = path,
+	    .size = put->size,
+	    .offset = put->offset,
+	    .mode = put->mode,
+	    .mtime = put->mtime,
+	    .flags = put->flags,
+	    .prefix = prefix};
+	uint64_t left =
+	    put->size > FERRY_MAX_FILE_SIZE ? FERRY_MAX_FILE_SIZE : put->size;
+	int r;
+
+	memcpy(prefix, put->prefix, sizeof(prefix));
+	if ((r = request_path(put, path, 0)) != 0) {
+		if ((r = refuse(s, put->id, "push", r)) != 0)
+			return r;
+		return skip_upload(
+		    s, put->offset < left ? left - put->offset : 0);
+	}
+	return receive_file(s, &u);
+}
+
+/* SHA-256 of a regular file leaf in dirfd, if it is size bytes long. */
+static int
+hash_entry(int dirfd, const char *leaf, int fd, uint64_t size,
+    uint8_t out[FERRY_SHA256_LEN])
+{
+	int r, own = fd < 0;
+
+	if (own && (fd = openat(dirfd, leaf,
+	                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return ferry_errf_errno(FERRY_E_IO, errno, "%s", leaf);
+	r = ferry_sha256_fd(fd, size, out);
+	if (own)
+		close(fd);
+	return r;
+}
+
+/* PROTOCOL.md 5.11: what the inbox holds under a path. */
+static int
+serve_probe(struct session *s, const struct ferry_msg *probe)
+{
+	char path[FERRY_MAX_PATH + 1];
+	struct ferry_msg have = {.type = FERRY_F_HAVE, .id = probe->id};
+	const char *leaf;
+	struct stat st;
+	int dirfd = -1, fd = -1, r;
+
+	if ((r = request_path(probe, path, 0)) != 0)
+		return refuse(s, probe->id, "probe", r);
+	if ((r = inbox_parent(s, path, &dirfd, &leaf)) != 0) {
+		/* A missing parent means nothing is there yet. */
+		if (r == FERRY_E_NOENT)
+			goto answer;
+		return refuse(s, probe->id, "probe", r);
+	}
+	if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		have.kind = S_ISREG(st.st_mode)   ? FERRY_KIND_FILE
+		            : S_ISDIR(st.st_mode) ? FERRY_KIND_DIR
+		            : S_ISLNK(st.st_mode) ? FERRY_KIND_LINK
+		                                  : FERRY_KIND_OTHER;
+		if (S_ISREG(st.st_mode)) {
+			have.size = (uint64_t)st.st_size;
+			if (have.size == probe->size &&
+			    (r = hash_entry(dirfd, leaf, -1, have.size,
+			         have.sha256)) != 0) {
+				close(dirfd);
+				return refuse(s, probe->id, "probe", r);
+			}
+		}
+	}
+	if (ferry_partial_peek(dirfd, leaf, &fd) == 0) {
+		if (fstat(fd, &st) == 0 &&
+		    (uint64_t)st.st_size <= probe->size &&
+		    hash_entry(dirfd, leaf, fd, (uint64_t)st.st_size,
+		        have.prefix) == 0)
+			have.offset = (uint64_t)st.st_size;
+		close(fd);
+	}
+answer:
+	if (have.offset == 0)
+		memcpy(have.prefix, ferry__sha256_empty, FERRY_SHA256_LEN);
+	if (dirfd >= 0)
+		close(dirfd);
+	return ferry_conn_send(s->c, &have);
+}
+
+static int
+send_ok_empty(struct session *s, uint32_t id)
+{
+	struct ferry_msg ok = {.type = FERRY_F_OK, .id = id};
+
+	return ferry_conn_send(s->c, &ok);
+}
+
+/* PROTOCOL.md 5.13: a directory in the inbox, made or accepted. */
+static int
+serve_mkdir(struct session *s, const struct ferry_msg *mk)
+{
+	char path[FERRY_MAX_PATH + 1];
+	int preserve = (mk->flags & FERRY_PUT_PRESERVE) != 0;
+	mode_t mode = mk->mode & 0777;
+	const char *leaf;
+	int created, dirfd = -1, fd, r;
+
+	if ((r = request_path(mk, path, 0)) != 0)
+		return refuse(s, mk->id, "mkdir", r);
+	if ((mk->flags & ~FERRY_PUT_PRESERVE) != 0)
+		return refuse(s, mk->id, "mkdir",
+		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
+	if ((r = sender_dir(s)) != 0 ||
+	    (r = ferry_fsafe_mkdir(s->sender_fd, path,
+	         preserve ? mode : mode & ~s->umask, &created)) != 0)
+		return refuse(s, mk->id, "mkdir",
+		    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
+	if (preserve) {
+		struct timespec ts[2] = {
+		    {.tv_sec = (time_t)mk->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)mk->mtime, .tv_nsec = 0}};
+
+		if ((r = inbox_parent(s, path, &dirfd, &leaf)) != 0)
+			return refuse(s, mk->id, "mkdir", r);
+		fd = openat(dirfd, leaf,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dirfd);
+		if (fd < 0 || fchmod(fd, mode | 0700) != 0 ||
+		    futimens(fd, ts) != 0) {
+			r = ferry_errf_errno(FERRY_E_IO, errno,
+			    "%s: cannot set its mode or time", path);
+			if (fd >= 0)
+				close(fd);
+			return refuse(s, mk->id, "mkdir", r);
+		}
+		close(fd);
+	}
+	if (created)
+		ferry_info("%s: made directory %s", s->who, path);
+	return send_ok_empty(s, mk->id);
+}
+
+/* PROTOCOL.md 5.14: a symbolic link that cannot lead out of the inbox. */
+static int
+serve_link(struct session *s, const struct ferry_msg *ln)
+{
+	char path[FERRY_MAX_PATH + 1], target[FERRY_MAX_LINK + 1];
+	const char *leaf;
+	struct stat st;
+	int dirfd = -1, r;
+
+	if ((r = request_path(ln, path, 0)) != 0)
+		return refuse(s, ln->id, "link", r);
+	if ((ln->flags & ~FERRY_PUT_FORCE) != 0)
+		return refuse(s, ln->id, "link",
+		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
+	if ((r = ferry_fsafe_check_link(path, ln->target, ln->target_len)) != 0)
+		return refuse(s, ln->id, "link",
+		    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
+	memcpy(target, ln->target, ln->target_len);
+	target[ln->target_len] = '\0';
+	if ((r = inbox_parent(s, path, &dirfd, &leaf)) != 0)
+		return refuse(s, ln->id, "link", r);
+	if ((ln->flags & FERRY_PUT_FORCE) != 0 &&
+	    fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		(void)unlinkat(dirfd, leaf, 0);
+	if (symlinkat(target, dirfd, leaf) != 0) {
+		int e = errno;
+
+		r = e == EEXIST ? ferry_errf(FERRY_E_EXIST,
+		                      "%s already exists in the inbox", path)
+		                : ferry_errf_errno(
+		                      ferry_err_from_errno(e), e, "%s", path);
+		close(dirfd);
+		return refuse(s, ln->id, "link", r);
+	}
+	close(dirfd);
+	ferry_info("%s: made link %s", s->who, path);
+	return send_ok_empty(s, ln->id);
+}
+
+/*
+ * Answers a GET (at NULL) or GETAT: FILE or FILEAT and the file's stream,
+ * from the client's offset when its prefix matches (PROTOCOL.md 5.5, 5.15).
+ */
+static int
+send_file(struct session *s, const struct ferry_msg *get, int at)
+{
+	char path[FERRY_MAX_PATH + 1];
+	uint8_t pre[FERRY_SHA256_LEN];
+	struct ferry_msg file = {
+	    .type = at ? FERRY_F_FILEAT : FERRY_F_FILE, .id = get->id};
 	struct ferry_msg end = {.type = FERRY_F_END};
+	uint32_t known = at ? FERRY_GETAT_SAME : 0;
+	int same = at && (get->flags & FERRY_GETAT_SAME) != 0, match = 0;
 	struct stat st;
 	uint64_t done = 0;
 	int fd = -1, hashing = 0, r;
 
 	if ((r = request_path(get, path, 0)) != 0)
 		return refuse(s, get->id, "get", r);
-	if (get->flags != 0)
+	if ((get->flags & ~known) != 0)
 		return refuse(s, get->id, "get",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
 	/* O_NONBLOCK: opening a FIFO someone left in the share must not hang. */
@@ -276,11 +595,42 @@ serve_get(struct session *s, const struct ferry_msg *get)
 	file.size = (uint64_t)st.st_size;
 	file.mode = st.st_mode & 07777;
 	file.mtime = st.st_mtim.tv_sec;
+	/* Hash-only: the worker hashes each frame while TLS encrypts it. */
+	if (at && get->offset <= file.size) {
+		/* PROTOCOL.md 5.15: the client's prefix is checked by hash. */
+		if ((r = ferry_sink_begin_prefix(
+		         s->sink, -1, fd, get->offset, pre)) != 0) {
+			close(fd);
+			return refuse(s, get->id, "get",
+			    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
+		}
+		hashing = 1;
+		match = CRYPTO_memcmp(pre, get->prefix, FERRY_SHA256_LEN) == 0;
+		if (match)
+			file.offset = get->offset;
+	}
+	if (same && !(match && file.offset == file.size)) {
+		if (hashing)
+			ferry_sink_abandon(s->sink);
+		close(fd);
+		return send_err(
+		    s, get->id, FERRY_E_MISMATCH, "the copies differ");
+	}
+	if (!match) {
+		if (hashing)
+			ferry_sink_abandon(s->sink);
+		ferry_sink_begin(s->sink, -1);
+		hashing = 1;
+	}
+	done = file.offset;
+	if (lseek(fd, (off_t)done, SEEK_SET) < 0) {
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+		ferry_sink_abandon(s->sink);
+		close(fd);
+		return refuse(s, get->id, "get", r);
+	}
 	if ((r = ferry_conn_send(s->c, &file)) != 0)
 		goto out;
-	/* Hash-only: the worker hashes each frame while TLS encrypts it. */
-	ferry_sink_begin(s->sink, -1);
-	hashing = 1;
 	while (done < file.size) {
 		size_t want = file.size - done < FERRY_MAX_DATA
 		                  ? (size_t)(file.size - done)
@@ -316,16 +666,38 @@ serve_get(struct session *s, const struct ferry_msg *get)
 		char hex[65];
 
 		ferry_sha256_hex(end.sha256, hex);
-		ferry_info("%s: sent %s (%llu bytes, sha256 %s)", s->who, path,
-		    (unsigned long long)done, hex);
+		if (same)
+			ferry_info("%s: %s is up to date (sha256 %s)", s->who,
+			    path, hex);
+		else if (file.offset == 0)
+			ferry_info("%s: sent %s (%llu bytes, sha256 %s)",
+			    s->who, path, (unsigned long long)done, hex);
+		else
+			ferry_info("%s: sent %s (%llu bytes from byte %llu, "
+			           "sha256 %s)",
+			    s->who, path,
+			    (unsigned long long)(done - file.offset),
+			    (unsigned long long)file.offset, hex);
 	}
 	s->stats->files_out++;
-	s->stats->bytes_out += done;
+	s->stats->bytes_out += done - file.offset;
 out:
 	if (hashing)
 		ferry_sink_abandon(s->sink);
 	close(fd);
 	return r;
+}
+
+static int
+serve_get(struct session *s, const struct ferry_msg *get)
+{
+	return send_file(s, get, 0);
+}
+
+static int
+serve_getat(struct session *s, const struct ferry_msg *get)
+{
+	return send_file(s, get, 1);
 }
 
 static int
@@ -402,14 +774,208 @@ out:
 	return r;
 }
 
+/* Deepest directory nesting a WALK descends into (one open fd per level). */
+#define WALK_MAX_DEPTH 256
+
+struct walk {
+	struct session *s;
+	uint32_t count;
+	char path[FERRY_MAX_PATH + 1];
+};
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One NODE for the entry name of dirfd, whose full path is w->path. */
+static int
+walk_node(struct walk *w, int dirfd, const char *name, const struct stat *st)
+{
+	struct ferry_msg node = {.type = FERRY_F_NODE,
+	    .kind = (uint8_t)entry_kind(st->st_mode),
+	    .mode = st->st_mode & 07777,
+	    .mtime = st->st_mtim.tv_sec,
+	    .text = w->path,
+	    .text_len = strlen(w->path)};
+	char target[FERRY_MAX_LINK + 1];
+
+	if (S_ISREG(st->st_mode))
+		node.size = (uint64_t)st->st_size;
+	else if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
+
+		/* PROTOCOL.md 5.16: links with longer targets are left out. */
+		if (n <= 0 || (size_t)n > FERRY_MAX_LINK ||
+		    memchr(target, '\0', (size_t)n) != NULL)
+			return 0;
+		node.target = target;
+		node.target_len = (size_t)n;
+	} else if (!S_ISDIR(st->st_mode))
+		return 0;
+	if (++w->count > FERRY_MAX_LIST_ENTRIES)
+		return ferry_errf(FERRY_E_TOOBIG, "tree larger than %u entries",
+		    FERRY_MAX_LIST_ENTRIES);
+	return ferry_conn_send(w->s->c, &node);
+}
+
+/* The entries below directory fd (w->path), pre-order, sorted by name. */
+static int
+walk_dir(struct walk *w, int fd, int depth)
+{
+	size_t len = strlen(w->path), n = 0, cap = 0;
+	char **names = NULL;
+	struct dirent *d;
+	DIR *dir;
+	int dup_fd, r = 0;
+
+	if (depth > WALK_MAX_DEPTH)
+		return ferry_errf(FERRY_E_TOOBIG, "%s: deeper than %d levels",
+		    w->path, WALK_MAX_DEPTH);
+	if ((dup_fd = dup(fd)) < 0 || (dir = fdopendir(dup_fd)) == NULL) {
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", w->path);
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return r;
+	}
+	for (errno = 0; (d = readdir(dir)) != NULL; errno = 0) {
+		char **grown;
+
+		if (strcmp(d->d_name, ".") == 0 ||
+		    strcmp(d->d_name, "..") == 0 ||
+		    ferry_fsafe_check_name(d->d_name, strlen(d->d_name)) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((grown = realloc(names, cap * sizeof(*names))) ==
+			    NULL) {
+				r = FERRY_E_NOMEM;
+				break;
+			}
+			names = grown;
+		}
+		if ((names[n] = strdup(d->d_name)) == NULL) {
+			r = FERRY_E_NOMEM;
+			break;
+		}
+		n++;
+	}
+	/* A listing cut short must not look complete. */
+	if (r == 0 && errno != 0)
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", w->path);
+	closedir(dir);
+	if (r == 0 && n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		size_t nl = strlen(names[i]);
+		struct stat st;
+		int sub;
+
+		if (len + (len > 0) + nl > FERRY_MAX_PATH ||
+		    fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		snprintf(w->path + len, sizeof(w->path) - len, "%s%s",
+		    len > 0 ? "/" : "", names[i]);
+		if ((r = walk_node(w, fd, names[i], &st)) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			sub = openat(fd, names[i],
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				r = walk_dir(w, sub, depth + 1);
+				close(sub);
+			}
+		}
+		w->path[len] = '\0';
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+/* PROTOCOL.md 5.16: the whole tree under a path, for get -r. */
+static int
+serve_walk(struct session *s, const struct ferry_msg *req)
+{
+	struct ferry_msg end = {.type = FERRY_F_LISTEND, .id = req->id};
+	struct walk w = {.s = s};
+	struct stat st;
+	const char *leaf;
+	char *slash;
+	int parent = -1, fd = -1, r;
+
+	if ((r = request_path(req, w.path, 1)) != 0)
+		return refuse(s, req->id, "walk", r);
+	if (w.path[0] == '\0') {
+		r = ferry_fsafe_open(
+		    s->cfg->share_fd, "", O_RDONLY | O_DIRECTORY, &fd);
+		if (r != 0)
+			return refuse(s, req->id, "walk", r);
+		r = walk_dir(&w, fd, 0);
+		goto done;
+	}
+	/* The top is resolved like GET; below it no link is followed. */
+	slash = strrchr(w.path, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		r = ferry_fsafe_open(
+		    s->cfg->share_fd, w.path, O_RDONLY | O_DIRECTORY, &parent);
+		*slash = '/';
+		leaf = slash + 1;
+	} else {
+		r = ferry_fsafe_open(
+		    s->cfg->share_fd, "", O_RDONLY | O_DIRECTORY, &parent);
+		leaf = w.path;
+	}
+	if (r != 0)
+		return refuse(s, req->id, "walk", r);
+	if (fstatat(parent, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", w.path);
+		close(parent);
+		return refuse(s, req->id, "walk", r);
+	}
+	if ((r = walk_node(&w, parent, leaf, &st)) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		fd = openat(parent, leaf,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			r = ferry_errf_errno(
+			    ferry_err_from_errno(errno), errno, "%s", w.path);
+		else
+			r = walk_dir(&w, fd, 0);
+	}
+	close(parent);
+done:
+	if (fd >= 0)
+		close(fd);
+	/* A failure mid-walk ends the answer with ERR instead of LISTEND. */
+	if (r != 0)
+		return ferry_errgroup(r) == FERRY_G_NET
+		           ? r
+		           : refuse(s, req->id, "walk", r);
+	end.count = w.count;
+	ferry_info("%s: walked /%s (%lu entries)", s->who,
+	    req->text_len ? w.path : "", (unsigned long)end.count);
+	return ferry_conn_send(s->c, &end);
+}
+
 /* PROTOCOL.md 6: the requests a client may send after HELLO. */
 static const struct handler {
 	uint8_t type;
 	int (*run)(struct session *, const struct ferry_msg *);
+	uint64_t feature; /* allowed only when this feature is in use */
 } handlers[] = {
-    {FERRY_F_PUT, serve_put},
-    {FERRY_F_GET, serve_get},
-    {FERRY_F_LIST, serve_list},
+    {FERRY_F_PUT, serve_put, 0},
+    {FERRY_F_GET, serve_get, 0},
+    {FERRY_F_LIST, serve_list, 0},
+    {FERRY_F_PROBE, serve_probe, FERRY_FEATURE_SYNC},
+    {FERRY_F_PUTAT, serve_putat, FERRY_FEATURE_SYNC},
+    {FERRY_F_MKDIR, serve_mkdir, FERRY_FEATURE_SYNC},
+    {FERRY_F_LINK, serve_link, FERRY_FEATURE_SYNC},
+    {FERRY_F_GETAT, serve_getat, FERRY_FEATURE_SYNC},
+    {FERRY_F_WALK, serve_walk, FERRY_FEATURE_SYNC},
 };
 
 static int
@@ -418,6 +984,7 @@ serve_hello(struct session *s)
 	static const char software[] = "ferry/" FERRY_VERSION;
 	struct ferry_msg m, reply = {.type = FERRY_F_HELLO,
 	                        .version = FERRY_PROTOCOL_VERSION,
+	                        .features = FERRY_FEATURES_KNOWN,
 	                        .text = software,
 	                        .text_len = sizeof(software) - 1};
 	int r;
@@ -438,6 +1005,8 @@ serve_hello(struct session *s)
 		(void)send_err(s, 0, r, ferry_err_detail(r));
 		return r;
 	}
+	/* PROTOCOL.md 9.2: a feature is in use when both peers announce it. */
+	ferry_conn_set_features(s->c, m.features & FERRY_FEATURES_KNOWN);
 	return ferry_conn_send(s->c, &reply);
 }
 
@@ -474,7 +1043,9 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 			break;
 		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]);
 		     i++)
-			if (handlers[i].type == m.type)
+			if (handlers[i].type == m.type &&
+			    (handlers[i].feature & ~ferry_conn_features(c)) ==
+			        0)
 				h = &handlers[i];
 		if (h == NULL) {
 			/* PROTOCOL.md 6: any other frame here is fatal. */

@@ -29,7 +29,8 @@
 #   expect_one_line_err       the last run's stderr is exactly one line
 #   sha FILE      SHA-256 (hex) of FILE
 #   wait_until SECS CMD...    polls CMD every 50 ms
-#   no_part_files DIR...      no .ferry-*.part left anywhere below DIR
+#   no_part_files DIR...      no temporary .ferry-*.part left below DIR
+#                 (kept partials, .ferry-resume-*.part, are allowed)
 #   log_mark / log_new / wait_log REGEX   what a daemon logged since a mark
 #   wire ARGS...  tests/integration/ferrywire.py (raw protocol client)
 #   s_client INPUT WANT ARGS...   openssl s_client, fed INPUT, never racing
@@ -336,9 +337,15 @@ sha() {
 	sha256sum <"$1" | cut -d' ' -f1
 }
 
-# no_part_files DIR...: true if no .ferry-*.part exists below the DIRs.
+# no_part_files DIR...: true if no temporary .ferry-*.part exists below the
+# DIRs (partials kept for a resume, .ferry-resume-*.part, do not count).
 no_part_files() {
-	[[ -z $(find "$@" -name '.ferry-*.part' 2>/dev/null) ]]
+	[[ -z $(find "$@" -name '.ferry-*.part' ! -name '.ferry-resume-*' 2>/dev/null) ]]
+}
+
+# resume_files DIR...: lists the kept partials below the DIRs.
+resume_files() {
+	find "$@" -name '.ferry-resume-*.part' 2>/dev/null
 }
 
 # part_files DIR...: lists the .ferry-*.part files below the DIRs.

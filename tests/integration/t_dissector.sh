@@ -63,17 +63,16 @@ TS=(tshark -X "lua_script:$LUA" -r "$CAP" -d "tcp.port==$PORT,tls"
 col() { cut -d'|' -f"$1" "$T/fields.txt" | tr ',' '\n' | sed '/^$/d'; }
 col 1 | sort | uniq -c >"$T/types.txt"
 note "frame types: $(tr -s ' \n' ' ' <"$T/types.txt")"
-for t in HELLO PUT DATA END OK LIST ENTRY LISTEND GET FILE ERR; do
+# (With SYNC, ferry send probes each file and pushes it with PUTAT.)
+for t in HELLO PROBE HAVE PUTAT DATA END OK LIST ENTRY LISTEND GET FILE ERR; do
 	grep -Eq " $t\$" "$T/types.txt" || fail "no $t frame dissected; got: $(cat "$T/types.txt")"
 done
 # The 300000-byte file is two DATA frames (262144 + 37856), each reassembled
 # from several TLS records.
 col 10 | grep -qx 262144 || fail "no full 256 KiB DATA frame: $(col 10 | sort -u | tr '\n' ' ')"
 col 10 | grep -qx 37856 || fail "no 37856-byte DATA frame"
-for s in "$PUSH1" "$PUSH2" "$ENTRY"; do
-	col 3 | grep -qxF -- "$s" || fail "name $s not shown: $(col 3)"
-done
-for s in "$DIR" "$PULL" no-such-file; do
+col 3 | grep -qxF -- "$ENTRY" || fail "name $ENTRY not shown: $(col 3)"
+for s in "$DIR" "$PULL" no-such-file "$PUSH1" "$PUSH2"; do
 	col 4 | grep -qxF -- "$s" || fail "path $s not shown: $(col 4)"
 done
 col 5 | grep -qx 300000 || fail "size 300000 not shown"
@@ -88,7 +87,7 @@ col 9 | grep -qx 1 || fail "LISTEND count not shown"
 "${TS[@]}" -Y ferry -V >"$T/verbose.txt" 2>/dev/null || true
 grep -q 'ferry file transfer protocol' "$T/verbose.txt" || fail "no ferry tree in -V"
 grep -qF "Error code: NOENT (30)" "$T/verbose.txt" || fail "error code not named in -V"
-grep -qF "Type: PUT (0x10)" "$T/verbose.txt" || fail "type not named in -V"
+grep -qF "Type: PUTAT (0x15)" "$T/verbose.txt" || fail "type not named in -V"
 grep -qF "Mode: 0644" "$T/verbose.txt" || fail "octal mode not shown in -V"
 
 # Without the key log: nothing to dissect.

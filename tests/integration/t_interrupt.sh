@@ -51,6 +51,9 @@ interrupt KILL "$T/inbox" push-kill "$FERRY" send -i "$ID" "$T/src/push-kill.bin
 [[ ! -e $T/inbox/alice/push-kill.bin ]] || fail "push-kill: the final file appeared in the inbox"
 wait_log 'alice@.*ended after' "$SERVE_LOG" 10
 wait_until 5 no_part_files "$T/inbox" || fail "push-kill: temp file left in the inbox: $(part_files "$T/inbox")"
+[[ -n $(resume_files "$T/inbox") ]] || fail "push-kill: no partial kept in the inbox for a resume"
+# (Gone, so that the next interruption waits for its own partial to grow.)
+rm -f $(resume_files "$T/inbox")
 [[ ! -e $T/inbox/alice/push-kill.bin ]] || fail "push-kill: the final file appeared in the inbox"
 
 # --- push, sender interrupted with SIGINT ---------------------------------
@@ -76,6 +79,7 @@ interrupt KILL "$DL" get-kill "$FERRY" get -i "$ID" "127.0.0.1:$PORT:get-kill.bi
 # (A killed process cannot remove its own temp file; the final name is what
 # matters. The server must notice and end the session.)
 wait_log 'alice@.*ended after' "$SERVE_LOG" 10
+[[ -n $(resume_files "$DL") ]] || fail "get-kill: no partial kept for a resume"
 rm -f "$DL"/.ferry-*.part
 
 # --- get, getter interrupted with SIGINT ----------------------------------
@@ -86,6 +90,7 @@ else
 	grep -q 'interrupted' "$T/get-int.err" || fail "get-int: stderr does not say interrupted: $(cat "$T/get-int.err")"
 fi
 no_part_files "$DL" || fail "get-int: temp file left behind: $(part_files "$DL")"
+[[ -n $(resume_files "$DL") ]] || fail "get-int: no partial kept for a resume"
 
 # --- senders that lie (raw protocol) --------------------------------------
 if have_python; then
@@ -129,7 +134,10 @@ printf 'still here\n' >"$T/src/last.txt"
 expect_exit 0 "$FERRY" send -i "$ID" "$T/src/last.txt" "127.0.0.1:$PORT"
 cmp -s "$T/src/last.txt" "$T/inbox/alice/last.txt" || fail "last push: file differs"
 # (push-int.bin, if there, was reported above.)
-stray=$(find "$T/inbox/alice" -type f ! -name honest.bin ! -name last.txt ! -name push-int.bin)
+# (Partials kept for a resume are expected: PROTOCOL.md 7.4.)
+stray=$(find "$T/inbox/alice" -type f ! -name honest.bin ! -name last.txt ! -name push-int.bin ! -name '.ferry-resume-*.part')
+[[ $(resume_files "$T/inbox/alice" | wc -l) == 1 ]] ||
+	defer_fail "want the partial of push-int kept: $(resume_files "$T/inbox/alice")"
 [[ -z $stray ]] || fail "unexpected files in the inbox: $stray"
 
 finish

@@ -153,13 +153,14 @@ expect_exit 0 "$FERRY" send -i "$ID" --force "$T/src/doc.txt" "$P"
 [[ $(cat "$T/inbox/alice/doc.txt") == "version 2" ]] || fail "send --force did not replace the file"
 # In a batch, the existing file fails and the rest go through: exit 9.
 printf 'new\n' >"$T/src/new.txt"
+printf 'version 3\n' >"$T/src/doc.txt"
 expect_exit 9 "$FERRY" send -i "$ID" "$T/src/doc.txt" "$T/src/new.txt" "$P"
 cmp -s "$T/src/new.txt" "$T/inbox/alice/new.txt" || fail "batch: new.txt not received"
 
 printf 'mine\n' >"$DL/good.txt"
 expect_exit 5 "$FERRY" get -i "$ID" "$P:good.txt" -o "$DL"
 expect_one_line_err "get over an existing local file"
-grep -q -- 'already exists (use --force to replace it)' "$ERR" ||
+grep -Eq -- 'already exists.*\(use --force to replace it\)' "$ERR" ||
 	defer_fail "get over an existing local file: the message should say it exists and mention --force; got: $(cat "$ERR")"
 [[ $(cat "$DL/good.txt") == "mine" ]] || fail "a refused get changed the local file"
 no_part_files "$DL" || fail "refused get left: $(part_files "$DL")"

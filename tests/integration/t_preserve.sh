@@ -24,6 +24,8 @@ expect_exit 0 "$FERRY" send -p -i "$T/alice" "$src/run.sh" "$src/data.bin" "bob@
 	fail "send -p data.bin (setuid dropped): $(stat -c '%a %Y' "$T/inbox/alice/data.bin")"
 
 # Without -p: mode less the server's umask (077), the time of arrival.
+# (Removed first: the same file would be up to date and left alone.)
+rm "$T/inbox/alice/run.sh"
 expect_exit 0 "$FERRY" send -f -i "$T/alice" "$src/run.sh" "bob@127.0.0.1:$PORT"
 [[ $(stat -c '%a' "$T/inbox/alice/run.sh") == 700 ]] || fail "send without -p: mode $(stat -c '%a' "$T/inbox/alice/run.sh")"
 [[ $(stat -c '%Y' "$T/inbox/alice/run.sh") -gt 1000000000 && $(stat -c '%Y' "$T/inbox/alice/run.sh") != $(stat -c '%Y' "$src/run.sh") ]] ||
@@ -38,6 +40,7 @@ for f in run.sh data.bin; do
 		fail "get -p $f: $(stat -c '%a %Y' "$T/dl/$f"), want $(stat -c '%a %Y' "$T/share/$f")"
 done
 # Without -p: our umask (077), a new time.
+rm "$T/dl/data.bin"
 expect_exit 0 "$FERRY" get -f -i "$T/alice" "bob@127.0.0.1:$PORT:data.bin" -o "$T/dl"
 [[ $(stat -c '%a' "$T/dl/data.bin") == 600 ]] || fail "get without -p: mode $(stat -c '%a' "$T/dl/data.bin")"
 [[ $(stat -c '%Y' "$T/dl/data.bin") != $(stat -c '%Y' "$T/share/data.bin") ]] || fail "get without -p kept the time"

@@ -41,6 +41,8 @@ run_tty() {
 	cmd=$(printf '%q ' "$@")
 	timeout -k 5 "$CMD_TIMEOUT" script -qec "$cmd" /dev/null >"$T/tty.out" </dev/null || true
 }
+# (Removed first: the same file would be up to date, and not travel.)
+rm -f "$T/inbox/alice/eight.bin"
 run_tty "$FERRY" send -f -i "$T/alice" "$src/eight.bin" "$src/missing.bin" "bob@127.0.0.1:$PORT"
 tr '\r' '\n' <"$T/tty.out" >"$T/lines.out"
 grep -q '^ferry: send: .*missing.bin' "$T/lines.out" || fail "send with a missing file: $(cat -v "$T/tty.out")"
