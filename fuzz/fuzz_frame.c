@@ -18,6 +18,11 @@ check_same(const struct ferry_msg *a, const struct ferry_msg *b)
 	    a->features != b->features || a->code != b->code ||
 	    a->kind != b->kind || a->count != b->count ||
 	    memcmp(a->sha256, b->sha256, FERRY_SHA256_LEN) != 0 ||
+	    a->offset != b->offset ||
+	    memcmp(a->prefix, b->prefix, FERRY_SHA256_LEN) != 0 ||
+	    a->target_len != b->target_len ||
+	    (a->target_len > 0 &&
+	        memcmp(a->target, b->target, a->target_len) != 0) ||
 	    a->text_len != b->text_len || a->data_len != b->data_len ||
 	    (a->text_len > 0 && memcmp(a->text, b->text, a->text_len) != 0) ||
 	    (a->data_len > 0 && memcmp(a->data, b->data, a->data_len) != 0))
