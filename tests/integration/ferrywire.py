@@ -32,6 +32,14 @@ NAMES = {HELLO: "HELLO", PUT: "PUT", DATA: "DATA", END: "END",
          ENTRY: "ENTRY", LISTEND: "LISTEND", OK: "OK", ERR: "ERR"}
 MAX_DATA = 256 * 1024
 
+# The SYNC feature (PROTOCOL.md 5.10-5.16): feature bit 0 and its frames.
+FEATURE_SYNC = 0x1
+PROBE, PUTAT, MKDIR, LINK = 0x14, 0x15, 0x16, 0x17
+GETAT, FILEAT, WALK, NODE, HAVE = 0x22, 0x23, 0x33, 0x34, 0x42
+SYNC_NAMES = {PROBE: "PROBE", PUTAT: "PUTAT", MKDIR: "MKDIR", LINK: "LINK",
+              GETAT: "GETAT", FILEAT: "FILEAT", WALK: "WALK", NODE: "NODE",
+              HAVE: "HAVE"}
+
 
 def say(*words):
     print(*words, flush=True)
@@ -60,6 +68,101 @@ def put_frame(fid, size, name, mode=0o644, mtime=0, flags=0):
 
 def get_frame(fid, path, flags=0):
     return frame(GET, struct.pack(">II", fid, flags) + text(path))
+
+
+# --- encoders of the other frames (both directions), for tests that play
+# the server (evil_server.py) or speak SYNC ---------------------------------
+
+def hello_frame_features(version=1, features=0, software=b"ferrywire/1"):
+    return frame(HELLO, struct.pack(">HQ", version, features) + text(software))
+
+
+def data_frame(data):
+    return frame(DATA, data)
+
+
+def end_frame(digest):
+    return frame(END, digest)
+
+
+def abort_frame(code, message=b""):
+    return frame(ABORT, struct.pack(">H", code) + text(message))
+
+
+def err_frame(fid, code, message=b""):
+    return frame(ERR, struct.pack(">IH", fid, code) + text(message))
+
+
+def ok_frame(fid, size=0, digest=bytes(32)):
+    return frame(OK, struct.pack(">IQ", fid, size) + digest)
+
+
+def file_frame(fid, size, mode=0o644, mtime=0):
+    return frame(FILE, struct.pack(">IQIq", fid, size, mode, mtime))
+
+
+def fileat_frame(fid, size, offset=0, mode=0o644, mtime=0):
+    return frame(FILEAT, struct.pack(">IQIqQ", fid, size, mode, mtime, offset))
+
+
+def entry_frame(kind, name, size=0, mode=0o644, mtime=0):
+    return frame(ENTRY, struct.pack(">BQIq", ord(kind), size, mode, mtime)
+                 + text(name))
+
+
+def listend_frame(fid, count):
+    return frame(LISTEND, struct.pack(">II", fid, count))
+
+
+def node_frame(kind, path, size=0, mode=0o644, mtime=0, target=b""):
+    return frame(NODE, struct.pack(">BQIq", ord(kind), size, mode, mtime)
+                 + text(path) + text(target))
+
+
+def walk_frame(fid, path):
+    return frame(WALK, struct.pack(">I", fid) + text(path))
+
+
+def list_frame(fid, path):
+    return frame(LIST, struct.pack(">I", fid) + text(path))
+
+
+def getat_frame(fid, path, offset=0, prefix_sha256=None, flags=0):
+    if prefix_sha256 is None:
+        prefix_sha256 = hashlib.sha256(b"").digest()
+    return frame(GETAT, struct.pack(">IIQ", fid, flags, offset)
+                 + prefix_sha256 + text(path))
+
+
+def probe_frame(fid, size, path):
+    return frame(PROBE, struct.pack(">IQ", fid, size) + text(path))
+
+
+def mkdir_frame(fid, path, mode=0o755, mtime=0, flags=0):
+    return frame(MKDIR, struct.pack(">IIqI", fid, mode, mtime, flags)
+                 + text(path))
+
+
+def link_frame(fid, path, target, flags=0):
+    return frame(LINK, struct.pack(">II", fid, flags) + text(path)
+                 + text(target))
+
+
+def putat_frame(fid, size, path, offset=0, prefix_sha256=None, mode=0o644,
+                mtime=0, flags=0):
+    if prefix_sha256 is None:
+        prefix_sha256 = hashlib.sha256(b"").digest()
+    return frame(PUTAT, struct.pack(">IQIqIQ", fid, size, mode, mtime, flags,
+                                    offset) + prefix_sha256 + text(path))
+
+
+def parse_text(p, off):
+    """(bytes, next offset) of the text field at p[off:]; struct.error if
+    it does not fit."""
+    (n,) = struct.unpack_from(">H", p, off)
+    if off + 2 + n > len(p):
+        raise struct.error("text field past the end of the payload")
+    return p[off + 2:off + 2 + n], off + 2 + n
 
 
 def recv_exact(sock, n):

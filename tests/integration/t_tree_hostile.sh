@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# t_tree_hostile.sh - get -r from a malicious server (evil_server.py: real
+# TLS 1.3 with bob's certificate, HELLO with SYNC) that answers WALK with a
+# hostile tree: "../x", "/etc/x", a path outside the one asked for, a file
+# below a symbolic link, a path twice, a path whose directory was not sent,
+# an unknown kind, a wrong count. Each is a protocol violation: exit 3, one
+# line on stderr, and nothing is written (PROTOCOL.md 5.16 and ferry.1:
+# every path is checked before anything is written), least of all outside
+# DEST. The honest mode is the control: the same server, a correct tree.
+. "$(dirname "$0")/lib.sh"
+
+have_python || skip "no python3 with ssl"
+org_init
+EVIL=$LIB_DIR/evil_server.py
+ID=$T/alice
+
+# Files that must not appear, and whether they existed before.
+pre_etc_x=0
+[[ -e /etc/x ]] && pre_etc_x=1
+pre_tmp_x=0
+[[ -e /tmp/x || -L /tmp/x ]] && pre_tmp_x=1
+
+# check_nothing_outside MODE PARENT: PARENT holds DEST only, no x was made
+# anywhere in $T, and /etc/x and /tmp/x did not appear.
+check_nothing_outside() {
+	local mode=$1 parent=$2
+	[[ $(ls -A "$parent") == dest ]] ||
+		fail "$mode: written next to DEST: $(ls -A "$parent")"
+	[[ -z $(find "$T" -name x) ]] ||
+		fail "$mode: a file named x appeared: $(find "$T" -name x)"
+	[[ -z $(find "$T" -name other) ]] ||
+		fail "$mode: 'other' appeared: $(find "$T" -name other)"
+	[[ $pre_etc_x == 1 || ! -e /etc/x ]] || fail "$mode: /etc/x was created"
+	[[ $pre_tmp_x == 1 || ! -e /tmp/x ]] || fail "$mode: /tmp/x was created"
+}
+
+# --- control: the evil server with an honest tree ------------------------
+start_daemon evil-honest evil python3 "$EVIL" -i "$T/bob" --mode honest
+run "$FERRY" ls -i "$ID" "bob@127.0.0.1:$PORT:"
+[[ $RC == 0 ]] || fail "ls against evil_server: exit $RC (the handshake or HELLO is wrong): $(cat "$ERR")"
+mkdir -p "$T/honest/parent/dest" "$T/honest/cwd"
+(cd "$T/honest/cwd" && run "$FERRY" get -r -i "$ID" "bob@127.0.0.1:$PORT:docs" -o "$T/honest/parent/dest")
+[[ $RC == 0 ]] || fail "get -r of an honest tree from evil_server: exit $RC: $(cat "$ERR")"
+[[ $(cat "$T/honest/parent/dest/docs/a.txt") == "evil server content of docs/a.txt" &&
+	$(cat "$T/honest/parent/dest/docs/sub/b.txt") == "evil server content of docs/sub/b.txt" ]] ||
+	fail "honest tree: not received as served: $(find "$T/honest" -printf '%y %P\n')"
+grep -q "WALK id=.* 'docs'" "$T/evil-honest.log" || fail "honest: the client sent no WALK for docs: $(cat "$T/evil-honest.log")"
+
+# --- hostile trees --------------------------------------------------------
+# modes and what the error should name (a grep -E regex on stderr).
+declare -A why=(
+	[dotdot]='\.\./x|invalid|unsafe|outside'
+	[dotdotin]='docs/\.\./\.\./x|invalid|unsafe'
+	[absolute]='/etc/x|invalid|absolute'
+	[unasked]='other/x|outside|not below|not asked'
+	[linkparent]='docs/l/x|link|directory'
+	[dup]='docs/x|twice|same path|duplicate'
+	[orphan]='docs/sub/x|directory'
+	[badkind]='kind|docs/x'
+	[badcount]='count'
+)
+multi_line=()
+for mode in dotdot dotdotin absolute unasked linkparent dup orphan badkind badcount; do
+	for links in "" --links; do
+		name=$mode${links:+-links}
+		start_daemon "evil-$name" evil python3 "$EVIL" -i "$T/bob" --mode "$mode"
+		base=$T/$name
+		mkdir -p "$base/parent/dest" "$base/cwd"
+		# (not in a subshell: run's $RC must reach this shell)
+		pushd "$base/cwd" >/dev/null
+		run "$FERRY" get -r $links -i "$ID" "bob@127.0.0.1:$PORT:docs" -o "$base/parent/dest"
+		popd >/dev/null
+		note "$name: exit $RC: $(tr '\n' '|' <"$ERR")"
+		[[ $RC == 3 ]] || fail "$name: exit $RC, want 3 (protocol error): $(cat "$ERR")"
+		grep -Eq -- "${why[$mode]}" "$ERR" ||
+			defer_fail "$name: the error does not say what was wrong (/${why[$mode]}/): $(cat "$ERR")"
+		[[ $(wc -l <"$ERR") == 1 ]] || multi_line+=("$name")
+		check_nothing_outside "$name" "$base/parent"
+		[[ -z $(ls -A "$base/cwd") ]] || fail "$name: written in the current directory: $(ls -A "$base/cwd")"
+		# Nothing at all written for the tree: every path is checked before
+		# anything is created.
+		[[ -z $(ls -A "$base/parent/dest") ]] ||
+			fail "$name: written under DEST although the tree was refused: $(cd "$base/parent/dest" && find . -printf '%y %P\n')"
+		# ... and not even fetched.
+		if grep -Eq 'GET' "$T/evil-$name.log"; then
+			fail "$name: the client fetched files of a refused tree: $(grep GET "$T/evil-$name.log")"
+		fi
+		stop_pid "$DAEMON_PID" TERM 5
+	done
+done
+
+[[ ${#multi_line[@]} == 0 ]] ||
+	defer_fail "want a one-line error, got more lines for ${#multi_line[@]} of 18 runs (${multi_line[*]}), e.g.: $(cat "$ERR")"
+
+# --- a valid tree with links that lead out --------------------------------
+# Without --links they are skipped (exit 0); with --links they are not
+# created, ok.txt is (exit 9, partial).
+for links in "" --links; do
+	name=badlink${links:+-links}
+	start_daemon "evil-$name" evil python3 "$EVIL" -i "$T/bob" --mode badlink
+	base=$T/$name
+	mkdir -p "$base/parent/dest"
+	run "$FERRY" get -r $links -i "$ID" "bob@127.0.0.1:$PORT:docs" -o "$base/parent/dest"
+	note "$name: exit $RC: $(tr '\n' '|' <"$ERR")"
+	want=0
+	[[ -n $links ]] && want=9
+	[[ $RC == "$want" ]] || fail "$name: exit $RC, want $want: $(cat "$ERR")"
+	[[ $(cat "$base/parent/dest/docs/ok.txt") == "evil server content of docs/ok.txt" ]] ||
+		fail "$name: docs/ok.txt not received"
+	[[ -z $(find "$base" -type l) ]] || fail "$name: links created: $(find "$base" -type l -printf '%P -> %l\n')"
+	check_nothing_outside "$name" "$base/parent"
+	stop_pid "$DAEMON_PID" TERM 5
+done
+
+# --- a symbolic link planted in DEST is not followed ----------------------
+# DEST/docs/sub leads to a directory outside DEST; the honest tree has
+# docs/sub/b.txt: it must not land in the outside directory.
+start_daemon evil-planted evil python3 "$EVIL" -i "$T/bob" --mode honest
+mkdir -p "$T/planted/parent/dest/docs" "$T/planted/outside"
+ln -s "$T/planted/outside" "$T/planted/parent/dest/docs/sub"
+run "$FERRY" get -r -i "$ID" "bob@127.0.0.1:$PORT:docs" -o "$T/planted/parent/dest"
+note "planted link: exit $RC: $(tr '\n' '|' <"$ERR")"
+[[ $RC != 0 ]] || fail "planted link: exit 0, want a failure for docs/sub"
+[[ -z $(ls -A "$T/planted/outside") ]] ||
+	fail "planted link: written through DEST/docs/sub into the outside dir: $(ls -A "$T/planted/outside")"
+[[ -L $T/planted/parent/dest/docs/sub ]] || fail "planted link: the link was replaced (not asked: no -f)"
+[[ -f $T/planted/parent/dest/docs/a.txt ]] || defer_fail "planted link: docs/a.txt (unaffected) not received"
+stop_pid "$DAEMON_PID" TERM 5
+
+# A DEST that does not exist yet (it would become the copy): not created.
+start_daemon evil-new evil python3 "$EVIL" -i "$T/bob" --mode dotdot
+mkdir -p "$T/new/parent"
+run "$FERRY" get -r -i "$ID" "bob@127.0.0.1:$PORT:docs" -o "$T/new/parent/dest"
+[[ $RC == 3 ]] || fail "dotdot, new DEST: exit $RC, want 3: $(cat "$ERR")"
+[[ -z $(ls -A "$T/new/parent") ]] ||
+	fail "dotdot, new DEST: written: $(cd "$T/new/parent" && find . -printf '%y %P\n')"
+[[ -z $(find "$T" -name x) ]] || fail "dotdot, new DEST: a file named x appeared: $(find "$T" -name x)"
+
+finish
