@@ -22,6 +22,16 @@ chosen by --mode:
                 docs/abs (l -> /tmp): a valid tree, but links a client
                 must not create (the LINK target rule, 5.14)
 
+Or it answers a pull with a hostile stream (the tree is honest):
+
+    resume_past     GETAT with offset N > 0: FILEAT with offset N + 4096
+                    (a byte the client did not offer), then the rest
+    resume_lie      GETAT with offset N > 0: FILEAT with offset N, 1 MiB
+                    of other data, END with the SHA-256 of a whole file
+                    that is not the client's prefix + that data
+    fileat_for_get  GET: FILEAT instead of FILE (an answer of the wrong
+                    kind)
+
 Every file it lists, and any other path asked for, it serves correctly: GET
 gets FILE + DATA + END, GETAT gets FILEAT (offset 0) + DATA + END with the
 right SHA-256, so that the only bad thing is the tree. LIST gets an empty
@@ -49,7 +59,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ferrywire as fw  # noqa: E402
 
 MODES = ("honest", "dotdot", "dotdotin", "absolute", "unasked", "linkparent",
-         "dup", "orphan", "badkind", "badcount", "badlink")
+         "dup", "orphan", "badkind", "badcount", "badlink", "resume_past",
+         "resume_lie", "fileat_for_get")
 
 
 def log(*words):
@@ -66,7 +77,7 @@ def tree(mode, root):
     (None: the number of nodes)."""
     r = root
     ok = [("d", r, b""), ("f", r + b"/ok.txt", b"")]
-    if mode == "honest":
+    if mode in ("honest", "resume_past", "resume_lie", "fileat_for_get"):
         return [("d", r, b""), ("f", r + b"/a.txt", b""),
                 ("d", r + b"/sub", b""), ("f", r + b"/sub/b.txt", b"")], None
     if mode == "dotdot":
@@ -132,7 +143,10 @@ def serve_one(conn, mode):
             path, _ = fw.parse_text(p, 8)
             log("GET id=%d %r" % (fid, path.decode("latin-1")))
             data = content(path)
-            conn.sendall(fw.file_frame(fid, len(data)))
+            if mode == "fileat_for_get":
+                conn.sendall(fw.fileat_frame(fid, len(data), offset=0))
+            else:
+                conn.sendall(fw.file_frame(fid, len(data)))
             send_stream(conn, data)
         elif ftype == fw.GETAT:
             fid, flags, offset = struct.unpack_from(">IIQ", p)
@@ -142,6 +156,19 @@ def serve_one(conn, mode):
             data = content(path)
             if flags & 1:
                 conn.sendall(fw.err_frame(fid, 91, b"not the same"))
+                continue
+            if offset > 0 and mode in ("resume_past", "resume_lie"):
+                junk = hashlib.sha256(path).digest() * 32768  # 1 MiB
+                size = offset + len(junk)
+                start = offset + 4096 if mode == "resume_past" else offset
+                log("lies: FILEAT offset=%d size=%d" % (start, size))
+                conn.sendall(fw.fileat_frame(fid, size, offset=start))
+                rest = junk[start - offset:]
+                out = b""
+                for off in range(0, len(rest), fw.MAX_DATA):
+                    out += fw.data_frame(rest[off:off + fw.MAX_DATA])
+                whole = hashlib.sha256(bytes(offset) + junk).digest()
+                conn.sendall(out + fw.end_frame(whole))
                 continue
             conn.sendall(fw.fileat_frame(fid, len(data), offset=0))
             send_stream(conn, data)

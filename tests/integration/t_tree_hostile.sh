@@ -7,6 +7,9 @@
 # line on stderr, and nothing is written (PROTOCOL.md 5.16 and ferry.1:
 # every path is checked before anything is written), least of all outside
 # DEST. The honest mode is the control: the same server, a correct tree.
+# Links that lead out are not created; a link planted in DEST is not
+# followed. Hostile answers to a resumed pull (a FILEAT at an offset not
+# offered, other data under a wrong whole-file hash) leave no final file.
 . "$(dirname "$0")/lib.sh"
 
 have_python || skip "no python3 with ssl"
@@ -125,6 +128,65 @@ note "planted link: exit $RC: $(tr '\n' '|' <"$ERR")"
 	fail "planted link: written through DEST/docs/sub into the outside dir: $(ls -A "$T/planted/outside")"
 [[ -L $T/planted/parent/dest/docs/sub ]] || fail "planted link: the link was replaced (not asked: no -f)"
 [[ -f $T/planted/parent/dest/docs/a.txt ]] || defer_fail "planted link: docs/a.txt (unaffected) not received"
+stop_pid "$DAEMON_PID" TERM 5
+
+# --- hostile answers to a resumed pull -----------------------------------
+# A partial of docs/big.bin kept from an interrupted pull from the real
+# server; then the evil server answers the resuming GETAT with a FILEAT at
+# a byte not offered (protocol error, exit 3), or with other data under a
+# whole-file SHA-256 that cannot match (integrity, exit 7). Never a final
+# file; after the integrity failure the partial is removed (PROTOCOL.md
+# 7.4). And FILEAT as the answer to a plain GET: exit 3.
+mkdir -p "$SHARE/docs"
+head -c $((20 * 1024 * 1024)) /dev/urandom >"$SHARE/docs/big.bin"
+start_serve
+REAL=$PORT
+part_ge() {
+	[[ -n $(find "$1" -name '.ferry-resume-*.part' -size +"$2"k 2>/dev/null) ]]
+}
+make_partial() {
+	local dest=$1 pid
+	bg "partial-$(basename "$dest")" "$FERRY" get --limit-rate 4M -i "$ID" "bob@127.0.0.1:$REAL:docs/big.bin" -o "$dest"
+	pid=$BG_PID
+	wait_until 20 part_ge "$dest" 4096 || fail "no partial of 4 MiB in $dest: $(cat "$T/partial-$(basename "$dest").err")"
+	{
+		kill -KILL -- "-$pid"
+		wait_exit "$pid" 10
+	} 2>/dev/null || fail "the interrupted get did not end"
+	[[ ! -e $dest/big.bin ]] || fail "make_partial: the get finished before it was killed (inconclusive)"
+}
+for mode in resume_past resume_lie; do
+	start_daemon "evil-$mode" evil python3 "$EVIL" -i "$T/bob" --mode "$mode"
+	dest=$T/$mode/dest
+	mkdir -p "$dest"
+	make_partial "$dest"
+	psize=$(find "$dest" -name '.ferry-resume-*.part' -printf '%s')
+	run "$FERRY" get --json -i "$ID" "bob@127.0.0.1:$PORT:docs/big.bin" -o "$dest"
+	note "$mode: partial of $psize bytes; exit $RC: $(cat "$ERR")"
+	grep -q 'GETAT .* offset=[1-9]' "$T/evil-$mode.log" ||
+		fail "$mode: the client did not resume (no GETAT with an offset): $(cat "$T/evil-$mode.log")"
+	grep -q 'lies: FILEAT' "$T/evil-$mode.log" || fail "$mode: the evil server did not get to lie"
+	want=3
+	[[ $mode == resume_lie ]] && want=7
+	[[ $RC == "$want" ]] || fail "$mode: exit $RC, want $want: $(cat "$ERR")"
+	[[ ! -e $dest/big.bin ]] || fail "$mode: a final file was written: $(ls -l "$dest")"
+	no_part_files "$dest" || fail "$mode: temp files left: $(part_files "$dest")"
+	if [[ $mode == resume_lie && -n $(resume_files "$dest") ]]; then
+		defer_fail "$mode: the partial that failed the whole-file SHA-256 was kept: $(find "$dest" -name '.ferry-resume-*' -printf '%f %s\n')"
+	fi
+	[[ $(ls -A "$T/$mode") == dest ]] || fail "$mode: written next to DEST: $(ls -A "$T/$mode")"
+	# The real server still completes the file (from the partial, if kept).
+	run "$FERRY" get -i "$ID" "bob@127.0.0.1:$REAL:docs/big.bin" -o "$dest"
+	[[ $RC == 0 ]] || fail "$mode: the honest get afterwards: exit $RC: $(cat "$ERR")"
+	cmp -s "$SHARE/docs/big.bin" "$dest/big.bin" || fail "$mode: the honest get afterwards: the file differs"
+	stop_pid "$DAEMON_PID" TERM 5
+done
+start_daemon evil-fileat evil python3 "$EVIL" -i "$T/bob" --mode fileat_for_get
+mkdir -p "$T/fileat/dest"
+run "$FERRY" get -i "$ID" "bob@127.0.0.1:$PORT:docs/a.txt" -o "$T/fileat/dest"
+note "fileat_for_get: exit $RC: $(cat "$ERR")"
+[[ $RC == 3 ]] || fail "FILEAT answering GET: exit $RC, want 3: $(cat "$ERR")"
+[[ -z $(ls -A "$T/fileat/dest") ]] || fail "FILEAT answering GET: written: $(ls -A "$T/fileat/dest")"
 stop_pid "$DAEMON_PID" TERM 5
 
 # A DEST that does not exist yet (it would become the copy): not created.
