@@ -6,7 +6,8 @@
 # the rest (--json: resumed_from 30-70 % of the size, bytes_sent = size -
 # resumed_from), and the file arrives with the right SHA-256, no partial
 # left. The same after Ctrl-C (SIGINT, exit 130) and after the connection
-# is cut (serve's connection process killed, exit 3) at 50 MiB. --no-resume starts over (resumed_from 0, bytes_sent = size). A
+# is cut (serve's connection process killed, exit 3) at 50 MiB, for a big
+# file inside a tree (send -r, get -r), and for get -o NEWNAME. --no-resume starts over (resumed_from 0, bytes_sent = size). A
 # partial with a byte flipped (on either side) is never trusted: the file
 # still arrives intact, resumed from no later than the flipped byte.
 . "$(dirname "$0")/lib.sh"
@@ -207,6 +208,55 @@ push_case int INT 130
 get_case int INT 130
 push_case cut server 3
 get_case cut server 3
+
+# --- a file inside a tree (send -r, get -r), and get -o NEWNAME -----------
+# The same command again resumes the big file of the tree; the small ones
+# are up to date or sent.
+mkdir -p "$T/src/tree/sub" "$SHARE/tree/sub"
+printf 'small\n' >"$T/src/tree/small.txt"
+ln "$T/src/big.bin" "$T/src/tree/sub/big.bin"
+log_mark
+interrupt push-tree "$INBOX" $((50 * MIB)) \
+	"$FERRY" send -r --limit-rate 40M -i "$ID" "$T/src/tree" "$P"
+after_push_kill push-tree tree/sub/big.bin
+run "$FERRY" send -r --json -i "$ID" "$T/src/tree" "$P"
+[[ $RC == 0 ]] || fail "push-tree resume: exit $RC: $(cat "$ERR")"
+OUT_SAVE=$OUT
+OUT=$T/tree-big.json
+grep -v '"type":"dir"' "$OUT_SAVE" | grep -v 'small.txt' >"$OUT"
+check_json "push-tree resume" big.bin from "$PART_AT_KILL"
+OUT=$OUT_SAVE
+[[ $(sha "$INBOX/alice/tree/sub/big.bin") == "$WANT" ]] || fail "push-tree resume: the inbox copy differs"
+cmp -s "$T/src/tree/small.txt" "$INBOX/alice/tree/small.txt" || fail "push-tree resume: small.txt differs"
+[[ -z $(part_files "$INBOX") ]] || fail "push-tree resume: partials left: $(part_files "$INBOX")"
+rm -rf "$INBOX/alice/tree"
+
+ln "$T/src/big.bin" "$SHARE/tree/sub/big.bin"
+cp "$T/src/tree/small.txt" "$SHARE/tree/small.txt"
+interrupt get-tree "$T/dl" $((50 * MIB)) \
+	"$FERRY" get -r --limit-rate 40M -i "$ID" "$P:tree" -o "$T/dl"
+[[ ! -e $T/dl/tree/sub/big.bin ]] || fail "get-tree: the final file appeared"
+run "$FERRY" get -r --json -i "$ID" "$P:tree" -o "$T/dl"
+[[ $RC == 0 ]] || fail "get-tree resume: exit $RC: $(cat "$ERR")"
+OUT_SAVE=$OUT
+OUT=$T/tree-big.json
+grep -v '"type":"dir"' "$OUT_SAVE" | grep -v 'small.txt' >"$OUT"
+check_json "get-tree resume" big.bin from "$PART_AT_KILL"
+OUT=$OUT_SAVE
+[[ $(sha "$T/dl/tree/sub/big.bin") == "$WANT" ]] || fail "get-tree resume: the local copy differs"
+cmp -s "$SHARE/tree/small.txt" "$T/dl/tree/small.txt" || fail "get-tree resume: small.txt differs"
+[[ -z $(part_files "$T/dl") ]] || fail "get-tree resume: partials left: $(part_files "$T/dl")"
+rm -rf "$T/dl/tree"
+
+interrupt get-rename "$T/dl" $((50 * MIB)) \
+	"$FERRY" get --limit-rate 40M -i "$ID" "$P:big.bin" -o "$T/dl/renamed.bin"
+[[ ! -e $T/dl/renamed.bin ]] || fail "get-rename: the final file appeared"
+run "$FERRY" get --json -i "$ID" "$P:big.bin" -o "$T/dl/renamed.bin"
+[[ $RC == 0 ]] || fail "get -o renamed.bin resume: exit $RC: $(cat "$ERR")"
+check_json "get -o renamed.bin resume" renamed.bin from "$PART_AT_KILL"
+[[ $(sha "$T/dl/renamed.bin") == "$WANT" ]] || fail "get -o renamed.bin resume: the local copy differs"
+[[ -z $(part_files "$T/dl") ]] || fail "get -o renamed.bin resume: partials left: $(part_files "$T/dl")"
+rm -f "$T/dl/renamed.bin"
 
 # --- --no-resume: a kept partial is ignored and replaced ------------------
 log_mark
