@@ -89,12 +89,13 @@ int ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
  * SYNC) into dest_dirfd as local_root: directories, files, and with
  * FERRY_PULL_LINKS symbolic links whose targets stay beneath dest_dirfd.
  * Every path the server names is checked before anything is made
- * (PROTOCOL.md 5.16). Each item's outcome goes to report.
+ * (PROTOCOL.md 5.16). Each item's outcome goes to report, named as
+ * shown_root (what local_root is called for the user) and the path below.
  */
 int ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote,
-    int dest_dirfd, const char *local_root, unsigned flags,
-    ferry_xfer_progress_fn *progress, ferry_xfer_report_fn *report,
-    void *arg) FERRY_MUST_CHECK;
+    int dest_dirfd, const char *local_root, const char *shown_root,
+    unsigned flags, ferry_xfer_progress_fn *progress,
+    ferry_xfer_report_fn *report, void *arg) FERRY_MUST_CHECK;
 
 struct ferry_dirent {
 	uint8_t kind; /* FERRY_KIND_* */

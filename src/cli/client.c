@@ -432,9 +432,8 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 		report_json(b, res);
 	b->last_report = now_s();
 	if (res->skipped) {
-		if (!b->json)
-			cli_warn("%s: skipping symbolic link %s (use --links)",
-			    b->cmd, res->name);
+		cli_warn("%s: skipping symbolic link %s (use --links)", b->cmd,
+		    res->name);
 		b->skipped++;
 		return;
 	}

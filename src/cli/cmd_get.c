@@ -122,6 +122,10 @@ cmd_get(int argc, char **argv)
 		/* -i wins over the configuration file. */
 		if (o.identity != NULL)
 			ident[i] = o.identity;
+		/* "docs/" is "docs", as for scp and cp. */
+		for (size_t l = strlen(addrs[i].path);
+		     l > 1 && addrs[i].path[l - 1] == '/'; l--)
+			addrs[i].path[l - 1] = '\0';
 		if ((remote[i] = strdup(addrs[i].path)) == NULL)
 			goto out;
 		local = last_component(remote[i]);
@@ -200,8 +204,8 @@ cmd_get(int argc, char **argv)
 		/* A tree lands as DEST/NAME, or as DEST if that is new. */
 		for (size_t k = i; recursive && k < j && r == 0; k++)
 			r = ferry_xfer_pull_tree(c, items[k].remote, dirfd,
-			    items[k].local, flags, client_progress,
-			    client_report, &b);
+			    items[k].local, items[k].shown, flags,
+			    client_progress, client_report, &b);
 		/* How many items a tree had is known only now. */
 		if (recursive)
 			b.total = b.ok + b.failed + b.skipped + (r != 0);

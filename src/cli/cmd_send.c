@@ -32,7 +32,9 @@ add_arg(const char *path, char *name, int recursive, int links,
 		(*nitems)++;
 		return 0;
 	}
-	if ((r = tree_scan(path, links, trees)) != 0)
+	/* Links are scanned always: without --links each is reported skipped. */
+	(void)links;
+	if ((r = tree_scan(path, 1, trees)) != 0)
 		return cli_fail(r, "send: %s", path);
 	return 0;
 }
@@ -66,7 +68,7 @@ cmd_send(int argc, char **argv)
 	uint64_t limit = 0;
 	int quiet = 0, json = 0, recursive = 0, links = 0;
 	struct tree *trees = NULL;
-	size_t n = 0, nargs = 0, nitems = 0;
+	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0;
 	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
@@ -158,6 +160,10 @@ cmd_send(int argc, char **argv)
 		for (size_t j = 0; j < trees[i].n; j++) {
 			const struct tree_node *t = &trees[i].v[j];
 
+			if (t->kind == 'l' && !links) {
+				nskipped++;
+				continue;
+			}
 			items[nitems++] =
 			    (struct ferry_push_item){.path = t->local,
 			        .name = t->remote,
@@ -175,7 +181,7 @@ cmd_send(int argc, char **argv)
 	client_batch_init(&b, "send", quiet);
 	b.json = json;
 	b.limit = limit;
-	b.total = (unsigned)n;
+	b.total = (unsigned)(n + nskipped);
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;
@@ -184,6 +190,17 @@ cmd_send(int argc, char **argv)
 		goto out;
 	}
 	b.peer = ferry_conn_peer_id(c);
+	/* Links left out without --links: a note each, and in --json. */
+	for (size_t i = 0; nskipped > 0 && i < nargs; i++)
+		for (size_t j = 0; j < trees[i].n; j++)
+			if (trees[i].v[j].kind == 'l') {
+				struct ferry_xfer_result res = {
+				    .name = trees[i].v[j].remote,
+				    .kind = FERRY_KIND_LINK,
+				    .skipped = 1};
+
+				client_report(&res, &b);
+			}
 	r = ferry_xfer_push(
 	    c, items, n, flags, client_progress, client_report, &b);
 	if (r == 0)

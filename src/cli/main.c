@@ -32,7 +32,8 @@ usage(FILE *f)
 		fprintf(
 		    f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'ferry <command> --help' shows a command's options; "
-	           "the manual page docs/ferry.1 (man -l docs/ferry.1) has the rest.\n");
+	           "the manual page docs/ferry.1 (man -l docs/ferry.1) has the "
+	           "rest.\n");
 }
 
 int

@@ -1248,6 +1248,7 @@ struct tree_node {
 	uint32_t mode;
 	int64_t mtime;
 	char *remote, *local, *target;
+	char *shown; /* local for the user: the caller's name for the root */
 };
 
 static void
@@ -1257,6 +1258,7 @@ nodes_free(struct tree_node *v, size_t n)
 		free(v[i].remote);
 		free(v[i].local);
 		free(v[i].target);
+		free(v[i].shown);
 	}
 	free(v);
 }
@@ -1267,7 +1269,7 @@ nodes_free(struct tree_node *v, size_t n)
  */
 static int
 walk_read(struct ferry_conn *c, const char *remote, const char *local_root,
-    struct tree_node **out, size_t *count)
+    const char *shown_root, struct tree_node **out, size_t *count)
 {
 	size_t toplen = strlen(remote), n = 0, cap = 0;
 	struct ferry_msg m = {
@@ -1326,6 +1328,8 @@ walk_read(struct ferry_conn *c, const char *remote, const char *local_root,
 		                  ? m.text_len - (size_t)(below - m.text)
 		                  : 0),
 		        below) < 0 ||
+		    asprintf(&nd->shown, "%s%s", shown_root,
+		        nd->local + strlen(local_root)) < 0 ||
 		    (m.kind == FERRY_KIND_LINK &&
 		        (nd->target = strndup(m.target, m.target_len)) ==
 		            NULL)) {
@@ -1411,8 +1415,8 @@ pull_dir_attrs(int dirfd, const struct tree_node *nd)
 
 int
 ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
-    const char *local_root, unsigned flags, ferry_xfer_progress_fn *progress,
-    ferry_xfer_report_fn *report, void *arg)
+    const char *local_root, const char *shown_root, unsigned flags,
+    ferry_xfer_progress_fn *progress, ferry_xfer_report_fn *report, void *arg)
 {
 	struct ferry_pull_item *items = NULL;
 	struct tree_node *v = NULL;
@@ -1425,21 +1429,36 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s cannot send directories (it lacks the SYNC feature)",
 		    ferry_conn_peer_addr(c));
-	if ((r = walk_read(c, remote, local_root, &v, &n)) != 0)
+	if ((r = walk_read(c, remote, local_root, shown_root, &v, &n)) != 0)
 		return r;
 	if ((items = calloc(n + 1, sizeof(*items))) == NULL) {
 		r = FERRY_E_NOMEM;
 		goto out;
 	}
+	/* The whole share: the WALK does not name its top; make it here. */
+	if (remote[0] == '\0') {
+		struct ferry_xfer_result res = {
+		    .name = shown_root, .kind = FERRY_KIND_DIR};
+		int created;
+
+		if ((res.r = ferry_fsafe_mkdir(
+		         dirfd, local_root, 0777 & ~mask, &created)) != 0) {
+			res.detail = ferry_err_detail(res.r);
+			report_res(report, arg, &res);
+			r = 0;
+			goto out;
+		}
+		report_res(report, arg, &res);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct ferry_xfer_result res = {
-		    .name = v[i].local, .kind = v[i].kind};
+		    .name = v[i].shown, .kind = v[i].kind};
 		int created;
 
 		if (v[i].kind == FERRY_KIND_FILE) {
 			items[nfiles].remote = v[i].remote;
 			items[nfiles].local = v[i].local;
-			items[nfiles].shown = v[i].local;
+			items[nfiles].shown = v[i].shown;
 			nfiles++;
 			continue;
 		}
