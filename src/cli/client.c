@@ -482,7 +482,8 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 		    b->cmd, b->ok, total);
 		return EXIT_INTERRUPTED;
 	}
-	if (conn_err != 0 && b->ok + b->failed + b->skipped == total) {
+	if (conn_err != 0 && !b->total_unknown &&
+	    b->ok + b->failed + b->skipped == total) {
 		/* Every file has its verified answer; only the goodbye failed. */
 		cli_warn("%s: %s", b->cmd, ferry_err_detail(conn_err));
 		conn_err = 0;
@@ -490,7 +491,7 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 	if (conn_err != 0) {
 		int code = cli_fail(conn_err, "%s", b->cmd);
 
-		if (b->ok + b->failed + b->skipped < total)
+		if (!b->total_unknown && b->ok + b->failed + b->skipped < total)
 			cli_error("%s: %u of %u items not transferred", b->cmd,
 			    total - b->ok - b->failed - b->skipped, total);
 		return b->ok > 0 ? EXIT_PARTIAL : code;

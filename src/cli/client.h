@@ -56,6 +56,7 @@ struct batch {
 	int json; /* --json: one object per file and a summary on stdout */
 	const char *peer; /* the connected peer's ID, for --json; borrowed */
 	unsigned total; /* files asked for */
+	int total_unknown; /* get -r: a tree's size is known as it arrives */
 	uint64_t limit; /* --limit-rate, bytes/s; 0 for none */
 	uint64_t moved; /* bytes through progress, all files */
 	double rate_t0; /* when the first of them moved */

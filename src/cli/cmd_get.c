@@ -207,8 +207,10 @@ cmd_get(int argc, char **argv)
 			    items[k].local, items[k].shown, flags,
 			    client_progress, client_report, &b);
 		/* How many items a tree had is known only now. */
-		if (recursive)
-			b.total = b.ok + b.failed + b.skipped + (r != 0);
+		if (recursive) {
+			b.total = b.ok + b.failed + b.skipped;
+			b.total_unknown = 1;
+		}
 		if (r == 0)
 			r = ferry_conn_close(c);
 		ferry_conn_free(c);

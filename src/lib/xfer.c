@@ -1358,7 +1358,7 @@ pull_link(int dirfd, const struct tree_node *nd, unsigned flags)
 	if ((r = ferry_fsafe_check_link(
 	         nd->local, nd->target, strlen(nd->target))) != 0 ||
 	    (r = ferry_fsafe_parent(dirfd, nd->local, &pfd, &leaf)) != 0)
-		return ferry_errf(r, "%s: %s", nd->local, ferry_err_detail(r));
+		return r;
 	if ((flags & FERRY_PULL_REPLACE) != 0 &&
 	    fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode))
@@ -1469,11 +1469,9 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 			res.skipped = 1;
 		else
 			res.r = pull_link(dirfd, &v[i], flags);
-		if (res.r != 0) {
-			res.r = ferry_errf(res.r, "%s: %s", v[i].local,
-			    ferry_err_detail(res.r));
+		/* fsafe's details name the path already. */
+		if (res.r != 0)
 			res.detail = ferry_err_detail(res.r);
-		}
 		report_res(report, arg, &res);
 	}
 	r = ferry_xfer_pull(
