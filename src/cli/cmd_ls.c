@@ -129,7 +129,8 @@ cmd_ls(int argc, char **argv)
 	if ((r = ferry_xfer_list(c, a.path, collect, &l)) == 0)
 		r = ferry_conn_close(c);
 	if (r == 0) {
-		qsort(l.e, l.n, sizeof(*l.e), by_name);
+		if (l.n > 1) /* qsort(NULL, 0) is undefined */
+			qsort(l.e, l.n, sizeof(*l.e), by_name);
 		for (size_t i = 0; i < l.n; i++)
 			print_entry(&l.e[i]);
 		code = EXIT_OK;
