@@ -468,7 +468,7 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 		        "%s: %s already exists on the peer%s (use --force to "
 		        "replace it)",
 		        path, p->items[i].name,
-		        st->kind == FERRY_KIND_FILE ? " and differs"
+		        st->kind == FERRY_KIND_FILE ? ", with other content"
 		                                    : ", not as a file"));
 		return 1;
 	}
