@@ -43,6 +43,10 @@ head -c $((8 * 1024 * 1024)) /dev/urandom >alice-files/photos.tar
 run "$FERRY" send -i alice alice-files/report.txt alice-files/empty.txt \
 	alice-files/photos.tar "bob@127.0.0.1:$port"
 
+step "The same push again: bob already has every file (compared by SHA-256)"
+run "$FERRY" send -i alice --json alice-files/report.txt alice-files/empty.txt \
+	alice-files/photos.tar "bob@127.0.0.1:$port"
+
 step "alice lists and pulls from bob's share"
 run "$FERRY" ls -i alice "bob@127.0.0.1:$port"
 run "$FERRY" get -i alice "bob@127.0.0.1:$port:dataset.bin" \
@@ -60,6 +64,11 @@ compare() {
 for f in report.txt empty.txt photos.tar; do compare "alice-files/$f" "bob-inbox/alice/$f"; done
 compare bob-share/dataset.bin alice-downloads/dataset.bin
 compare bob-share/docs/minutes.txt alice-downloads/minutes.txt
+
+step "A whole directory both ways: send -r, get -r"
+run "$FERRY" send -i alice -r alice-files "bob@127.0.0.1:$port"
+run "$FERRY" get -i alice -r "bob@127.0.0.1:$port:docs" -o alice-downloads
+compare bob-share/docs/minutes.txt alice-downloads/docs/minutes.txt
 
 step "What bob's daemon logged"
 sed 's/^/  /' serve.log
