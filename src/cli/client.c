@@ -241,6 +241,29 @@ draw(struct batch *b, double now)
 	    b->cur_total > 0 ? (unsigned)(b->cur_done * 100 / b->cur_total)
 	                     : 100u,
 	    rate, eta);
+	if (b->overall) {
+		/* A tree: one line for all of it, like rsync --info=progress2. */
+		secs = now - b->t0;
+		bps = secs > 0.001 ? (double)b->all_done / secs : 0;
+		human((double)b->all_done, done);
+		human(bps, rate);
+		if (b->all_total > 0) {
+			uint64_t left = b->all_total > b->all_done
+			                    ? b->all_total - b->all_done
+			                    : 0;
+
+			human((double)b->all_total, total);
+			if (bps > 0)
+				clock_time((double)left / bps, eta);
+			snprintf(stats, sizeof(stats),
+			    "%u files  %s / %s  %3u%%  %s/s  ETA %s",
+			    b->ok + b->failed, done, total,
+			    (unsigned)(b->all_done * 100 / b->all_total), rate,
+			    eta);
+		} else
+			snprintf(stats, sizeof(stats), "%u files  %s  %s/s",
+			    b->ok + b->failed, done, rate);
+	}
 	slen = strlen(stats);
 	if (slen > cols - 1)
 		stats[slen = cols - 1] = '\0';
@@ -273,9 +296,13 @@ finish_line(struct batch *b, int ok)
 {
 	if (!b->drawn)
 		return;
-	if (ok)
+	/*
+	 * A tree's line is wiped, not completed: the checksum line goes
+	 * above it, and the next frame draws it again below.
+	 */
+	if (ok && !b->overall)
 		draw(b, now_s());
-	fputs(ok ? "\n" : "\r\033[K", stderr);
+	fputs(ok && !b->overall ? "\n" : "\r\033[K", stderr);
 	fflush(stderr);
 	b->drawn = 0;
 }
@@ -326,6 +353,7 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 	}
 	b->cur_done = p->done;
 	b->cur_total = p->total;
+	b->all_done += delta;
 	/* At most ~10 redraws a second. */
 	if (b->tty && !b->quiet && !b->json && now - b->last_draw >= 0.1)
 		draw(b, now);

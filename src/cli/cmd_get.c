@@ -175,6 +175,7 @@ cmd_get(int argc, char **argv)
 	b.json = json;
 	b.limit = limit;
 	b.total = (unsigned)n;
+	b.overall = recursive;
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;
 	for (i = 0; i < n; i = j) {

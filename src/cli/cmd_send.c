@@ -182,6 +182,14 @@ cmd_send(int argc, char **argv)
 	b.json = json;
 	b.limit = limit;
 	b.total = (unsigned)(n + nskipped);
+	b.overall = recursive;
+	for (size_t i = 0; recursive && i < n; i++)
+		if (items[i].kind == FERRY_KIND_FILE) {
+			struct stat st;
+
+			if (stat(items[i].path, &st) == 0)
+				b.all_total += (uint64_t)st.st_size;
+		}
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;

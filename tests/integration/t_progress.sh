@@ -58,6 +58,24 @@ tty "$FERRY" get --quiet -f -i "$T/alice" "bob@127.0.0.1:$PORT:eight.bin" -o "$T
 tr -d '\r' <"$T/tty.out" >"$T/q.out"
 [[ $(cat "$T/q.out") == "$want  $T/dl/eight.bin" ]] || fail "get -q on a terminal printed: $(cat -v "$T/tty.out")"
 
+# A tree: one line for the whole batch (files, bytes of the total, rate,
+# ETA), wiped rather than completed under each checksum line, like rsync
+# --info=progress2; no line of its own per file.
+mkdir -p "$src/tree"
+for i in 1 2 3 4 5 6 7 8; do head -c $((1024 * 1024)) /dev/urandom >"$src/tree/f$i"; done
+tty "$FERRY" send -r --limit-rate 16M -i "$T/alice" "$src/tree" "bob@127.0.0.1:$PORT"
+grep -Eq '[0-9]+ files +[0-9.]+ [KM]iB / 8\.0 MiB +[0-9]+% .*ETA' "$T/tty.out" ||
+	fail "send -r: no whole-tree progress line: $(cat -v "$T/tty.out")"
+python3 - "$T/tty.out" <<'PY' || fail "send -r: a progress line was left on the terminal: $(cat -v "$T/tty.out")"
+import re, sys
+raw = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace')
+# What stays on screen: each CR-separated segment overwrites the line.
+for line in raw.replace('\r\n', '\n').split('\n'):
+    shown = line.split('\r')[-1]
+    assert 'ETA' not in shown, repr(line)
+PY
+[[ $(grep -c "  $src/tree/f" "$T/tty.out") == 8 ]] || fail "send -r: want 8 checksum lines: $(cat -v "$T/tty.out")"
+
 # Not a terminal: stderr stays empty.
 expect_exit 0 "$FERRY" send -f -i "$T/alice" "$src/eight.bin" "bob@127.0.0.1:$PORT"
 [[ ! -s $ERR ]] || fail "send without a terminal wrote to stderr: $(cat -v "$ERR")"
