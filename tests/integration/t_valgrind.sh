@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ferry serve and the clients under valgrind memcheck: a push, a pull, a
-# listing, a refused request and a rejected stranger leave no memory errors
+# listing, trees both ways (with a link), the same push again (up to date),
+# a resumed pull, a refused request and a rejected stranger leave no memory errors
 # and no definite leaks in any process (the daemon's children included).
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || skip "valgrind is not installed"
@@ -20,6 +21,19 @@ CMD_TIMEOUT=120
 expect_exit 0 "${VG[@]}" "$FERRY" send -i "$T/alice" "$T/push.bin" "bob@127.0.0.1:$PORT"
 expect_exit 0 "${VG[@]}" "$FERRY" get -i "$T/alice" "127.0.0.1:$PORT:pull.bin" -o "$T/got.bin"
 expect_exit 0 "${VG[@]}" "$FERRY" ls -i "$T/alice" "127.0.0.1:$PORT"
+mkdir -p "$T/tree/a/b" "$T/tree/empty" "$SHARE/stree/sub"
+printf 'x\n' >"$T/tree/a/b/f"
+ln -s a/b/f "$T/tree/l"
+cp "$T/push.bin" "$SHARE/stree/sub/"
+ln -s sub "$SHARE/stree/l"
+expect_exit 0 "${VG[@]}" "$FERRY" send -r --links -i "$T/alice" "$T/tree" "bob@127.0.0.1:$PORT"
+expect_exit 0 "${VG[@]}" "$FERRY" send -i "$T/alice" "$T/push.bin" "bob@127.0.0.1:$PORT"
+expect_exit 0 "${VG[@]}" "$FERRY" get -r --links -i "$T/alice" "127.0.0.1:$PORT:stree" -o "$T/gtree"
+head -c 2000000 /dev/urandom >"$SHARE/big.bin"
+head -c 1000000 "$SHARE/big.bin" >"$T/.ferry-resume-$(printf big.bin | sha256sum | cut -c1-16).part"
+expect_exit 0 "${VG[@]}" "$FERRY" get --json -i "$T/alice" "127.0.0.1:$PORT:big.bin" -o "$T"
+grep -q '"resumed_from":1000000' "$OUT" || fail "the pull did not resume: $(cat "$OUT")"
+[[ $(sha "$T/big.bin") == $(sha "$SHARE/big.bin") ]] || fail "resumed pull differs"
 expect_exit 5 "${VG[@]}" "$FERRY" get -i "$T/alice" "127.0.0.1:$PORT:../etc/passwd" -o "$T/x"
 expect_exit 4 "${VG[@]}" "$FERRY" send -i "$T/alice" "$T/push.bin" "carol@127.0.0.1:$PORT"
 [[ $(sha "$T/got.bin") == $(sha "$SHARE/pull.bin") ]] || fail "pulled file differs"
