@@ -198,6 +198,17 @@ cmd_send(int argc, char **argv)
 		goto out;
 	}
 	b.peer = ferry_conn_peer_id(c);
+	/* A peer from before SYNC takes single files only: one line says so. */
+	if ((ferry_conn_features(c) & FERRY_FEATURE_SYNC) == 0)
+		for (size_t i = 0; i < nargs; i++)
+			if (trees[i].n > 0) {
+				cli_error("send: %s: the peer cannot receive "
+				          "directories (it lacks the SYNC "
+				          "feature); nothing was sent",
+				    argv[optind + (int)i]);
+				code = EXIT_USAGE;
+				goto out;
+			}
 	/* Links left out without --links: a note each, and in --json. */
 	for (size_t i = 0; nskipped > 0 && i < nargs; i++)
 		for (size_t j = 0; j < trees[i].n; j++)

@@ -60,7 +60,7 @@ import ferrywire as fw  # noqa: E402
 
 MODES = ("honest", "dotdot", "dotdotin", "absolute", "unasked", "linkparent",
          "dup", "orphan", "badkind", "badcount", "badlink", "resume_past",
-         "resume_lie", "fileat_for_get")
+         "resume_lie", "fileat_for_get", "v1")
 
 
 def log(*words):
@@ -120,11 +120,30 @@ def serve_one(conn, mode):
         return
     ver, feat = struct.unpack(">HQ", p[:10])
     log("HELLO version=%d features=%d" % (ver, feat))
-    conn.sendall(fw.hello_frame_features(1, fw.FEATURE_SYNC,
+    # "v1": a server from before the SYNC feature (features 0), which only
+    # knows PUT, GET and LIST: a SYNC frame from the client is fatal.
+    sync = 0 if mode == "v1" else fw.FEATURE_SYNC
+    conn.sendall(fw.hello_frame_features(1, sync,
                                          b"evil_server/" + mode.encode()))
     while True:
         ftype, p = fw.read_frame(conn)
-        if ftype == fw.WALK:
+        if ftype == fw.PUT and mode == "v1":
+            fid, size = struct.unpack_from(">IQ", p)
+            name, _ = fw.parse_text(p, 28)
+            log("PUT id=%d %r size=%d" % (fid, name.decode("latin-1"), size))
+            h, got = hashlib.sha256(), 0
+            while True:
+                t, d = fw.read_frame(conn)
+                if t == fw.DATA:
+                    h.update(d)
+                    got += len(d)
+                    continue
+                break
+            if t == fw.END and d == h.digest() and got == size:
+                conn.sendall(fw.ok_frame(fid, size, h.digest()))
+            else:
+                conn.sendall(fw.err_frame(fid, 90, b"not what was announced"))
+        elif ftype == fw.WALK and sync:
             (fid,) = struct.unpack_from(">I", p)
             root, _ = fw.parse_text(p, 4)
             log("WALK id=%d %r" % (fid, root.decode("latin-1")))
@@ -148,7 +167,7 @@ def serve_one(conn, mode):
             else:
                 conn.sendall(fw.file_frame(fid, len(data)))
             send_stream(conn, data)
-        elif ftype == fw.GETAT:
+        elif ftype == fw.GETAT and sync:
             fid, flags, offset = struct.unpack_from(">IIQ", p)
             path, _ = fw.parse_text(p, 48)
             log("GETAT id=%d %r offset=%d flags=%d"
