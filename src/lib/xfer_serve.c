@@ -774,6 +774,16 @@ out:
 	return r;
 }
 
+/* A receiver's temporary or partial file (PROTOCOL.md 7.3, 7.4). */
+static int
+is_part_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 11 && strncmp(name, ".ferry-", 7) == 0 &&
+	       strcmp(name + n - 5, ".part") == 0;
+}
+
 /* Deepest directory nesting a WALK descends into (one open fd per level). */
 #define WALK_MAX_DEPTH 256
 
@@ -844,7 +854,8 @@ walk_dir(struct walk *w, int fd, int depth)
 
 		if (strcmp(d->d_name, ".") == 0 ||
 		    strcmp(d->d_name, "..") == 0 ||
-		    ferry_fsafe_check_name(d->d_name, strlen(d->d_name)) != 0)
+		    ferry_fsafe_check_name(d->d_name, strlen(d->d_name)) != 0 ||
+		    is_part_file(d->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;

@@ -349,5 +349,15 @@ run "$FERRY" get -r --links -i "$ID" "$P:ltree" -o "$T/ldl"
 	fail "get -r --links: the link to ../../../x was created"
 [[ -z $(find "$T" -name x ! -type d) ]] || fail "a file named x appeared: $(find "$T" -name x ! -type d)"
 
+# A half-received file in a shared directory does not travel with it.
+mkdir -p "$SHARE/busy"
+printf 'done\n' >"$SHARE/busy/done.txt"
+head -c 4096 /dev/urandom >"$SHARE/busy/.ferry-resume-0123456789abcdef.part"
+head -c 4096 /dev/urandom >"$SHARE/busy/.ferry-0123456789abcdef.part"
+mkdir -p "$T/bdl"
+run "$FERRY" get -r -i "$ID" "$P:busy" -o "$T/bdl"
+[[ $RC == 0 ]] || fail "get -r of a directory holding partials: exit $RC: $(cat "$ERR")"
+[[ $(ls -A "$T/bdl/busy") == done.txt ]] || fail "get -r carried partial files: $(ls -A "$T/bdl/busy")"
+
 is_running "$SERVE_PID" || fail "serve died"
 finish
