@@ -32,6 +32,16 @@ int ferry_rd_copy(struct ferry_rd *rd, void *dst, size_t n) FERRY_MUST_CHECK;
 /* A u16 length then that many bytes; FERRY_E_PROTO if the length > max. */
 int ferry_rd_vec16(struct ferry_rd *rd, size_t max, const uint8_t **p,
     size_t *n) FERRY_MUST_CHECK;
+/* The next byte, not consumed. FERRY_E_PROTO when none remains. */
+int ferry_rd_peek(const struct ferry_rd *rd, uint8_t *v) FERRY_MUST_CHECK;
+/*
+ * The bytes before the first delim (possibly none), borrowed, and consumes
+ * them and the delim. FERRY_E_PROTO if delim is not among the next max + 1
+ * bytes: the token would be longer than max, or no delim remains (then
+ * ferry_rd_left(rd) <= max tells the second case from the first).
+ */
+int ferry_rd_until(struct ferry_rd *rd, uint8_t delim, size_t max,
+    const uint8_t **p, size_t *n) FERRY_MUST_CHECK;
 /* All remaining bytes (possibly none), borrowed. */
 void ferry_rd_rest(struct ferry_rd *rd, const uint8_t **p, size_t *n);
 /* FERRY_E_PROTO unless every byte has been consumed. */

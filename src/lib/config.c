@@ -1,8 +1,10 @@
 /* config.c - the client's configuration file: a bounded line parser for
  * [peer NAME] sections of "key = value" lines. The file is local, but a
- * parser still owes its caller limits and an exact file:line for a fault. */
+ * parser still owes its caller limits and an exact file:line for a fault.
+ * Every byte of the text is read through struct ferry_rd (rd.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "ferry/config.h"
 #include "ferry/limits.h"
 #include "ferry/pki.h"
+#include "ferry/rd.h"
 
 struct ferry_config {
 	struct ferry_config_peer *peer;
@@ -19,39 +22,72 @@ struct ferry_config {
 };
 
 static int
-is_space(char c)
+is_space(uint8_t c)
 {
 	return c == ' ' || c == '\t';
 }
 
+/* Consumes spaces and tabs. */
+static void
+skip_space(struct ferry_rd *rd)
+{
+	uint8_t b;
+
+	while (ferry_rd_peek(rd, &b) == 0 && is_space(b) &&
+	       ferry_rd_u8(rd, &b) == 0)
+		;
+}
+
+/* The length of the n bytes at p without their trailing spaces and tabs. */
+static size_t
+trimmed(const uint8_t *p, size_t n)
+{
+	struct ferry_rd rd;
+	size_t i = 0, keep = 0;
+	uint8_t b;
+
+	ferry_rd_init(&rd, p, n);
+	while (ferry_rd_u8(&rd, &b) == 0) {
+		i++;
+		if (!is_space(b))
+			keep = i;
+	}
+	return keep;
+}
+
 /* A peer alias: 1-64 of [A-Za-z0-9._-], starting with a letter or digit. */
 static int
-valid_alias(const char *s, size_t n)
+valid_alias(const uint8_t *p, size_t n)
 {
+	struct ferry_rd rd;
+	size_t i = 0;
+	uint8_t c;
+
 	if (n == 0 || n > FERRY_MAX_ID)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
+	ferry_rd_init(&rd, p, n);
+	for (; ferry_rd_u8(&rd, &c) == 0; i++)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		        (c >= '0' && c <= '9') ||
 		        (i > 0 && (c == '.' || c == '_' || c == '-'))))
 			return 0;
-	}
 	return 1;
 }
 
 static int
-valid_port(const char *s)
+valid_port(const uint8_t *p, size_t n)
 {
+	struct ferry_rd rd;
 	unsigned long v = 0;
+	uint8_t c;
 
-	if (*s == '\0' || strlen(s) > 5)
+	if (n == 0 || n > 5)
 		return 0;
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
+	ferry_rd_init(&rd, p, n);
+	while (ferry_rd_u8(&rd, &c) == 0) {
+		if (c < '0' || c > '9')
 			return 0;
-		v = v * 10 + (unsigned long)(*p - '0');
+		v = v * 10 + (unsigned long)(c - '0');
 	}
 	return v >= 1 && v <= 65535;
 }
@@ -86,39 +122,43 @@ ferry_config_peer(const struct ferry_config *c, const char *name)
 	return NULL;
 }
 
-/* A section header "[peer NAME]" (line without the brackets' outside). */
+/* A section header "[peer NAME]": the n bytes at s, trimmed, from '['. */
 static int
-section(struct ferry_config *c, const char *s, size_t n, const char *file,
+section(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
     unsigned line)
 {
 	struct ferry_config_peer *p;
-	size_t i = 0, start;
+	struct ferry_rd rd;
+	const uint8_t *in, *name;
+	size_t nlen;
+	uint8_t b;
 
-	if (n < 2 || s[n - 1] != ']')
+	/* '[', the inside, and ']' as the last byte. */
+	ferry_rd_init(&rd, s, n);
+	if (n < 2 || ferry_rd_u8(&rd, &b) != 0 ||
+	    ferry_rd_bytes(&rd, n - 2, &in) != 0 || ferry_rd_u8(&rd, &b) != 0 ||
+	    b != ']')
 		return ferry_errf(
 		    FERRY_E_USAGE, "%s:%u: missing ']'", file, line);
-	s++;
-	n -= 2;
-	while (i < n && is_space(s[i]))
-		i++;
-	if (n - i < 5 || memcmp(s + i, "peer", 4) != 0 || !is_space(s[i + 4]))
+	ferry_rd_init(&rd, in, n - 2);
+	skip_space(&rd);
+	if (ferry_rd_bytes(&rd, 4, &name) != 0 ||
+	    memcmp(name, "peer", 4) != 0 || ferry_rd_peek(&rd, &b) != 0 ||
+	    !is_space(b))
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: unknown section (only [peer NAME] is known)", file,
 		    line);
-	i += 4;
-	while (i < n && is_space(s[i]))
-		i++;
-	start = i;
-	while (n > start && is_space(s[n - 1]))
-		n--;
-	if (!valid_alias(s + start, n - start))
+	skip_space(&rd);
+	ferry_rd_rest(&rd, &name, &nlen);
+	nlen = trimmed(name, nlen);
+	if (!valid_alias(name, nlen))
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: a peer name is 1-%d letters, digits, '.', '_' "
 		    "or '-'",
 		    file, line, FERRY_MAX_ID);
-	for (i = 0; i < c->n; i++)
-		if (strlen(c->peer[i].name) == n - start &&
-		    memcmp(c->peer[i].name, s + start, n - start) == 0)
+	for (size_t i = 0; i < c->n; i++)
+		if (strlen(c->peer[i].name) == nlen &&
+		    memcmp(c->peer[i].name, name, nlen) == 0)
 			return ferry_errf(FERRY_E_USAGE,
 			    "%s:%u: peer '%s' already defined on line %u", file,
 			    line, c->peer[i].name, c->peer[i].line);
@@ -135,24 +175,26 @@ section(struct ferry_config *c, const char *s, size_t n, const char *file,
 	}
 	p = &c->peer[c->n];
 	memset(p, 0, sizeof(*p));
-	if ((p->name = strndup(s + start, n - start)) == NULL)
+	if ((p->name = strndup((const char *)name, nlen)) == NULL)
 		return FERRY_E_NOMEM;
 	p->line = line;
 	c->n++;
 	return 0;
 }
 
-/* "key = value" in the current peer's section. */
+/* "key = value" in the current peer's section: the n bytes at s, trimmed. */
 static int
-setting(struct ferry_config *c, const char *s, size_t n, const char *file,
+setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
     unsigned line)
 {
-	const char *eq = memchr(s, '=', n);
 	struct ferry_config_peer *p;
-	size_t klen, vstart, vend;
+	struct ferry_rd rd;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
 	char **slot, *v;
 
-	if (eq == NULL)
+	ferry_rd_init(&rd, s, n);
+	if (ferry_rd_until(&rd, '=', n, &key, &klen) != 0)
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: expected 'key = value' or '[peer NAME]'", file,
 		    line);
@@ -160,16 +202,11 @@ setting(struct ferry_config *c, const char *s, size_t n, const char *file,
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: a setting before any [peer NAME]", file, line);
 	p = &c->peer[c->n - 1];
-	klen = (size_t)(eq - s);
-	while (klen > 0 && is_space(s[klen - 1]))
-		klen--;
-	vstart = (size_t)(eq - s) + 1;
-	while (vstart < n && is_space(s[vstart]))
-		vstart++;
-	vend = n;
-	while (vend > vstart && is_space(s[vend - 1]))
-		vend--;
-#define KEY(k) (klen == sizeof(k) - 1 && memcmp(s, k, klen) == 0)
+	klen = trimmed(key, klen);
+	skip_space(&rd);
+	ferry_rd_rest(&rd, &val, &vlen);
+	vlen = trimmed(val, vlen);
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(key, k, klen) == 0)
 	if (KEY("address"))
 		slot = &p->address;
 	else if (KEY("id"))
@@ -181,18 +218,19 @@ setting(struct ferry_config *c, const char *s, size_t n, const char *file,
 	else
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: unknown key '%.*s' (address, id, port, identity)",
-		    file, line, (int)(klen > 32 ? 32 : klen), s);
+		    file, line, (int)(klen > 32 ? 32 : klen),
+		    (const char *)key);
 #undef KEY
 	if (*slot != NULL)
 		return ferry_errf(FERRY_E_USAGE, "%s:%u: '%.*s' given twice",
-		    file, line, (int)klen, s);
-	if (vend == vstart)
+		    file, line, (int)klen, (const char *)key);
+	if (vlen == 0)
 		return ferry_errf(FERRY_E_USAGE, "%s:%u: '%.*s' has no value",
-		    file, line, (int)klen, s);
-	if ((v = strndup(s + vstart, vend - vstart)) == NULL)
+		    file, line, (int)klen, (const char *)key);
+	if ((v = strndup((const char *)val, vlen)) == NULL)
 		return FERRY_E_NOMEM;
 	*slot = v;
-	if (slot == &p->port && !valid_port(v))
+	if (slot == &p->port && !valid_port(val, vlen))
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: port '%s' is not a number from 1 to 65535", file,
 		    line, v);
@@ -242,8 +280,8 @@ ferry_config_parse(
     const char *text, size_t len, const char *file, struct ferry_config **out)
 {
 	struct ferry_config *c;
+	struct ferry_rd rd;
 	unsigned line = 0;
-	size_t pos = 0;
 	int r = 0;
 
 	*out = NULL;
@@ -252,49 +290,55 @@ ferry_config_parse(
 		    file, FERRY_CONFIG_MAX_SIZE);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return FERRY_E_NOMEM;
-	while (pos < len && r == 0) {
-		const char *s = text + pos, *nl;
-		size_t n, i = 0;
+	ferry_rd_init(&rd, text, len);
+	while (ferry_rd_left(&rd) > 0 && r == 0) {
+		struct ferry_rd ln;
+		const uint8_t *s;
+		size_t n;
+		uint8_t b;
 
-		nl = memchr(s, '\n', len - pos);
-		n = nl != NULL ? (size_t)(nl - s) : len - pos;
-		pos += n + (nl != NULL);
 		if (++line > FERRY_CONFIG_MAX_LINES) {
 			r = ferry_errf(FERRY_E_USAGE,
 			    "%s:%u: more than %d lines", file, line,
 			    FERRY_CONFIG_MAX_LINES);
 			break;
 		}
-		if (n > FERRY_CONFIG_MAX_LINE) {
-			r = ferry_errf(FERRY_E_USAGE,
-			    "%s:%u: line longer than %d bytes", file, line,
-			    FERRY_CONFIG_MAX_LINE);
-			break;
+		/* No '\n' within the limit: a longer line, or the last. */
+		if (ferry_rd_until(&rd, '\n', FERRY_CONFIG_MAX_LINE, &s, &n) !=
+		    0) {
+			if (ferry_rd_left(&rd) > FERRY_CONFIG_MAX_LINE) {
+				r = ferry_errf(FERRY_E_USAGE,
+				    "%s:%u: line longer than %d bytes", file,
+				    line, FERRY_CONFIG_MAX_LINE);
+				break;
+			}
+			ferry_rd_rest(&rd, &s, &n);
 		}
-		if (n > 0 && s[n - 1] == '\r')
-			n--;
-		for (size_t k = 0; k < n && r == 0; k++)
-			if ((unsigned char)s[k] < 0x20 && s[k] != '\t')
+		/* Control bytes, except a tab, and a CR as the last byte. */
+		ferry_rd_init(&ln, s, n);
+		while (r == 0 && ferry_rd_u8(&ln, &b) == 0)
+			if (b == '\r' && ferry_rd_left(&ln) == 0)
+				n--;
+			else if (b < 0x20 && b != '\t')
 				r = ferry_errf(FERRY_E_USAGE,
 				    "%s:%u: control character 0x%02x", file,
-				    line, (unsigned char)s[k]);
-			else if (s[k] == 0x7f)
+				    line, (unsigned)b);
+			else if (b == 0x7f)
 				r = ferry_errf(FERRY_E_USAGE,
 				    "%s:%u: control character 0x7f", file,
 				    line);
 		if (r != 0)
 			break;
-		while (i < n && is_space(s[i]))
-			i++;
-		while (n > i && is_space(s[n - 1]))
-			n--;
-		if (i == n || s[i] == '#' || s[i] == ';')
+		ferry_rd_init(&ln, s, trimmed(s, n));
+		skip_space(&ln);
+		if (ferry_rd_peek(&ln, &b) != 0 || b == '#' || b == ';')
 			continue;
-		if (s[i] == '[') {
+		ferry_rd_rest(&ln, &s, &n);
+		if (b == '[') {
 			if ((r = check_peer(c, file)) == 0)
-				r = section(c, s + i, n - i, file, line);
+				r = section(c, s, n, file, line);
 		} else
-			r = setting(c, s + i, n - i, file, line);
+			r = setting(c, s, n, file, line);
 	}
 	if (r == 0)
 		r = check_peer(c, file);

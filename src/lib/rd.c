@@ -1,4 +1,5 @@
-/* rd.c - the bounds-checked reader. The only place that indexes wire bytes. */
+/* rd.c - the bounds-checked reader. The only place that indexes wire bytes
+ * or the bytes of a parsed text file. */
 #include <string.h>
 
 #include "ferry/rd.h"
@@ -108,6 +109,32 @@ ferry_rd_vec16(struct ferry_rd *rd, size_t max, const uint8_t **p, size_t *n)
 		return FERRY_E_PROTO;
 	}
 	*n = len;
+	return 0;
+}
+
+int
+ferry_rd_peek(const struct ferry_rd *rd, uint8_t *v)
+{
+	if (ferry_rd_left(rd) == 0)
+		return FERRY_E_PROTO;
+	*v = rd->base[rd->off];
+	return 0;
+}
+
+int
+ferry_rd_until(struct ferry_rd *rd, uint8_t delim, size_t max,
+    const uint8_t **p, size_t *n)
+{
+	size_t w = ferry_rd_left(rd);
+	const uint8_t *d;
+
+	if (max < w) /* max + 1 <= w: cannot wrap */
+		w = max + 1;
+	if (w == 0 || (d = memchr(rd->base + rd->off, delim, w)) == NULL)
+		return FERRY_E_PROTO;
+	*n = (size_t)(d - (rd->base + rd->off));
+	*p = rd->base + rd->off;
+	rd->off += *n + 1;
 	return 0;
 }
 

@@ -146,6 +146,32 @@ test_refused(void **state)
 	                                       "0x01");
 	refused("[peer a]\naddress = h\x7f\n", "cfg:2: control character");
 	refused("[peer a]\naddress = h\rx\n", "cfg:2: control character");
+	refused("[peer a]\naddress = h\r\r\n", "cfg:2: control character "
+	                                       "0x0d");
+	/* Edges of the section header and of the key. */
+	refused("[]\n", "cfg:1: unknown section");
+	refused("[\n", "cfg:1: missing ']'");
+	refused("[peer a] x\n", "cfg:1: missing ']'");
+	refused("[peer a]b]\n", "cfg:1: a peer name is");
+	refused("[peer a]\n =h\n", "cfg:2: unknown key ''");
+	refused("[peer a]\n=\n", "cfg:2: unknown key ''");
+	refused("[peer a]\naddress==h\n", "cfg:2: address: ");
+}
+
+/* Blanks and a CR around the tokens, a tab after "peer", no final newline. */
+static void
+test_blanks(void **state)
+{
+	struct ferry_config *c;
+	const struct ferry_config_peer *p;
+
+	(void)state;
+	c = parse_ok("  [peer\ta]  \n\taddress = h \r\nport = 7443 \r");
+	p = ferry_config_peer(c, "a");
+	assert_non_null(p);
+	assert_string_equal(p->address, "h");
+	assert_string_equal(p->port, "7443");
+	ferry_config_free(c);
 }
 
 static void
@@ -179,6 +205,14 @@ test_limits(void **state)
 	assert_int_equal(ferry_config_parse(text, strlen(text), "cfg", &c), 0);
 	ferry_config_free(c);
 	strcat(text, "x\n");
+	refused(text, "cfg:3: line longer than");
+	/* The same as the last line, without a newline; a CR counts. */
+	text[strlen(text) - 2] = '\0';
+	assert_int_equal(ferry_config_parse(text, strlen(text), "cfg", &c), 0);
+	ferry_config_free(c);
+	strcat(text, "x");
+	refused(text, "cfg:3: line longer than");
+	text[strlen(text) - 1] = '\r';
 	refused(text, "cfg:3: line longer than");
 	/* Too many lines, each short. */
 	memset(text, '\n', FERRY_CONFIG_MAX_LINES + 1);
@@ -292,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_blanks),
 	    cmocka_unit_test(test_nul),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_too_many_peers),

@@ -1,5 +1,6 @@
 /* test_rd.c - the bounds-checked reader: exact reads, failed reads that do
- * not move the cursor, and inputs that end against a guard page. */
+ * not move the cursor, delimited tokens, and inputs that end against a
+ * guard page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,6 +88,9 @@ test_init_left(void **state)
 		assert_int_equal(ferry_rd_bytes(&rd, 1, &p), FERRY_E_PROTO);
 		assert_int_equal(ferry_rd_bytes(&rd, 0, &p), 0);
 		assert_int_equal(ferry_rd_copy(&rd, &b, 0), 0);
+		assert_int_equal(ferry_rd_peek(&rd, &b), FERRY_E_PROTO);
+		assert_int_equal(
+		    ferry_rd_until(&rd, 0, SIZE_MAX, &p, &n), FERRY_E_PROTO);
 		ferry_rd_rest(&rd, &p, &n);
 		assert_int_equal(n, 0);
 		assert_int_equal(ferry_rd_end(&rd), 0);
@@ -378,6 +382,190 @@ test_vec16_truncated(void **state)
 }
 
 static void
+test_peek(void **state)
+{
+	struct ferry_rd rd;
+	uint8_t v = 0, w = 0;
+
+	(void)state;
+	ferry_rd_init(&rd, seq, 2);
+	assert_int_equal(ferry_rd_peek(&rd, &v), 0);
+	assert_int_equal(v, 0x01);
+	assert_int_equal(rd.off, 0); /* not consumed */
+	assert_int_equal(ferry_rd_peek(&rd, &v), 0);
+	assert_int_equal(v, 0x01);
+	assert_int_equal(ferry_rd_u8(&rd, &w), 0);
+	assert_int_equal(w, 0x01);
+	assert_int_equal(ferry_rd_peek(&rd, &v), 0);
+	assert_int_equal(v, 0x02);
+	assert_int_equal(ferry_rd_u8(&rd, &w), 0);
+	v = 0xaa;
+	assert_int_equal(ferry_rd_peek(&rd, &v), FERRY_E_PROTO);
+	assert_int_equal(v, 0xaa); /* untouched on failure */
+	assert_int_equal(rd.off, 2);
+	assert_int_equal(ferry_rd_end(&rd), 0);
+}
+
+static void
+test_until(void **state)
+{
+	static const uint8_t in[] = "ab\n\ncde\nfg";
+	struct ferry_rd rd;
+	const uint8_t *p = NULL;
+	size_t n = 99;
+	uint8_t b;
+
+	(void)state;
+	ferry_rd_init(&rd, in, sizeof(in) - 1); /* without the NUL */
+	assert_int_equal(ferry_rd_until(&rd, '\n', SIZE_MAX, &p, &n), 0);
+	assert_ptr_equal(p, in); /* borrowed, not copied */
+	assert_int_equal(n, 2);
+	assert_int_equal(rd.off, 3); /* the delimiter is consumed */
+	/* An empty token: the delimiter comes first. */
+	n = 99;
+	assert_int_equal(ferry_rd_until(&rd, '\n', 0, &p, &n), 0);
+	assert_ptr_equal(p, in + 3);
+	assert_int_equal(n, 0);
+	assert_int_equal(rd.off, 4);
+	/* "cde" is longer than max 2: fails without moving. */
+	p = NULL;
+	n = 99;
+	assert_int_equal(ferry_rd_until(&rd, '\n', 2, &p, &n), FERRY_E_PROTO);
+	assert_null(p);
+	assert_int_equal(n, 99);
+	assert_int_equal(rd.off, 4);
+	/* max == the token's length is enough. */
+	assert_int_equal(ferry_rd_until(&rd, '\n', 3, &p, &n), 0);
+	assert_memory_equal(p, "cde", 3);
+	assert_int_equal(n, 3);
+	assert_int_equal(rd.off, 8);
+	/* No delimiter left: fails, left() <= max, and rest takes the tail. */
+	p = NULL;
+	assert_int_equal(
+	    ferry_rd_until(&rd, '\n', SIZE_MAX, &p, &n), FERRY_E_PROTO);
+	assert_int_equal(ferry_rd_until(&rd, '\n', 2, &p, &n), FERRY_E_PROTO);
+	assert_null(p);
+	assert_int_equal(rd.off, 8);
+	assert_true(ferry_rd_left(&rd) <= 2);
+	/* Another delimiter still finds its byte. */
+	assert_int_equal(ferry_rd_until(&rd, 'g', 1, &p, &n), 0);
+	assert_memory_equal(p, "f", 1);
+	assert_int_equal(ferry_rd_end(&rd), 0);
+	assert_int_equal(ferry_rd_until(&rd, 'g', 1, &p, &n), FERRY_E_PROTO);
+
+	/* A NUL delimiter, and a NUL inside a token for another one. */
+	{
+		static const uint8_t z[] = {'a', 0x00, 'b', 0x00, 0xff};
+
+		ferry_rd_init(&rd, z, sizeof(z));
+		assert_int_equal(ferry_rd_until(&rd, 0xff, 4, &p, &n), 0);
+		assert_int_equal(n, 4);
+		assert_ptr_equal(p, z);
+		ferry_rd_init(&rd, z, sizeof(z));
+		assert_int_equal(ferry_rd_until(&rd, 0x00, 1, &p, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(ferry_rd_u8(&rd, &b), 0);
+		assert_int_equal(b, 'b');
+	}
+}
+
+/* max against the distance to the delimiter, in a longer input. */
+static void
+test_until_max(void **state)
+{
+	uint8_t in[40];
+
+	(void)state;
+	memset(in, 'x', sizeof(in));
+	for (size_t at = 0; at < sizeof(in); at++) {
+		in[at] = ';';
+		for (size_t max = 0; max < sizeof(in) + 2; max++) {
+			struct ferry_rd rd;
+			const uint8_t *p = NULL;
+			size_t n = 99;
+			int r;
+
+			ferry_rd_init(&rd, in, sizeof(in));
+			r = ferry_rd_until(&rd, ';', max, &p, &n);
+			if (at <= max) {
+				assert_int_equal(r, 0);
+				assert_ptr_equal(p, in);
+				assert_int_equal(n, at);
+				assert_int_equal(rd.off, at + 1);
+			} else {
+				assert_int_equal(r, FERRY_E_PROTO);
+				assert_null(p);
+				assert_int_equal(n, 99);
+				assert_int_equal(rd.off, 0);
+				/* The token is too long, not missing. */
+				assert_true(ferry_rd_left(&rd) > max);
+			}
+		}
+		in[at] = 'x';
+	}
+}
+
+/*
+ * Inputs of 0..32 bytes ending at the guard page, a delimiter every few
+ * bytes or none: until reads them token by token (under several maxima)
+ * until it fails, never past the end; peek then sees the next byte, or
+ * fails at the very end.
+ */
+static void
+test_until_guard(void **state)
+{
+	uint8_t src[32];
+
+	(void)state;
+	for (size_t every = 1; every <= 33; every += 4) {
+		for (size_t i = 0; i < sizeof(src); i++)
+			src[i] = (i + 1) % every == 0 ? '\n' : 'a' + i % 26;
+		for (size_t len = 0; len <= sizeof(src); len++) {
+			for (size_t m = 0; m < 3; m++) {
+				static const size_t maxes[] = {0, 3, SIZE_MAX};
+				struct ferry_rd rd;
+				const uint8_t *p, *in = guarded(src, len);
+				size_t n = 0, before;
+				uint8_t b = 0;
+				int r;
+
+				ferry_rd_init(&rd, in, len);
+				for (;;) {
+					before = rd.off;
+					r = ferry_rd_until(
+					    &rd, '\n', maxes[m], &p, &n);
+					if (r != 0)
+						break;
+					assert_int_equal(
+					    rd.off, before + n + 1);
+					assert_int_equal(in[before + n], '\n');
+					if (n > 0)
+						assert_int_equal(p[n - 1],
+						    src[before + n - 1]);
+				}
+				assert_int_equal(r, FERRY_E_PROTO);
+				assert_int_equal(rd.off, before);
+				if (maxes[m] == SIZE_MAX) /* none left */
+					assert_null(memchr(
+					    src + before, '\n', len - before));
+				if (ferry_rd_peek(&rd, &b) == 0)
+					assert_int_equal(b, src[before]);
+				else
+					assert_int_equal(before, len);
+				ferry_rd_rest(&rd, &p, &n);
+				assert_int_equal(before + n, len);
+				if (n > 0)
+					assert_int_equal(
+					    p[n - 1], src[len - 1]);
+				assert_int_equal(
+				    ferry_rd_peek(&rd, &b), FERRY_E_PROTO);
+				assert_int_equal(ferry_rd_end(&rd), 0);
+			}
+		}
+	}
+}
+
+static void
 test_rest(void **state)
 {
 	struct ferry_rd rd;
@@ -438,6 +626,8 @@ test_empty_input(void **state)
 	assert_int_equal(ferry_rd_bytes(&rd, 1, &p), FERRY_E_PROTO);
 	assert_int_equal(ferry_rd_copy(&rd, &u8, 1), FERRY_E_PROTO);
 	assert_int_equal(ferry_rd_vec16(&rd, 10, &p, &n), FERRY_E_PROTO);
+	assert_int_equal(ferry_rd_peek(&rd, &u8), FERRY_E_PROTO);
+	assert_int_equal(ferry_rd_until(&rd, 0, 10, &p, &n), FERRY_E_PROTO);
 	assert_int_equal(rd.off, 0);
 	ferry_rd_rest(&rd, &p, &n);
 	assert_int_equal(n, 0);
@@ -546,6 +736,10 @@ main(void)
 	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_vec16),
 	    cmocka_unit_test(test_vec16_truncated),
+	    cmocka_unit_test(test_peek),
+	    cmocka_unit_test(test_until),
+	    cmocka_unit_test(test_until_max),
+	    cmocka_unit_test(test_until_guard),
 	    cmocka_unit_test(test_rest),
 	    cmocka_unit_test(test_end),
 	    cmocka_unit_test(test_empty_input),
