@@ -70,7 +70,7 @@ ferry_err_from_wire(unsigned code)
 }
 
 static int vset(int r, int errno_value, const char *fmt, va_list ap)
-	FERRY_PRINTF(3, 0);
+    FERRY_PRINTF(3, 0);
 
 static int
 vset(int r, int errno_value, const char *fmt, va_list ap)
