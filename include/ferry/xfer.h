@@ -36,6 +36,7 @@ struct ferry_xfer_progress {
 	uint64_t done; /* bytes of this file sent or received so far */
 	uint64_t total; /* the file's announced size */
 	uint64_t from; /* where this transfer resumed (done starts there) */
+	uint64_t tree_total; /* pull_tree: bytes of all the tree's files */
 };
 typedef void ferry_xfer_progress_fn(
     const struct ferry_xfer_progress *p, void *arg);

@@ -248,18 +248,24 @@ draw(struct batch *b, double now)
 		human((double)b->all_done, done);
 		human(bps, rate);
 		if (b->all_total > 0) {
-			uint64_t left = b->all_total > b->all_done
-			                    ? b->all_total - b->all_done
-			                    : 0;
+			/* Of the whole, what the other side already had is not to move. */
+			uint64_t all = b->all_total > b->all_gone
+			                   ? b->all_total - b->all_gone
+			                   : b->all_done;
+			uint64_t left =
+			    all > b->all_done ? all - b->all_done : 0;
 
-			human((double)b->all_total, total);
+			if (all < b->all_done)
+				all = b->all_done;
+			human((double)all, total);
 			if (bps > 0)
 				clock_time((double)left / bps, eta);
 			snprintf(stats, sizeof(stats),
 			    "%u files  %s / %s  %3u%%  %s/s  ETA %s",
 			    b->ok + b->failed, done, total,
-			    (unsigned)(b->all_done * 100 / b->all_total), rate,
-			    eta);
+			    all > 0 ? (unsigned)(b->all_done * 100 / all)
+			            : 100u,
+			    rate, eta);
 		} else
 			snprintf(stats, sizeof(stats), "%u files  %s  %s/s",
 			    b->ok + b->failed, done, rate);
@@ -350,6 +356,9 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 		b->cur_from = p->from;
 		/* A resumed file's first bytes did not travel now. */
 		delta = p->done - p->from;
+		if (b->all_total == 0)
+			b->all_total = p->tree_total;
+		b->all_gone += p->from;
 	}
 	b->cur_done = p->done;
 	b->cur_total = p->total;
@@ -476,6 +485,9 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	b->bytes += res->size;
 	b->sent += res->sent;
 	b->uptodate += res->uptodate != 0;
+	/* What the other side had already is not still to come. */
+	if (res->uptodate)
+		b->all_gone += res->size;
 	/* Only files have a checksum line; directories and links are quiet. */
 	if (b->json || res->kind != FERRY_KIND_FILE)
 		return;

@@ -76,7 +76,7 @@ struct batch {
 	int drawn; /* a line for cur is on the terminal, unfinished */
 	/* -r: one line for the whole batch: bytes moved, of all_total if known. */
 	int overall;
-	uint64_t all_done, all_total;
+	uint64_t all_done, all_total, all_gone; /* gone: had already */
 };
 /* Fills in b for command cmd: start time, whether stderr is a terminal. */
 void client_batch_init(struct batch *b, const char *cmd, int quiet);

@@ -695,6 +695,7 @@ struct pull {
 	void *arg;
 	struct pull_req *reqs;
 	size_t nreqs, cap;
+	uint64_t tree_total; /* for progress: a tree's files, all together */
 };
 
 /* The directory holding item's local path, and the name in it. */
@@ -796,7 +797,8 @@ pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 				    .name = it->shown,
 				    .done = done,
 				    .total = size,
-				    .from = file->offset};
+				    .from = file->offset,
+				    .tree_total = p->tree_total};
 
 				p->progress(&pr, p->arg);
 			}
@@ -1035,10 +1037,22 @@ pull_answer(struct pull *p, size_t k, const struct ferry_msg *m)
 	return 0;
 }
 
+static int pull_items(struct ferry_conn *c, const struct ferry_pull_item *items,
+    size_t n, int dirfd, unsigned flags, uint64_t tree_total,
+    ferry_xfer_progress_fn *progress, ferry_xfer_report_fn *report, void *arg);
+
 int
 ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
     size_t n, int dirfd, unsigned flags, ferry_xfer_progress_fn *progress,
     ferry_xfer_report_fn *report, void *arg)
+{
+	return pull_items(c, items, n, dirfd, flags, 0, progress, report, arg);
+}
+
+static int
+pull_items(struct ferry_conn *c, const struct ferry_pull_item *items, size_t n,
+    int dirfd, unsigned flags, uint64_t tree_total,
+    ferry_xfer_progress_fn *progress, ferry_xfer_report_fn *report, void *arg)
 {
 	struct pull p = {.c = c,
 	    .items = items,
@@ -1048,7 +1062,8 @@ ferry_xfer_pull(struct ferry_conn *c, const struct ferry_pull_item *items,
 	    .progress = progress,
 	    .report = report,
 	    .arg = arg,
-	    .cap = 2 * n + 1};
+	    .cap = 2 * n + 1,
+	    .tree_total = tree_total};
 	size_t next = 0, sent = 0, done = 0, inflight_bytes = 0;
 	int r;
 
@@ -1247,6 +1262,7 @@ struct tree_node {
 	uint8_t kind;
 	uint32_t mode;
 	int64_t mtime;
+	uint64_t size;
 	char *remote, *local, *target;
 	char *shown; /* local for the user: the caller's name for the root */
 };
@@ -1318,8 +1334,10 @@ walk_read(struct ferry_conn *c, const char *remote, const char *local_root,
 			v = grown;
 		}
 		nd = &v[n++];
-		*nd = (struct tree_node){
-		    .kind = m.kind, .mode = m.mode, .mtime = m.mtime};
+		*nd = (struct tree_node){.kind = m.kind,
+		    .mode = m.mode,
+		    .mtime = m.mtime,
+		    .size = m.size};
 		below = m.text + toplen + (toplen > 0);
 		if ((nd->remote = strndup(m.text, m.text_len)) == NULL ||
 		    asprintf(&nd->local, "%s%s%.*s", local_root,
@@ -1421,6 +1439,7 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 	struct ferry_pull_item *items = NULL;
 	struct tree_node *v = NULL;
 	size_t n = 0, nfiles = 0;
+	uint64_t total = 0;
 	mode_t mask = umask(0);
 	int r;
 
@@ -1460,6 +1479,7 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 			items[nfiles].local = v[i].local;
 			items[nfiles].shown = v[i].shown;
 			nfiles++;
+			total += v[i].size;
 			continue;
 		}
 		if (v[i].kind == FERRY_KIND_DIR)
@@ -1474,8 +1494,8 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 			res.detail = ferry_err_detail(res.r);
 		report_res(report, arg, &res);
 	}
-	r = ferry_xfer_pull(
-	    c, items, nfiles, dirfd, flags, progress, report, arg);
+	r = pull_items(
+	    c, items, nfiles, dirfd, flags, total, progress, report, arg);
 	/* Entries were added to the directories: their times come last. */
 	for (size_t i = n;
 	     r == 0 && (flags & FERRY_PULL_PRESERVE) != 0 && i-- > 0;)
