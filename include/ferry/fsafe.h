@@ -23,6 +23,12 @@ int ferry_fsafe_check_name(const char *name, size_t len) FERRY_MUST_CHECK;
 int ferry_fsafe_check_path(const char *path, size_t len) FERRY_MUST_CHECK;
 
 /*
+ * 1 if name is one a receiver uses for its own temporary and partial files
+ * (".ferry-*.part", PROTOCOL.md 7.3, 7.4): no peer may send it.
+ */
+int ferry_fsafe_reserved(const char *name, size_t len);
+
+/*
  * Opens path beneath dirfd: never above it (no "..", no absolute path, no
  * symlink leading out). Uses openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
  * where the kernel lacks it, walks components refusing every symlink.

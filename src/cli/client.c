@@ -345,7 +345,13 @@ client_progress(const struct ferry_xfer_progress *p, void *arg)
 	double now = now_s();
 	uint64_t delta = p->done - b->cur_done;
 
-	if (b->cur == NULL || strcmp(b->cur, p->name) != 0) {
+	/*
+	 * Another file, or this one again from the start (a resume the peer
+	 * turned down is sent whole): done must never go backwards here, or
+	 * delta would wrap and --limit-rate sleep for ever.
+	 */
+	if (b->cur == NULL || strcmp(b->cur, p->name) != 0 ||
+	    p->done < b->cur_done) {
 		/* Pipelined: this file's data left before the last one's answer. */
 		finish_line(b, 1);
 		b->prev = b->cur;

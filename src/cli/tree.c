@@ -148,6 +148,11 @@ scan_entry(struct tree *t, int dfd, const char *local, const char *remote,
 		t->skipped++;
 		goto out;
 	}
+	/* A receiver's own partial file (an interrupted pull here). */
+	if (ferry_fsafe_reserved(name, strlen(name))) {
+		skip(t, l, ": a file being received (.ferry-*.part)");
+		goto out;
+	}
 	if (strlen(remote) + 1 + strlen(name) > FERRY_MAX_PATH) {
 		skip(t, l, ": its path would be longer than 4096 bytes");
 		goto out;

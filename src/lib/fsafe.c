@@ -44,6 +44,13 @@ ferry_fsafe_check_name(const char *name, size_t len)
 }
 
 int
+ferry_fsafe_reserved(const char *name, size_t len)
+{
+	return len > 12 && memcmp(name, ".ferry-", 7) == 0 &&
+	       memcmp(name + len - 5, ".part", 5) == 0;
+}
+
+int
 ferry_fsafe_check_path(const char *path, size_t len)
 {
 	size_t start = 0;

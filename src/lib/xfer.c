@@ -703,11 +703,8 @@ static int
 pull_parent(const struct pull *p, const struct ferry_pull_item *it, int *fd,
     const char **leaf)
 {
-	int r;
-
-	if ((r = ferry_fsafe_parent(p->dirfd, it->local, fd, leaf)) != 0)
-		return ferry_errf(r, "%s: %s", it->shown, ferry_err_detail(r));
-	return 0;
+	/* fsafe's details name the path already. */
+	return ferry_fsafe_parent(p->dirfd, it->local, fd, leaf);
 }
 
 /*
@@ -1193,6 +1190,17 @@ pathset_free(struct pathset *ps)
 	free(ps->kind);
 }
 
+/* The length of the last component of a NODE's path. */
+static size_t
+leaf_len(const struct ferry_msg *m)
+{
+	size_t n = 0;
+
+	while (n < m->text_len && m->text[m->text_len - 1 - n] != '/')
+		n++;
+	return n;
+}
+
 /* All the paths of one WALK answer together stay below this. */
 #define WALK_MAX_BYTES (64u << 20)
 
@@ -1220,6 +1228,9 @@ walk_check(struct ferry_conn *c, const char *top, size_t toplen,
 		why = "a path outside what was asked for";
 	else if (ps->n == 0 && toplen > 0 && m->text_len != toplen)
 		why = "a first entry that is not the path asked for";
+	else if (ferry_fsafe_reserved(
+	             m->text + (m->text_len - leaf_len(m)), leaf_len(m)))
+		why = "a name reserved for files being received";
 	else if (m->kind != FERRY_KIND_FILE && m->kind != FERRY_KIND_DIR &&
 	         m->kind != FERRY_KIND_LINK)
 		why = "an unknown kind of entry";

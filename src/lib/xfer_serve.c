@@ -121,8 +121,18 @@ inbox_parent(struct session *s, const char *path, int *dirfd, const char **leaf)
 
 	if ((r = sender_dir(s)) != 0)
 		return r;
+	/* Its details name the path already. */
 	if ((r = ferry_fsafe_parent(s->sender_fd, path, dirfd, leaf)) != 0)
-		return ferry_errf(r, "%s: %s", path, ferry_err_detail(r));
+		return r;
+	/* PROTOCOL.md 7.4: the names of partial files are ours alone. */
+	if (ferry_fsafe_reserved(*leaf, strlen(*leaf))) {
+		close(*dirfd);
+		*dirfd = -1;
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: names .ferry-*.part are reserved for files being "
+		    "received",
+		    path);
+	}
 	return 0;
 }
 
@@ -488,11 +498,17 @@ serve_mkdir(struct session *s, const struct ferry_msg *mk)
 	if ((mk->flags & ~FERRY_PUT_PRESERVE) != 0)
 		return refuse(s, mk->id, "mkdir",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
+	leaf = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	if (ferry_fsafe_reserved(leaf, strlen(leaf)))
+		return refuse(s, mk->id, "mkdir",
+		    ferry_errf(FERRY_E_BADNAME,
+		        "%s: names .ferry-*.part are reserved for files being "
+		        "received",
+		        path));
 	if ((r = sender_dir(s)) != 0 ||
 	    (r = ferry_fsafe_mkdir(s->sender_fd, path,
 	         preserve ? mode : mode & ~s->umask, &created)) != 0)
-		return refuse(s, mk->id, "mkdir",
-		    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
+		return refuse(s, mk->id, "mkdir", r);
 	if (preserve) {
 		struct timespec ts[2] = {
 		    {.tv_sec = (time_t)mk->mtime, .tv_nsec = 0},
@@ -533,8 +549,7 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 		return refuse(s, ln->id, "link",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
 	if ((r = ferry_fsafe_check_link(path, ln->target, ln->target_len)) != 0)
-		return refuse(s, ln->id, "link",
-		    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
+		return refuse(s, ln->id, "link", r);
 	memcpy(target, ln->target, ln->target_len);
 	target[ln->target_len] = '\0';
 	if ((r = inbox_parent(s, path, &dirfd, &leaf)) != 0)
@@ -545,7 +560,17 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 		(void)unlinkat(dirfd, leaf, 0);
 	if (symlinkat(target, dirfd, leaf) != 0) {
 		int e = errno;
+		char have[FERRY_MAX_LINK + 1];
+		ssize_t n = e == EEXIST ? readlinkat(dirfd, leaf, have,
+		                              sizeof(have) - 1)
+		                        : -1;
 
+		/* The same link again: there already, like MKDIR of a directory. */
+		if (n >= 0 && (size_t)n == ln->target_len &&
+		    memcmp(have, target, (size_t)n) == 0) {
+			close(dirfd);
+			return send_ok_empty(s, ln->id);
+		}
 		r = e == EEXIST ? ferry_errf(FERRY_E_EXIST,
 		                      "%s already exists in the inbox", path)
 		                : ferry_errf_errno(
@@ -774,16 +799,6 @@ out:
 	return r;
 }
 
-/* A receiver's temporary or partial file (PROTOCOL.md 7.3, 7.4). */
-static int
-is_part_file(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 11 && strncmp(name, ".ferry-", 7) == 0 &&
-	       strcmp(name + n - 5, ".part") == 0;
-}
-
 /* Deepest directory nesting a WALK descends into (one open fd per level). */
 #define WALK_MAX_DEPTH 256
 
@@ -855,7 +870,7 @@ walk_dir(struct walk *w, int fd, int depth)
 		if (strcmp(d->d_name, ".") == 0 ||
 		    strcmp(d->d_name, "..") == 0 ||
 		    ferry_fsafe_check_name(d->d_name, strlen(d->d_name)) != 0 ||
-		    is_part_file(d->d_name))
+		    ferry_fsafe_reserved(d->d_name, strlen(d->d_name)))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;

@@ -60,7 +60,7 @@ import ferrywire as fw  # noqa: E402
 
 MODES = ("honest", "dotdot", "dotdotin", "absolute", "unasked", "linkparent",
          "dup", "orphan", "badkind", "badcount", "badlink", "resume_past",
-         "resume_lie", "fileat_for_get", "v1")
+         "resume_lie", "fileat_for_get", "v1", "reserved")
 
 
 def log(*words):
@@ -98,6 +98,9 @@ def tree(mode, root):
         return ok + [("z", r + b"/x", b"")], None
     if mode == "badcount":
         return ok + [("f", r + b"/x", b"")], 7
+    if mode == "reserved":
+        return ok + [("f", r + b"/.ferry-resume-0123456789abcdef.part",
+                      b"")], None
     if mode == "badlink":
         return ok + [("l", r + b"/up", b"../../../../tmp"),
                      ("l", r + b"/abs", b"/tmp")], None

@@ -349,6 +349,15 @@ run "$FERRY" get -r --links -i "$ID" "$P:ltree" -o "$T/ldl"
 	fail "get -r --links: the link to ../../../x was created"
 [[ -z $(find "$T" -name x ! -type d) ]] || fail "a file named x appeared: $(find "$T" -name x ! -type d)"
 
+# Nor does one in a tree being sent: skipped with a note (PROTOCOL.md 7.4).
+mkdir -p "$T/rsv"
+printf 'kept\n' >"$T/rsv/real.txt"
+head -c 100 /dev/urandom >"$T/rsv/.ferry-resume-0123456789abcdef.part"
+run "$FERRY" send -r -i "$ID" "$T/rsv" "$P"
+[[ $RC == 0 ]] || fail "send -r of a tree holding a partial file: exit $RC: $(cat "$ERR")"
+grep -q 'ferry-resume-0123456789abcdef.part' "$ERR" || fail "send -r: no note for the skipped partial file: $(cat "$ERR")"
+[[ $(ls -A "$INBOX/alice/rsv") == real.txt ]] || fail "send -r carried a partial file: $(ls -A "$INBOX/alice/rsv")"
+
 # A half-received file in a shared directory does not travel with it.
 mkdir -p "$SHARE/busy"
 printf 'done\n' >"$SHARE/busy/done.txt"

@@ -61,9 +61,10 @@ declare -A why=(
 	[orphan]='docs/sub/x|directory'
 	[badkind]='kind|docs/x'
 	[badcount]='count'
+	[reserved]='reserved'
 )
 multi_line=()
-for mode in dotdot dotdotin absolute unasked linkparent dup orphan badkind badcount; do
+for mode in dotdot dotdotin absolute unasked linkparent dup orphan badkind badcount reserved; do
 	for links in "" --links; do
 		name=$mode${links:+-links}
 		start_daemon "evil-$name" evil python3 "$EVIL" -i "$T/bob" --mode "$mode"
@@ -93,7 +94,7 @@ for mode in dotdot dotdotin absolute unasked linkparent dup orphan badkind badco
 done
 
 [[ ${#multi_line[@]} == 0 ]] ||
-	defer_fail "want a one-line error, got more lines for ${#multi_line[@]} of 18 runs (${multi_line[*]}), e.g.: $(cat "$ERR")"
+	defer_fail "want a one-line error, got more lines for ${#multi_line[@]} of 20 runs (${multi_line[*]}), e.g.: $(cat "$ERR")"
 
 # --- a valid tree with links that lead out --------------------------------
 # Without --links they are skipped (exit 0); with --links they are not
