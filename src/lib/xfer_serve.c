@@ -318,7 +318,9 @@ receive_file(struct session *s, const struct upload *u)
 	}
 	if ((r = ferry_tmpfile_commit(&tmp, leaf,
 	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
-		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		/* The detail names the last component; say where it is. */
+		if (strcmp(leaf, name) != 0)
+			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		r = refuse(s, u->id, "push", r);
 		goto out;
 	}
