@@ -325,6 +325,17 @@ PY
 for l in abs sub/up; do
 	grep -q "$l" "$ERR" || fail "send -r --links: stderr does not name the refused link $l: $(cat "$ERR")"
 done
+# Again: the links already there are fine (like directories), only the two
+# unsafe ones still fail.
+run "$FERRY" send -r --links --json -i "$ID" "$lt" "$P"
+[[ $RC == 9 ]] || fail "send -r --links again: exit $RC, want 9: $(cat "$ERR")"
+python3 - "$OUT" <<'PY' || fail "send -r --links again: json: $(cat "$OUT")"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+res = {o['name'].split('ltree/', 1)[-1]: o['result'] for o in objs if o['type'] == 'link'}
+assert res.get('sub/rel') == 'ok' and res.get('sub/same') == 'ok', res
+assert objs[-1]['failed'] == 2, objs[-1]
+PY
 [[ -z $(find "$T" -name x ! -type d) ]] || fail "a file named x appeared: $(find "$T" -name x ! -type d)"
 
 # get -r of the same tree from the share: the client applies the rule too.
