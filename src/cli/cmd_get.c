@@ -31,6 +31,29 @@ last_component(char *path)
 	return basename(path);
 }
 
+/* get -r: DEST must be a directory, or not exist yet (it is made then). */
+static int
+tree_dest(const char *dest)
+{
+	struct stat st;
+
+	if (stat(dest, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		cli_error("get: -o %s: not a directory", dest);
+		return EXIT_REFUSED;
+	}
+	if (errno == ENOENT && lstat(dest, &st) == 0) {
+		cli_error("get: -o %s: a symbolic link to nothing", dest);
+		return EXIT_REFUSED;
+	}
+	if (errno != ENOENT)
+		return cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
+		                    errno, "%s", dest),
+		    "get: -o");
+	return 0;
+}
+
 int
 cmd_get(int argc, char **argv)
 {
@@ -57,10 +80,11 @@ cmd_get(int argc, char **argv)
 	struct ferry_tls *tls = NULL;
 	struct ferry_conn *c = NULL;
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
-	char *destbase = NULL;
+	char *destbase = NULL, *lroot = NULL;
 	unsigned flags = 0;
 	uint64_t limit = 0;
-	int quiet = 0, json = 0, recursive = 0, dest_is_dir, dirfd = -1;
+	int quiet = 0, json = 0, recursive = 0, whole = 0, dest_is_dir;
+	int dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
 	int ch, code = EXIT_FAIL, r = 0;
@@ -95,6 +119,13 @@ cmd_get(int argc, char **argv)
 	if (argc - optind < 1)
 		return cli_usage(usage);
 	n = (size_t)(argc - optind);
+	/*
+	 * -r: DEST is the directory the tree goes in, as DEST/NAME (DEST made
+	 * with the tree, once the tree checked out), so that running the same
+	 * command again finds what the first run left (up to date, partials).
+	 */
+	if (recursive && (code = tree_dest(dest)) != 0)
+		return code;
 	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
 	if (!dest_is_dir && n > 1) {
 		cli_error(
@@ -129,15 +160,48 @@ cmd_get(int argc, char **argv)
 		if ((remote[i] = strdup(addrs[i].path)) == NULL)
 			goto out;
 		local = last_component(remote[i]);
-		if (!dest_is_dir) /* -o names the file itself */
+		/* The whole share (-r PEER:) has no name: DEST is its copy. */
+		whole = recursive && addrs[i].path[0] == '\0';
+		if (whole && (n > 1 || strcmp(dest, ".") == 0)) {
+			cli_error("get: %s: the whole share needs -o DEST, and "
+			          "alone",
+			    arg);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (!dest_is_dir || whole) /* -o names the file itself */
 			local = basename(destbase);
-		if ((r = ferry_fsafe_check_name(local, strlen(local))) != 0) {
+		if (recursive && !dest_is_dir && !whole) {
+			/* A new DEST: made beneath its parent, with the tree. */
+			if ((r = ferry_fsafe_check_name(
+			         local, strlen(local))) != 0) {
+				code = cli_fail(r, "get: -o %s", dest);
+				goto out;
+			}
+			if (asprintf(&lroot, "%s/%s", local,
+			        last_component(remote[i])) < 0) {
+				lroot = NULL;
+				goto out;
+			}
+			local = lroot;
+			if ((r = ferry_fsafe_check_path(
+			         local, strlen(local))) != 0) {
+				code = cli_fail(r, "get: %s", arg);
+				goto out;
+			}
+		} else if ((r = ferry_fsafe_check_name(local, strlen(local))) !=
+		           0) {
 			code = cli_fail(r, "get: %s", arg);
 			goto out;
 		}
 		items[i].local = local;
 		items[i].remote = addrs[i].path;
-		if (dest_is_dir && strcmp(dest, ".") != 0)
+		if (whole)
+			r = asprintf(&shown[i], "%s", dest);
+		else if (recursive && !dest_is_dir)
+			r = asprintf(&shown[i], "%s/%s", dest,
+			    last_component(remote[i]));
+		else if (dest_is_dir && strcmp(dest, ".") != 0)
 			r = asprintf(&shown[i], "%s%s%s", dest,
 			    dest[strlen(dest) - 1] == '/' ? "" : "/", local);
 		else
@@ -149,7 +213,7 @@ cmd_get(int argc, char **argv)
 		}
 		items[i].shown = shown[i];
 	}
-	if ((dirfd = open(dest_is_dir ? dest : dirname(destdir),
+	if ((dirfd = open(dest_is_dir && !whole ? dest : dirname(destdir),
 	         O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		code = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
 		                    errno, "%s", dest),
@@ -247,5 +311,6 @@ out:
 	free(items);
 	free(destdir);
 	free(destbase);
+	free(lroot);
 	return code;
 }

@@ -1465,6 +1465,22 @@ ferry_xfer_pull_tree(struct ferry_conn *c, const char *remote, int dirfd,
 		r = FERRY_E_NOMEM;
 		goto out;
 	}
+	/* A local root below a new directory (get -r -o NEW): make that. */
+	for (char *slash = strchr(v[0].local, '/');
+	     n > 0 && slash != NULL && slash < v[0].local + strlen(local_root);
+	     slash = strchr(slash + 1, '/')) {
+		int created;
+
+		*slash = '\0';
+		r = ferry_fsafe_mkdir(
+		    dirfd, v[0].local, 0777 & ~mask, &created);
+		*slash = '/';
+		if (r != 0) {
+			report_fail(report, arg, shown_root, FERRY_KIND_DIR, r);
+			r = 0;
+			goto out;
+		}
+	}
 	/* The whole share: the WALK does not name its top; make it here. */
 	if (remote[0] == '\0') {
 		struct ferry_xfer_result res = {

@@ -239,13 +239,23 @@ PY
 cmp -s "$SHARE/$chg" "$T/dl/$chg" || fail "get -r -f: $chg not replaced"
 cp -p "$src/tree/${chg#tree2/}" "$SHARE/$chg"
 
-# --- get -r to a new name: DEST itself is the copy (cp -r) ---------------
+# --- get -r to a new DEST: made, and the tree goes in it as DEST/tree2, so
+# that the same command again finds it (rsync, not cp -r) ----------------
 run "$FERRY" get -r --json -i "$ID" "$P:tree2" -o "$T/copy"
 [[ $RC == 0 ]] || fail "get -r -o new: exit $RC: $(head -c 2000 "$ERR")"
 json_check "$OUT" 0 files=2000 uptodate=none sumsent ||
 	fail "get -r -o new: json: $(head -c 1500 "$OUT")"
-[[ ! -e $T/copy/tree2 ]] || fail "get -r -o new: the tree went to copy/tree2, want copy itself"
-same_tree "get -r -o new" "$src/tree" "$T/copy"
+same_tree "get -r -o new" "$src/tree" "$T/copy/tree2"
+run "$FERRY" get -r --json -i "$ID" "$P:tree2" -o "$T/copy"
+[[ $RC == 0 ]] || fail "get -r -o new, again: exit $RC: $(head -c 2000 "$ERR")"
+json_check "$OUT" 0 files=2000 uptodate=all ||
+	fail "get -r -o new, again: not all up to date: $(head -c 1500 "$OUT")"
+[[ ! -e $T/copy/tree2/tree2 ]] || fail "get -r -o new, again: went to copy/tree2/tree2"
+# A DEST that is a file: one line, nothing fetched.
+printf 'x\n' >"$T/destfile"
+run "$FERRY" get -r -i "$ID" "$P:tree2" -o "$T/destfile"
+[[ $RC == 5 ]] || fail "get -r -o FILE: exit $RC, want 5: $(head -n 3 "$ERR")"
+expect_one_line_err "get -r -o FILE"
 
 # The whole share (an empty PATH) to a new DEST: DEST is the copy of the
 # share's top. (Deferred checks: the rest does not depend on them.)
@@ -262,7 +272,7 @@ run "$FERRY" get -r -i "$ID" "$P:tree2/" -o "$T/slash"
 if [[ $RC != 0 ]]; then
 	defer_fail "get -r PEER:tree2/ -o NEW: exit $RC, want 0: $(head -n 3 "$ERR")"
 else
-	same_tree "get -r PEER:tree2/" "$src/tree" "$T/slash"
+	same_tree "get -r PEER:tree2/" "$src/tree" "$T/slash/tree2"
 fi
 rm -rf "$T/slash"
 
