@@ -262,13 +262,13 @@ draw(struct batch *b, double now)
 				clock_time((double)left / bps, eta);
 			snprintf(stats, sizeof(stats),
 			    "%u files  %s / %s  %3u%%  %s/s  ETA %s",
-			    b->ok + b->failed, done, total,
+			    b->files_ok + b->files_failed, done, total,
 			    all > 0 ? (unsigned)(b->all_done * 100 / all)
 			            : 100u,
 			    rate, eta);
 		} else
 			snprintf(stats, sizeof(stats), "%u files  %s  %s/s",
-			    b->ok + b->failed, done, rate);
+			    b->files_ok + b->files_failed, done, rate);
 	}
 	slen = strlen(stats);
 	if (slen > cols - 1)
@@ -398,7 +398,7 @@ client_summary(struct batch *b, int code)
 	human((double)b->sent, bytes);
 	human(secs > 0.001 ? (double)b->sent / secs : 0, rate);
 	fprintf(stderr, "ferry: %s: %u file%s, %s in %.1f s (%s/s)", b->cmd,
-	    b->ok, b->ok == 1 ? "" : "s", bytes, secs, rate);
+	    b->files_ok, b->files_ok == 1 ? "" : "s", bytes, secs, rate);
 	if (b->uptodate > 0)
 		fprintf(stderr, "; %u up to date", b->uptodate);
 	if (b->failed > 0)
@@ -485,9 +485,11 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 		if (b->first_err == 0)
 			b->first_err = res->r;
 		b->failed++;
+		b->files_failed += res->kind == FERRY_KIND_FILE;
 		return;
 	}
 	b->ok++;
+	b->files_ok += res->kind == FERRY_KIND_FILE;
 	b->bytes += res->size;
 	b->sent += res->sent;
 	b->uptodate += res->uptodate != 0;
@@ -522,10 +524,16 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 {
 	finish_line(b, 0);
 	if (client_interrupted()) {
-		cli_error(
-		    "%s: interrupted; %u of %u done, nothing half-written "
-		    "under a final name (run it again to resume)",
-		    b->cmd, b->ok, total);
+		if (b->overall)
+			cli_error("%s: interrupted; %u files done, nothing "
+			          "half-written under a final name (run it "
+			          "again to resume)",
+			    b->cmd, b->files_ok);
+		else
+			cli_error("%s: interrupted; %u of %u done, nothing "
+			          "half-written under a final name (run it "
+			          "again to resume)",
+			    b->cmd, b->ok, total);
 		return EXIT_INTERRUPTED;
 	}
 	if (conn_err != 0 && !b->total_unknown &&

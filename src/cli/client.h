@@ -50,7 +50,8 @@ int client_unique_names(const char *cmd, const char **names, size_t n);
  */
 struct batch {
 	const char *cmd;
-	unsigned ok, failed;
+	unsigned ok, failed; /* items: files, and with -r directories, links */
+	unsigned files_ok, files_failed;
 	int first_err;
 	int quiet; /* -q: no progress, no summary */
 	int json; /* --json: one object per file and a summary on stdout */

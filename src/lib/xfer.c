@@ -157,14 +157,6 @@ push_add(struct push *p, uint8_t kind, size_t item, int fresh)
 	return 0;
 }
 
-static const char *
-item_shown(const struct push *p, size_t i)
-{
-	return p->items[i].kind == FERRY_KIND_FILE || p->items[i].kind == 0
-	           ? p->items[i].path
-	           : p->items[i].name;
-}
-
 /* The answer to a PUT or PUTAT. */
 static int
 put_answer(struct push *p, size_t k, const struct ferry_msg *m)
@@ -271,11 +263,11 @@ push_response(struct push *p, const struct ferry_msg *m)
 	default:
 		/* MKDIR, LINK: a directory is reported once, not for its time. */
 		if (m->type == FERRY_F_ERR)
-			report_fail(p->report, p->arg, item_shown(p, op->item),
+			report_fail(p->report, p->arg, p->items[op->item].path,
 			    p->items[op->item].kind, peer_error(p->c, m));
 		else if (op->kind != OP_ATTR) {
 			struct ferry_xfer_result res = {
-			    .name = item_shown(p, op->item),
+			    .name = p->items[op->item].path,
 			    .kind = p->items[op->item].kind};
 
 			report_res(p->report, p->arg, &res);
@@ -620,7 +612,7 @@ ferry_xfer_push(struct ferry_conn *c, const struct ferry_push_item *items,
 			    items[i].name);
 		if (bad != 0) {
 			p.st[i].done = p.st[i].probed = 1;
-			report_fail(report, arg, item_shown(&p, i),
+			report_fail(report, arg, items[i].path,
 			    kind ? kind : FERRY_KIND_FILE, bad);
 			continue;
 		}
