@@ -615,7 +615,9 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(s, get->id, "get",
-		    ferry_errf(FERRY_E_NOTREG, "%s: not a regular file", path));
+		    ferry_errf(FERRY_E_NOTREG, "%s: not a regular file%s", path,
+		        S_ISDIR(st.st_mode) ? " (a directory: use get -r)"
+		                            : ""));
 	}
 	(void)fcntl(fd, F_SETFL, 0);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -964,10 +966,31 @@ serve_walk(struct session *s, const struct ferry_msg *req)
 		close(parent);
 		return refuse(s, req->id, "walk", r);
 	}
+	/*
+	 * The top is resolved as GET resolves a path: a link to a file or
+	 * directory inside the share stands for it (as send -r follows the
+	 * directory it is given). Below the top no link is followed.
+	 */
+	if (S_ISLNK(st.st_mode) &&
+	    (r = ferry_fsafe_open(
+	         s->cfg->share_fd, w.path, O_RDONLY | O_NONBLOCK, &fd)) == 0 &&
+	    fstat(fd, &st) != 0) {
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", w.path);
+	}
+	if (r == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		r = ferry_errf(
+		    FERRY_E_NOTREG, "%s: not a file or a directory", w.path);
+	if (r != 0) {
+		close(parent);
+		if (fd >= 0)
+			close(fd);
+		return refuse(s, req->id, "walk", r);
+	}
 	if ((r = walk_node(&w, parent, leaf, &st)) == 0 &&
 	    S_ISDIR(st.st_mode)) {
-		fd = openat(parent, leaf,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			fd = openat(parent, leaf,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			r = ferry_errf_errno(
 			    ferry_err_from_errno(errno), errno, "%s", w.path);

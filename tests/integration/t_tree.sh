@@ -379,6 +379,22 @@ run "$FERRY" send -r -i "$ID" "$T/rsv" "$P"
 grep -q 'ferry-resume-0123456789abcdef.part' "$ERR" || fail "send -r: no note for the skipped partial file: $(cat "$ERR")"
 [[ $(ls -A "$INBOX/alice/rsv") == real.txt ]] || fail "send -r carried a partial file: $(ls -A "$INBOX/alice/rsv")"
 
+# The top of a WALK is resolved like GET: a link to a directory of the
+# share stands for it; a FIFO is refused in one line; a plain get of a
+# directory says to use -r.
+ln -s busy2 "$SHARE/busylink"
+mkdir -p "$SHARE/busy2" && printf 'y\n' >"$SHARE/busy2/y.txt"
+mkfifo "$SHARE/fifo"
+mkdir -p "$T/ldl2"
+run "$FERRY" get -r -i "$ID" "$P:busylink" -o "$T/ldl2"
+[[ $RC == 0 && $(cat "$T/ldl2/busylink/y.txt") == y ]] || fail "get -r of a link to a directory: exit $RC: $(cat "$ERR")"
+run "$FERRY" get -r -i "$ID" "$P:fifo" -o "$T/ldl2"
+[[ $RC == 5 ]] || fail "get -r of a FIFO: exit $RC, want 5: $(cat "$ERR")"
+expect_one_line_err "get -r of a FIFO"
+run "$FERRY" get -i "$ID" "$P:busy2" -o "$T/ldl2"
+[[ $RC == 5 ]] && grep -q -- 'use get -r' "$ERR" || fail "get of a directory without -r: exit $RC: $(cat "$ERR")"
+rm -f "$SHARE/fifo"
+
 # A half-received file in a shared directory does not travel with it.
 mkdir -p "$SHARE/busy"
 printf 'done\n' >"$SHARE/busy/done.txt"
