@@ -406,6 +406,19 @@ client_summary(struct batch *b, int code)
 	fputc('\n', stderr);
 }
 
+/* The bytes of res's file that crossed the network in this run. */
+static uint64_t
+moved_bytes(const struct batch *b, const struct ferry_xfer_result *res)
+{
+	if (res->r == 0)
+		return res->sent;
+	if (b->cur != NULL && strcmp(b->cur, res->name) == 0)
+		return b->cur_done - b->cur_from;
+	if (b->prev != NULL && strcmp(b->prev, res->name) == 0)
+		return b->prev_done;
+	return 0;
+}
+
 /* One file's outcome as a JSON object on a line of its own. */
 static void
 report_json(struct batch *b, const struct ferry_xfer_result *res)
@@ -417,10 +430,7 @@ report_json(struct batch *b, const struct ferry_xfer_result *res)
 	double secs = now - (cur       ? b->cur_start
 	                        : prev ? b->prev_start
 	                               : b->last_report);
-	uint64_t moved = res->r == 0 ? res->sent
-	                 : cur       ? b->cur_done - b->cur_from
-	                 : prev      ? b->prev_done
-	                             : 0;
+	uint64_t moved = moved_bytes(b, res);
 	const char *type = res->kind == FERRY_KIND_DIR    ? "dir"
 	                   : res->kind == FERRY_KIND_LINK ? "link"
 	                                                  : "file";
@@ -486,6 +496,8 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 			b->first_err = res->r;
 		b->failed++;
 		b->files_failed += res->kind == FERRY_KIND_FILE;
+		/* What crossed the network in vain still crossed it. */
+		b->sent += moved_bytes(b, res);
 		return;
 	}
 	b->ok++;
