@@ -1,13 +1,13 @@
-/* cmd_send.c - `ferry send FILE... [ID@]HOST[:PORT]`: push files to a peer. */
+/* cmd_send.c - `ferry send [-r] FILE|DIR... [ID@]HOST[:PORT]`: push files
+ * and trees to a peer. */
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ferry/xfer.h"
-
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "client.h"
@@ -17,27 +17,6 @@ static const char usage[] =
     "send [-i IDDIR] [-r] [--links] [--force] [-p] [-q] [--json] "
     "[--no-resume] [--limit-rate RATE] [--timeout SECS] FILE|DIR... "
     "{[ID@]HOST[:PORT] | PEER:}";
-
-/* Appends what one command-line argument stands for: a file, or a tree. */
-static int
-add_arg(const char *path, char *name, int recursive, int links,
-    struct tree *trees, size_t *nitems, struct ferry_push_item *items)
-{
-	struct stat st;
-	int r;
-
-	if (!recursive || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		items[*nitems] = (struct ferry_push_item){
-		    .path = path, .name = name, .kind = FERRY_KIND_FILE};
-		(*nitems)++;
-		return 0;
-	}
-	/* Links are scanned always: without --links each is reported skipped. */
-	(void)links;
-	if ((r = tree_scan(path, 1, trees)) != 0)
-		return cli_fail(r, "send: %s", path);
-	return 0;
-}
 
 int
 cmd_send(int argc, char **argv)
@@ -69,6 +48,7 @@ cmd_send(int argc, char **argv)
 	int quiet = 0, json = 0, recursive = 0, links = 0;
 	struct tree *trees = NULL;
 	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0;
+	uint64_t tree_bytes = 0; /* -r: the trees' files, for progress */
 	int ch, code = EXIT_FAIL, r;
 
 	optind = 0;
@@ -140,11 +120,16 @@ cmd_send(int argc, char **argv)
 		for (size_t i = 0; i < nargs; i++) {
 			struct stat st;
 
+			/* Links are scanned always: without --links each is
+			 * reported skipped. */
 			if (stat(argv[optind + (int)i], &st) == 0 &&
 			    S_ISDIR(st.st_mode) &&
-			    (code = add_arg(argv[optind + (int)i], NULL, 1,
-			         links, &trees[i], &nitems, NULL)) != 0)
+			    (r = tree_scan(
+			         argv[optind + (int)i], 1, &trees[i])) != 0) {
+				code = cli_fail(
+				    r, "send: %s", argv[optind + (int)i]);
 				goto out;
+			}
 			n += trees[i].n;
 		}
 		code = EXIT_FAIL;
@@ -153,8 +138,10 @@ cmd_send(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < nargs; i++) {
 		if (trees[i].n == 0) {
-			(void)add_arg(argv[optind + (int)i], basename(names[i]),
-			    0, 0, NULL, &nitems, items);
+			items[nitems++] = (struct ferry_push_item){
+			    .path = argv[optind + (int)i],
+			    .name = basename(names[i]),
+			    .kind = FERRY_KIND_FILE};
 			continue;
 		}
 		for (size_t j = 0; j < trees[i].n; j++) {
@@ -164,6 +151,8 @@ cmd_send(int argc, char **argv)
 				nskipped++;
 				continue;
 			}
+			if (t->kind == 'f')
+				tree_bytes += t->size;
 			items[nitems++] =
 			    (struct ferry_push_item){.path = t->local,
 			        .name = t->remote,
@@ -183,13 +172,7 @@ cmd_send(int argc, char **argv)
 	b.limit = limit;
 	b.total = (unsigned)(n + nskipped);
 	b.overall = recursive;
-	for (size_t i = 0; recursive && i < n; i++)
-		if (items[i].kind == FERRY_KIND_FILE) {
-			struct stat st;
-
-			if (stat(items[i].path, &st) == 0)
-				b.all_total += (uint64_t)st.st_size;
-		}
+	b.all_total = tree_bytes;
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;

@@ -309,37 +309,25 @@ send_abort(struct ferry_conn *c, int code, const char *why)
 
 /*
  * Streams one opened file from offset after its PUT; stops early if the
- * server refused. The hash covers the whole file: the prefix is re-read.
+ * server refused. sha, begun by the caller, already holds the prefix.
  */
 static int
 push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
     uint8_t **frame, struct ferry_sink *sha, int *local_err)
 {
-	uint8_t pre[FERRY_SHA256_LEN];
 	uint64_t done = offset;
 	struct ferry_msg end = {.type = FERRY_F_END};
 	const char *path = p->items[i].path;
 	int r;
 
 	*local_err = 0;
-	/* Hash-only sink: the worker hashes a frame while TLS encrypts it. */
-	if (offset > 0) {
-		if ((r = ferry_sink_begin_prefix(sha, -1, fd, offset, pre)) !=
-		    0) {
-			*local_err =
-			    ferry_errf(r, "%s: %s", path, ferry_err_detail(r));
-			return send_abort(
-			    p->c, *local_err, "sender could not read the file");
-		}
-		if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-			*local_err =
-			    ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
-			r = send_abort(
-			    p->c, *local_err, "sender could not read the file");
-			goto stop;
-		}
-	} else
-		ferry_sink_begin(sha, -1);
+	/* The hash-only sink was begun by push_file, the prefix in it. */
+	if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+		*local_err = ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+		r = send_abort(
+		    p->c, *local_err, "sender could not read the file");
+		goto stop;
+	}
 	while (done < size) {
 		size_t want = size - done < FERRY_MAX_DATA
 		                  ? (size_t)(size - done)
@@ -464,9 +452,9 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 		                                    : ", not as a file"));
 		return 1;
 	}
+	/* A candidate: push_file compares the prefix's digest. */
 	if ((p->flags & FERRY_PUSH_NO_RESUME) == 0 && st->part > 0 &&
-	    st->part <= size && ferry_sha256_fd(fd, st->part, mine) == 0 &&
-	    CRYPTO_memcmp(mine, st->part_sha, FERRY_SHA256_LEN) == 0)
+	    st->part <= size)
 		*offset = st->part;
 	return 0;
 }
@@ -542,16 +530,31 @@ push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
 	put.size = (uint64_t)st.st_size;
 	put.mode = st.st_mode & 07777;
 	put.mtime = st.st_mtim.tv_sec;
-	put.offset = offset;
-	if (offset > 0 && (r = ferry_sha256_fd(fd, offset, put.prefix)) != 0)
-		offset = put.offset = 0;
-	if (offset == 0)
+	/*
+	 * Our prefix is read and hashed once: its digest is compared with the
+	 * server's partial, goes in PUTAT, and the file's hash goes on from it.
+	 */
+	if (offset > 0) {
+		if (ferry_sink_begin_prefix(sha, -1, fd, offset, put.prefix) !=
+		    0)
+			offset = 0;
+		else if (CRYPTO_memcmp(put.prefix, p->st[i].part_sha,
+		             FERRY_SHA256_LEN) != 0) {
+			ferry_sink_abandon(sha);
+			offset = 0;
+		}
+	}
+	if (offset == 0) {
+		ferry_sink_begin(sha, -1);
 		memcpy(put.prefix, ferry__sha256_empty, FERRY_SHA256_LEN);
+	}
+	put.offset = offset;
 	op->offset = offset;
 	p->current = k;
 	p->refused_current = 0;
 	p->size[i] = put.size;
 	if ((r = ferry_conn_send(p->c, &put)) != 0) {
+		ferry_sink_abandon(sha);
 		close(fd);
 		return r;
 	}
