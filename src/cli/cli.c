@@ -127,6 +127,42 @@ cli_opt_error(const char *cmd, int c, char **argv)
 }
 
 int
+cli_xfer_opt(struct cli_xfer *x, int ch)
+{
+	switch (ch) {
+	case 'f':
+		x->force = 1;
+		return 0;
+	case 'p':
+		x->preserve = 1;
+		return 0;
+	case 'q':
+		x->quiet = 1;
+		return 0;
+	case 'r':
+		x->recursive = 1;
+		return 0;
+	case CLI_OPT_JSON:
+		x->json = 1;
+		return 0;
+	case CLI_OPT_LINKS:
+		x->links = 1;
+		return 0;
+	case CLI_OPT_NO_RESUME:
+		x->no_resume = 1;
+		return 0;
+	case CLI_OPT_LIMIT_RATE:
+		/* Below this a frame takes longer than a peer waits. */
+		return cli_parse_rate(
+		           "--limit-rate", optarg, 32 * 1024, &x->limit) != 0
+		           ? EXIT_USAGE
+		           : 0;
+	default:
+		return -1;
+	}
+}
+
+int
 cli_common_opt(struct cli_common *o, int ch, char **argv)
 {
 	long v;

@@ -68,7 +68,29 @@ enum cli_opt {
 	{"listen", required_argument, NULL, CLI_OPT_LISTEN},                   \
 	{"max-conns", required_argument, NULL, CLI_OPT_MAX_CONNS},             \
 	{"verbose", no_argument, NULL, 'v'}
+#define CLI_LONGOPTS_XFER                                                      \
+	{"force", no_argument, NULL, 'f'},                                     \
+	{"quiet", no_argument, NULL, 'q'},                                     \
+	{"preserve", no_argument, NULL, 'p'},                                  \
+	{"recursive", no_argument, NULL, 'r'},                                 \
+	{"json", no_argument, NULL, CLI_OPT_JSON},                             \
+	{"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},           \
+	{"links", no_argument, NULL, CLI_OPT_LINKS},                           \
+	{"no-resume", no_argument, NULL, CLI_OPT_NO_RESUME}
+/* The short options among them, for getopt_long's string. */
+#define CLI_SHORTOPTS_XFER "fpqr"
 /* clang-format on */
+
+/* What send and get share: the options of CLI_LONGOPTS_XFER. */
+struct cli_xfer {
+	int force, preserve, quiet, json, recursive, links, no_resume;
+	uint64_t limit; /* --limit-rate, bytes/s; 0 for none */
+};
+/*
+ * Takes ch if it is one of CLI_LONGOPTS_XFER: 0 when taken, -1 when ch is
+ * not one of them, EXIT_USAGE (one line printed) for a bad value.
+ */
+int cli_xfer_opt(struct cli_xfer *x, int ch);
 
 /* What those options set, with each command's defaults filled in first. */
 struct cli_common {

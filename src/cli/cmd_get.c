@@ -59,15 +59,8 @@ cmd_get(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    CLI_LONGOPTS_COMMON,
+	    CLI_LONGOPTS_XFER,
 	    {"output", required_argument, NULL, 'o'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"preserve", no_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, CLI_OPT_JSON},
-	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
-	    {"recursive", no_argument, NULL, 'r'},
-	    {"links", no_argument, NULL, CLI_OPT_LINKS},
-	    {"no-resume", no_argument, NULL, CLI_OPT_NO_RESUME},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -82,8 +75,8 @@ cmd_get(int argc, char **argv)
 	char **remote = NULL, **shown = NULL, *dest = ".", *destdir = NULL;
 	char *destbase = NULL, *lroot = NULL;
 	unsigned flags = 0;
-	uint64_t limit = 0;
-	int quiet = 0, json = 0, recursive = 0, whole = 0, dest_is_dir;
+	struct cli_xfer x = {0};
+	int whole = 0, dest_is_dir;
 	int dirfd = -1;
 	struct stat st;
 	size_t n, i, j;
@@ -91,31 +84,21 @@ cmd_get(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:o:fpqrh", opts, NULL)) != -1) {
-		if (ch == 'r')
-			recursive = 1;
-		else if (ch == CLI_OPT_LINKS)
-			flags |= FERRY_PULL_LINKS;
-		else if (ch == CLI_OPT_NO_RESUME)
-			flags |= FERRY_PULL_NO_RESUME;
-		else if (ch == 'o')
+	while ((ch = getopt_long(argc, argv, ":i:o:" CLI_SHORTOPTS_XFER "h",
+	            opts, NULL)) != -1) {
+		if (ch == 'o') {
 			dest = optarg;
-		else if (ch == 'q')
-			quiet = 1;
-		else if (ch == CLI_OPT_JSON)
-			json = 1;
-		else if (ch == CLI_OPT_LIMIT_RATE) {
-			/* Below this a frame takes longer than a peer waits. */
-			if (cli_parse_rate(
-			        "--limit-rate", optarg, 32 * 1024, &limit) != 0)
-				return EXIT_USAGE;
-		} else if (ch == 'f')
-			flags |= FERRY_PULL_REPLACE;
-		else if (ch == 'p')
-			flags |= FERRY_PULL_PRESERVE;
-		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+			continue;
+		}
+		if ((code = cli_xfer_opt(&x, ch)) == -1)
+			code = cli_common_opt(&o, ch, argv);
+		if (code != 0)
 			return code;
 	}
+	flags = (x.force ? FERRY_PULL_REPLACE : 0) |
+	        (x.preserve ? FERRY_PULL_PRESERVE : 0) |
+	        (x.no_resume ? FERRY_PULL_NO_RESUME : 0) |
+	        (x.links ? FERRY_PULL_LINKS : 0);
 	if (argc - optind < 1)
 		return cli_usage(usage);
 	n = (size_t)(argc - optind);
@@ -124,7 +107,7 @@ cmd_get(int argc, char **argv)
 	 * with the tree, once the tree checked out), so that running the same
 	 * command again finds what the first run left (up to date, partials).
 	 */
-	if (recursive && (code = tree_dest(dest)) != 0)
+	if (x.recursive && (code = tree_dest(dest)) != 0)
 		return code;
 	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
 	if (!dest_is_dir && n > 1) {
@@ -161,7 +144,7 @@ cmd_get(int argc, char **argv)
 			goto out;
 		local = last_component(remote[i]);
 		/* The whole share (-r PEER:) has no name: DEST is its copy. */
-		whole = recursive && addrs[i].path[0] == '\0';
+		whole = x.recursive && addrs[i].path[0] == '\0';
 		if (whole && (n > 1 || strcmp(dest, ".") == 0)) {
 			cli_error("get: %s: the whole share needs -o DEST, and "
 			          "alone",
@@ -171,7 +154,7 @@ cmd_get(int argc, char **argv)
 		}
 		if (!dest_is_dir || whole) /* -o names the file itself */
 			local = basename(destbase);
-		if (recursive && !dest_is_dir && !whole) {
+		if (x.recursive && !dest_is_dir && !whole) {
 			/* A new DEST: made beneath its parent, with the tree. */
 			if ((r = ferry_fsafe_check_name(
 			         local, strlen(local))) != 0) {
@@ -198,7 +181,7 @@ cmd_get(int argc, char **argv)
 		items[i].remote = addrs[i].path;
 		if (whole)
 			r = asprintf(&shown[i], "%s", dest);
-		else if (recursive && !dest_is_dir)
+		else if (x.recursive && !dest_is_dir)
 			r = asprintf(&shown[i], "%s/%s", dest,
 			    last_component(remote[i]));
 		else if (dest_is_dir && strcmp(dest, ".") != 0)
@@ -235,11 +218,11 @@ cmd_get(int argc, char **argv)
 	}
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	client_batch_init(&b, "get", quiet);
-	b.json = json;
-	b.limit = limit;
+	client_batch_init(&b, "get", x.quiet);
+	b.json = x.json;
+	b.limit = x.limit;
 	b.total = (unsigned)n;
-	b.overall = recursive;
+	b.overall = x.recursive;
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;
 	for (i = 0; i < n; i = j) {
@@ -263,16 +246,16 @@ cmd_get(int argc, char **argv)
 		}
 		b.peer = ferry_conn_peer_id(c);
 		r = 0;
-		if (!recursive)
+		if (!x.recursive)
 			r = ferry_xfer_pull(c, items + i, j - i, dirfd, flags,
 			    client_progress, client_report, &b);
 		/* A tree lands as DEST/NAME, or as DEST if that is new. */
-		for (size_t k = i; recursive && k < j && r == 0; k++)
+		for (size_t k = i; x.recursive && k < j && r == 0; k++)
 			r = ferry_xfer_pull_tree(c, items[k].remote, dirfd,
 			    items[k].local, items[k].shown, flags,
 			    client_progress, client_report, &b);
 		/* How many items a tree had is known only now. */
-		if (recursive) {
+		if (x.recursive) {
 			b.total = b.ok + b.failed + b.skipped;
 			b.total_unknown = 1;
 		}

@@ -23,14 +23,7 @@ cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    CLI_LONGOPTS_COMMON,
-	    {"force", no_argument, NULL, 'f'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"preserve", no_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, CLI_OPT_JSON},
-	    {"limit-rate", required_argument, NULL, CLI_OPT_LIMIT_RATE},
-	    {"recursive", no_argument, NULL, 'r'},
-	    {"links", no_argument, NULL, CLI_OPT_LINKS},
-	    {"no-resume", no_argument, NULL, CLI_OPT_NO_RESUME},
+	    CLI_LONGOPTS_XFER,
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common o = {
@@ -44,8 +37,7 @@ cmd_send(int argc, char **argv)
 	struct ferry_addr a;
 	char **names = NULL;
 	uint32_t flags = 0;
-	uint64_t limit = 0;
-	int quiet = 0, json = 0, recursive = 0, links = 0;
+	struct cli_xfer x = {0};
 	struct tree *trees = NULL;
 	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0;
 	uint64_t tree_bytes = 0; /* -r: the trees' files, for progress */
@@ -53,29 +45,16 @@ cmd_send(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:fpqrh", opts, NULL)) != -1) {
-		if (ch == 'r')
-			recursive = 1;
-		else if (ch == CLI_OPT_LINKS)
-			links = 1;
-		else if (ch == CLI_OPT_NO_RESUME)
-			flags |= FERRY_PUSH_NO_RESUME;
-		else if (ch == 'f')
-			flags |= FERRY_PUT_FORCE;
-		else if (ch == 'p')
-			flags |= FERRY_PUT_PRESERVE;
-		else if (ch == 'q')
-			quiet = 1;
-		else if (ch == CLI_OPT_JSON)
-			json = 1;
-		else if (ch == CLI_OPT_LIMIT_RATE) {
-			/* Below this a frame takes longer than a peer waits. */
-			if (cli_parse_rate(
-			        "--limit-rate", optarg, 32 * 1024, &limit) != 0)
-				return EXIT_USAGE;
-		} else if ((code = cli_common_opt(&o, ch, argv)) != 0)
+	while ((ch = getopt_long(argc, argv, ":i:" CLI_SHORTOPTS_XFER "h", opts,
+	            NULL)) != -1) {
+		if ((code = cli_xfer_opt(&x, ch)) == -1)
+			code = cli_common_opt(&o, ch, argv);
+		if (code != 0)
 			return code;
 	}
+	flags = (x.force ? FERRY_PUT_FORCE : 0) |
+	        (x.preserve ? FERRY_PUT_PRESERVE : 0) |
+	        (x.no_resume ? FERRY_PUSH_NO_RESUME : 0);
 	if (argc - optind < 2)
 		return cli_usage(usage);
 	if ((code = client_addr(
@@ -116,7 +95,7 @@ cmd_send(int argc, char **argv)
 	}
 	/* Files stand for one item each; directories for their trees. */
 	n = nargs;
-	if (recursive) {
+	if (x.recursive) {
 		for (size_t i = 0; i < nargs; i++) {
 			struct stat st;
 
@@ -147,7 +126,7 @@ cmd_send(int argc, char **argv)
 		for (size_t j = 0; j < trees[i].n; j++) {
 			const struct tree_node *t = &trees[i].v[j];
 
-			if (t->kind == 'l' && !links) {
+			if (t->kind == 'l' && !x.links) {
 				nskipped++;
 				continue;
 			}
@@ -167,16 +146,16 @@ cmd_send(int argc, char **argv)
 	n = nitems;
 	cli_log_setup(0, 0);
 	client_catch_signals();
-	client_batch_init(&b, "send", quiet);
-	b.json = json;
-	b.limit = limit;
+	client_batch_init(&b, "send", x.quiet);
+	b.json = x.json;
+	b.limit = x.limit;
 	b.total = (unsigned)(n + nskipped);
-	b.overall = recursive;
+	b.overall = x.recursive;
 	b.all_total = tree_bytes;
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
 	         o.timeout_ms, &tls, &c)) != 0) {
 		b.failed = (unsigned)n;
-		if (json) /* the one line said it all on a terminal */
+		if (x.json) /* the one line said it all on a terminal */
 			client_summary(&b, code);
 		goto out;
 	}
