@@ -1209,7 +1209,6 @@ walk_check(struct ferry_conn *c, const char *top, size_t toplen,
     const struct ferry_msg *m, struct pathset *ps)
 {
 	const char *why = NULL;
-	const char *slash;
 	size_t i;
 
 	if (ferry_fsafe_check_path(m->text, m->text_len) != 0 ||
@@ -1239,15 +1238,14 @@ walk_check(struct ferry_conn *c, const char *top, size_t toplen,
 		why = "more paths than a tree may have";
 	if (why == NULL && m->text_len > toplen) {
 		/* Not the top: its parent must be a directory already named. */
-		slash = m->text + m->text_len;
-		while (slash > m->text && slash[-1] != '/')
-			slash--;
-		if (slash == m->text) {
+		size_t leaf = leaf_len(m);
+
+		if (leaf == m->text_len) {
 			if (toplen > 0)
 				why = "an entry whose directory was not sent";
 		} else {
 			i = ps->cap > 0 ? pathset_find(ps, m->text,
-			                      (size_t)(slash - 1 - m->text))
+			                      m->text_len - leaf - 1)
 			                : 0;
 			if (ps->cap == 0 || ps->slot[i] == NULL ||
 			    ps->kind[i] != FERRY_KIND_DIR)
