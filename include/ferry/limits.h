@@ -15,6 +15,10 @@
 #define FERRY_MAX_TEXT 1024
 /* A member ID: the CN and URI SAN of a member certificate. */
 #define FERRY_MAX_ID 64
+/* A host name (RFC 1035, without the trailing dot) or an IP's text. */
+#define FERRY_MAX_HOSTNAME 253
+/* DNS names and IPs bound to one account, and in one certificate. */
+#define FERRY_MAX_HOST_NAMES 64
 /* Bytes of requests a client may have in flight before it waits (pipelining). */
 #define FERRY_MAX_INFLIGHT_BYTES (32 * 1024)
 /* Requests a client may have in flight before it waits. */

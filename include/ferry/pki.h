@@ -37,6 +37,21 @@ int ferry_id_check(const char *id) FERRY_MUST_CHECK;
  */
 int ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1]) FERRY_MUST_CHECK;
 
+/* What a host name in a certificate is: a DNS name or an IP address. */
+enum ferry_host_kind {
+	FERRY_HOST_DNS,
+	FERRY_HOST_IP,
+};
+/*
+ * The one form in which ferry binds, compares and issues a host name: an
+ * IPv4/IPv6 address as inet_ntop writes it; a DNS name lower-cased, one
+ * trailing dot dropped. FERRY_E_USAGE, naming the rule, for a wildcard, a
+ * leading dot, an xn-- (IDN) label, non-ASCII bytes, a numeric last label
+ * or a name that RFC 1123 refuses.
+ */
+int ferry_host_normalize(const char *in, char out[FERRY_MAX_HOSTNAME + 1],
+    enum ferry_host_kind *kind) FERRY_MUST_CHECK;
+
 struct ferry_ca_init_opts {
 	const char *dir; /* created 0700 if missing; must not hold a CA */
 	const char *name; /* subject CN (1..64 chars); NULL: "ferry Root CA" */

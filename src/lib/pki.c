@@ -1,6 +1,7 @@
 /* pki.c - keys, member IDs, the offline CA and identity directories.
  * docs/internals/pki.md: the CA directory and the invariants kept here. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -462,6 +463,102 @@ dns_check(const char *name)
 		label++;
 	}
 	return 0;
+}
+
+/* An IP address in inet_ntop's canonical text; 1 if text is one. */
+static int
+ip_canonical(const char *text, char *out, size_t outlen)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, text, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)outlen) != NULL;
+	if (inet_pton(AF_INET6, text, a) == 1)
+		return inet_ntop(AF_INET6, a, out, (socklen_t)outlen) != NULL;
+	return 0;
+}
+
+/* The DNS-only rules of ferry_host_normalize, on a lower-cased name. */
+static int
+dns_policy(const char *name)
+{
+	const char *last = strrchr(name, '.');
+	int r;
+
+	if (strchr(name, '*') != NULL)
+		return ferry_errf(FERRY_E_USAGE,
+		    "host name '%s': wildcards are not allowed", name);
+	if ((r = dns_check(name)) != 0)
+		return r;
+	for (const char *l = name; l != NULL; l = strchr(l, '.')) {
+		if (*l == '.')
+			l++;
+		if (strncmp(l, "xn--", 4) == 0)
+			return ferry_errf(FERRY_E_USAGE,
+			    "host name '%s': internationalized (xn--) labels "
+			    "are not accepted, look-alikes cannot be told "
+			    "apart",
+			    name);
+	}
+	last = last != NULL ? last + 1 : name;
+	if (strspn(last, "0123456789") == strlen(last))
+		return ferry_errf(FERRY_E_USAGE,
+		    "host name '%s' ends in a numeric label: give an IP "
+		    "address as an IP",
+		    name);
+	return 0;
+}
+
+int
+ferry_host_normalize(const char *in, char out[FERRY_MAX_HOSTNAME + 1],
+    enum ferry_host_kind *kind)
+{
+	size_t len;
+	int r;
+
+	out[0] = '\0';
+	if (in == NULL || *in == '\0')
+		return ferry_errf(FERRY_E_USAGE, "empty host name");
+	len = strnlen(in, FERRY_MAX_HOSTNAME + 2);
+	if (len > FERRY_MAX_HOSTNAME + 1)
+		return ferry_errf(FERRY_E_USAGE,
+		    "host name '%.32s...' is longer than %d bytes", in,
+		    FERRY_MAX_HOSTNAME);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x80)
+			return ferry_errf(FERRY_E_USAGE,
+			    "host name is not ASCII: internationalized names "
+			    "are not accepted");
+		if (c <= 0x20 || c == 0x7f)
+			return ferry_errf(FERRY_E_USAGE,
+			    "host name holds a space or control byte (0x%02x)",
+			    c);
+	}
+	if (ip_canonical(in, out, FERRY_MAX_HOSTNAME + 1)) {
+		*kind = FERRY_HOST_IP;
+		return 0;
+	}
+	if (in[0] == '.')
+		return ferry_errf(FERRY_E_USAGE,
+		    "host name '%s' starts with a dot: bind whole host names, "
+		    "not domains",
+		    in);
+	/* One trailing dot (the root) names the same host. */
+	if (len > 1 && in[len - 1] == '.' && in[len - 2] != '.')
+		len--;
+	if (len > FERRY_MAX_HOSTNAME)
+		return ferry_errf(FERRY_E_USAGE,
+		    "host name '%.32s...' is longer than %d bytes", in,
+		    FERRY_MAX_HOSTNAME);
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[len] = '\0';
+	*kind = FERRY_HOST_DNS;
+	if ((r = dns_policy(out)) != 0)
+		out[0] = '\0';
+	return r;
 }
 
 /* Appends an IA5String name (GEN_URI, GEN_DNS) to gens. */

@@ -969,10 +969,57 @@ test_fingerprint(void **state)
 	ferry_ca_free(ca);
 }
 
+/* The one form of a host name: what binds, compares and is issued. */
+static void
+test_host_normalize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		enum ferry_host_kind kind;
+	} good[] = {
+	    {"Bob-Laptop.Example.Internal", "bob-laptop.example.internal",
+	        FERRY_HOST_DNS},
+	    {"bob-laptop.example.internal.", "bob-laptop.example.internal",
+	        FERRY_HOST_DNS},
+	    {"localhost", "localhost", FERRY_HOST_DNS},
+	    {"10.0.0.1", "10.0.0.1", FERRY_HOST_IP},
+	    {"2001:DB8:0:0::1", "2001:db8::1", FERRY_HOST_IP},
+	};
+	static const char *const bad[] = {"", "*.example.internal",
+	    "a.*.example", ".example.internal", "a..example", "a.example..",
+	    "xn--80ak6aa92e.com", "bob.xn--p1ai",
+	    "b\xc3\xb6"
+	    "b.example",
+	    "bob laptop", "bob\tlaptop", "-bob.example", "bob-.example",
+	    "10.0.0.1.", "1.2.3.04", "a.123", "bob_laptop.example", "[::1]"};
+	char out[FERRY_MAX_HOSTNAME + 1], longname[400];
+	enum ferry_host_kind kind;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    ferry_host_normalize(good[i].in, out, &kind), 0);
+		assert_string_equal(out, good[i].out);
+		assert_int_equal(kind, good[i].kind);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ferry_host_normalize(bad[i], out, &kind) != FERRY_E_USAGE)
+			fail_msg("'%s' was accepted as '%s'", bad[i], out);
+		assert_string_equal(out, "");
+	}
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	for (size_t i = 60; i < sizeof(longname) - 1; i += 61)
+		longname[i] = '.';
+	assert_int_equal(
+	    ferry_host_normalize(longname, out, &kind), FERRY_E_USAGE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_host_normalize),
 	    cmocka_unit_test(test_key_type_parse),
 	    cmocka_unit_test(test_id_check),
 	    cmocka_unit_test_setup_teardown(test_ca_init, setup, teardown),
