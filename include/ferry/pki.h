@@ -52,6 +52,15 @@ enum ferry_host_kind {
 int ferry_host_normalize(const char *in, char out[FERRY_MAX_HOSTNAME + 1],
     enum ferry_host_kind *kind) FERRY_MUST_CHECK;
 
+/*
+ * The extended key usage that marks authd's own server certificate, and
+ * that no member certificate ever carries: a UUID OID (ITU-T X.667, arc
+ * 2.25), UUID 70855301-f68d-479b-befb-59afefe88567.
+ */
+#define FERRY_OID_AUTHD "2.25.149565794605625084560374328466845762919"
+/* 1 if cert's extendedKeyUsage lists FERRY_OID_AUTHD, else 0. */
+int ferry_cert_is_authd(X509 *cert);
+
 struct ferry_ca_init_opts {
 	const char *dir; /* created 0700 if missing; must not hold a CA */
 	const char *name; /* subject CN (1..64 chars); NULL: "ferry Root CA" */
@@ -82,8 +91,9 @@ struct ferry_cert_req {
 	time_t not_after; /* 0: not_before + days */
 	int days; /* used when not_after is 0; default 365 */
 	/*
-	 * A TLS server certificate (authd's own): EKU serverAuth only and no
-	 * ferry:<id> URI, so no peer ever takes it for a member. id is the CN.
+	 * authd's own TLS server certificate: EKU serverAuth and
+	 * FERRY_OID_AUTHD, no ferry:<id> URI, so no peer ever takes it for a
+	 * member, nor a member's for it. id is the CN.
 	 */
 	int server_only;
 };

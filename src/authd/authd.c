@@ -83,6 +83,11 @@ struct authd {
 	unsigned live; /* open connections */
 	int paused; /* the listener is disabled: max_conns reached */
 	time_t server_until; /* our certificate's notAfter */
+	struct {
+		char name[FERRY_MAX_HOSTNAME + 1]; /* normalized */
+		enum ferry_host_kind kind;
+	} own[MAX_SERVER_NAMES]; /* in our certificate, reserved */
+	size_t n_own;
 };
 
 /* One request's context, for the log line and the audit record. */
@@ -341,24 +346,39 @@ asn1_time_t(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
-/* DNS names a CSR may ask for: under an --allow-dns suffix. */
+/*
+ * The names csr asks for that user may hold (grant.c). An enrollment asking
+ * for one it may not is refused whole (403) and recorded; a renewal leaves
+ * such names out and records that.
+ */
 static int
-dns_allowed(const struct authd_cfg *cfg, const char *name)
+issue_names(struct call *c, X509_REQ *csr, const char *user, int renew,
+    struct grant *g)
 {
-	size_t n = strlen(name);
+	struct ferry_est_names names;
+	int r;
 
-	for (size_t i = 0; i < cfg->n_allow_dns; i++) {
-		const char *s = cfg->allow_dns[i];
-		size_t k = strlen(s);
-
-		if (strcmp(s, ".") == 0)
-			return 1;
-		if (strcasecmp(name, s) == 0 ||
-		    (n > k && name[n - k - 1] == '.' &&
-		        strcasecmp(name + n - k, s) == 0))
-			return 1;
+	memset(g, 0, sizeof(*g));
+	memset(&names, 0, sizeof(names));
+	if ((r = ferry_est_csr_names(csr, &names)) != 0) {
+		fail(c, 400, "Bad Request", ferry_err_detail(r));
+		goto out;
 	}
-	return 0;
+	r = grant_names(c->a->st, c->a->cfg, user, &names, renew, g);
+	if (r == FERRY_E_ACCESS || r == FERRY_E_USAGE) {
+		audit(c, FERRY_EV_REFUSED, user, NULL, g->why);
+		fail(c, r == FERRY_E_ACCESS ? 403 : 400,
+		    r == FERRY_E_ACCESS ? "Forbidden" : "Bad Request", g->why);
+	} else if (r != 0) {
+		ferry_error_r(r, "authd: cannot check %s's names", user);
+		fail(c, 500, "Internal Server Error",
+		    "account database unavailable");
+	} else if (g->why[0] != '\0') {
+		audit(c, FERRY_EV_REFUSED, user, NULL, g->why);
+	}
+out:
+	ferry_est_names_free(&names);
+	return r;
 }
 
 /* Signs csr's key for user and answers with the certificate. */
@@ -366,39 +386,23 @@ static void
 issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
 {
 	struct authd *a = c->a;
-	struct ferry_est_names names;
 	struct ferry_cert_req req;
+	struct grant g;
 	X509 *cert = NULL;
 	char *serial = NULL, *body = NULL, msg[600];
 	size_t len = 0;
 	int r;
 
 	memset(&req, 0, sizeof(req));
-	if ((r = ferry_est_csr_names(csr, &names)) != 0) {
-		fail(c, 400, "Bad Request", ferry_err_detail(r));
+	if (issue_names(c, csr, user, strcmp(kind, FERRY_EV_RENEW) == 0, &g) !=
+	    0)
 		goto out;
-	}
-	if (names.n_ips > 0) {
-		snprintf(msg, sizeof(msg),
-		    "the request asks for IP address %s; authd issues no IP "
-		    "names (peers name members as ID@HOST)",
-		    names.ips[0]);
-		fail(c, 400, "Bad Request", msg);
-		goto out;
-	}
-	for (size_t i = 0; i < names.n_dns; i++)
-		if (!dns_allowed(a->cfg, names.dns[i])) {
-			snprintf(msg, sizeof(msg),
-			    "DNS name '%s' is not allowed here (the admin "
-			    "allows names with 'ferry authd --allow-dns')",
-			    names.dns[i]);
-			fail(c, 403, "Forbidden", msg);
-			goto out;
-		}
 	/* The subject is never the CSR's: it is the authenticated user. */
 	req.id = user;
-	req.dns = (const char *const *)names.dns;
-	req.n_dns = names.n_dns;
+	req.dns = (const char *const *)g.dns;
+	req.n_dns = g.n_dns;
+	req.ips = (const char *const *)g.ips;
+	req.n_ips = g.n_ips;
 	req.days = a->cfg->cert_days;
 	if ((r = ferry_ca_sign(
 	         a->ca, X509_REQ_get0_pubkey(csr), &req, &cert)) != 0) {
@@ -432,7 +436,39 @@ out:
 	free(body);
 	OPENSSL_free(serial);
 	X509_free(cert);
-	ferry_est_names_free(&names);
+	grant_free(&g);
+}
+
+/*
+ * 0 if user's account may get a certificate; a disabled account (a lost
+ * laptop: 'ferry ca revoke --name', 'ferry user disable') is answered 403
+ * and recorded.
+ */
+static int
+account_enabled(struct call *c, const char *user, const char *serial)
+{
+	time_t when = 0;
+	char msg[200];
+	int r;
+
+	if ((r = ferry_store_user_disabled(c->a->st, user, &when)) != 0 &&
+	    r != FERRY_E_NOENT) {
+		ferry_error_r(r, "authd: cannot look up %s", user);
+		fail(c, 500, "Internal Server Error",
+		    "account database unavailable");
+		return r;
+	}
+	if (r == FERRY_E_NOENT)
+		snprintf(msg, sizeof(msg), "the account no longer exists");
+	else if (when != 0)
+		snprintf(msg, sizeof(msg),
+		    "the account '%s' is disabled; ask the admin to enable it",
+		    user);
+	else
+		return 0;
+	audit(c, FERRY_EV_REFUSED, user, serial, msg);
+	fail(c, 403, "Forbidden", msg);
+	return FERRY_E_ACCESS;
 }
 
 static int
@@ -549,7 +585,7 @@ h_enroll(struct call *c)
 		goto out;
 	}
 	ratelimit_clear(a->rl_user, ukey);
-	if (body_csr(c, &csr) != 0)
+	if (account_enabled(c, c->user, NULL) != 0 || body_csr(c, &csr) != 0)
 		goto out;
 	issue(c, csr, c->user, FERRY_EV_ENROLL);
 out:
@@ -616,7 +652,7 @@ h_reenroll(struct call *c)
 		    msg);
 		goto out;
 	}
-	if (body_csr(c, &csr) != 0)
+	if (account_enabled(c, id, serial) != 0 || body_csr(c, &csr) != 0)
 		goto out;
 	issue(c, csr, id, FERRY_EV_RENEW);
 out:
@@ -749,53 +785,63 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(a->base, NULL);
 }
 
-/* Host names this machine answers to, for authd's own certificate. */
-static int
-name_ok(const char *s)
+/* Adds name, normalized, to authd's own names unless it is there already. */
+static void
+own_name_add(struct authd *a, const char *name)
 {
-	if (*s == '\0' || *s == '-' || *s == '.' || strlen(s) > 253)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
-			return 0;
-	return 1;
+	char norm[FERRY_MAX_HOSTNAME + 1];
+	enum ferry_host_kind kind;
+
+	if (ferry_host_normalize(name, norm, &kind) != 0) {
+		ferry_err_clear();
+		return;
+	}
+	/* The unspecified address is nobody's name. */
+	if (strcmp(norm, "0.0.0.0") == 0 || strcmp(norm, "::") == 0)
+		return;
+	for (size_t i = 0; i < a->n_own; i++)
+		if (strcmp(a->own[i].name, norm) == 0)
+			return;
+	if (a->n_own < MAX_SERVER_NAMES) {
+		memcpy(a->own[a->n_own].name, norm, sizeof(norm));
+		a->own[a->n_own++].kind = kind;
+	}
 }
 
-static void
-add_name(const char *name, const char **dns, size_t *n_dns, const char **ips,
-    size_t *n_ips)
+/*
+ * authd's own names: --name, the listen address and, listening on every
+ * address, this machine's host name. They go in its certificate and are
+ * reserved in the account database, so no member can ever hold one.
+ */
+static int
+own_names(struct authd *a)
 {
-	unsigned char buf[16];
-	const char **list;
-	size_t *n;
+	const char *host = a->cfg->listen_host;
+	char hostname[256];
+	int r;
 
-	if (inet_pton(AF_INET, name, buf) == 1 ||
-	    inet_pton(AF_INET6, name, buf) == 1) {
-		/* The unspecified address is nobody's name. */
-		if (strcmp(name, "0.0.0.0") == 0 || strcmp(name, "::") == 0)
-			return;
-		list = ips;
-		n = n_ips;
-	} else {
-		if (!name_ok(name))
-			return;
-		list = dns;
-		n = n_dns;
+	for (size_t i = 0; i < a->cfg->n_names; i++)
+		own_name_add(a, a->cfg->names[i]);
+	own_name_add(a, host);
+	if ((strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
+	        *host == '\0') &&
+	    gethostname(hostname, sizeof(hostname)) == 0) {
+		hostname[sizeof(hostname) - 1] = '\0';
+		own_name_add(a, hostname);
 	}
-	for (size_t i = 0; i < *n; i++)
-		if (strcasecmp(list[i], name) == 0)
-			return;
-	if (*n < MAX_SERVER_NAMES)
-		list[(*n)++] = name;
+	for (size_t i = 0; i < a->n_own; i++)
+		if ((r = ferry_store_name_reserve(
+		         a->st, a->own[i].name, "authd")) != 0)
+			return ferry_errf(r,
+			    "authd's own name %s", ferry_err_detail(r));
+	return 0;
 }
 
 /* A fresh key and certificate for authd itself, in memory only. */
 static int
-server_identity(struct authd *a, const char *listen_host)
+server_identity(struct authd *a)
 {
 	const char *dns[MAX_SERVER_NAMES], *ips[MAX_SERVER_NAMES];
-	char hostname[256];
 	struct ferry_cert_req req;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -805,15 +851,11 @@ server_identity(struct authd *a, const char *listen_host)
 	memset(&req, 0, sizeof(req));
 	req.dns = dns;
 	req.ips = ips;
-	for (size_t i = 0; i < a->cfg->n_names; i++)
-		add_name(a->cfg->names[i], dns, &req.n_dns, ips, &req.n_ips);
-	add_name(listen_host, dns, &req.n_dns, ips, &req.n_ips);
-	add_name("localhost", dns, &req.n_dns, ips, &req.n_ips);
-	add_name("127.0.0.1", dns, &req.n_dns, ips, &req.n_ips);
-	add_name("::1", dns, &req.n_dns, ips, &req.n_ips);
-	if (gethostname(hostname, sizeof(hostname)) == 0) {
-		hostname[sizeof(hostname) - 1] = '\0';
-		add_name(hostname, dns, &req.n_dns, ips, &req.n_ips);
+	for (size_t i = 0; i < a->n_own; i++) {
+		if (a->own[i].kind == FERRY_HOST_IP)
+			ips[req.n_ips++] = a->own[i].name;
+		else
+			dns[req.n_dns++] = a->own[i].name;
 	}
 	req.id = SERVER_CN;
 	req.server_only = 1;
@@ -853,7 +895,7 @@ on_server_check(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (a->server_until - time(NULL) > (time_t)SERVER_RENEW_DAYS * 86400)
 		return;
-	if ((r = server_identity(a, a->cfg->listen_host)) != 0)
+	if ((r = server_identity(a)) != 0)
 		ferry_error_r(r, "authd: cannot renew the server certificate");
 }
 
@@ -936,7 +978,7 @@ authd_run(const struct authd_cfg *cfg)
 	if ((r = ferry_est_certs_encode(
 	         &ca_cert, 1, &a.cacerts, &a.cacerts_len)) != 0 ||
 	    (r = tls_setup(&a)) != 0 ||
-	    (r = server_identity(&a, cfg->listen_host)) != 0 ||
+	    (r = own_names(&a)) != 0 || (r = server_identity(&a)) != 0 ||
 	    (r = crl_refresh(&a)) != 0)
 		goto out;
 	if ((a.rl_user = ratelimit_new(USER_THRESHOLD, RATE_ENTRIES)) == NULL ||

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ferry/est.h"
+#include "ferry/limits.h"
+#include "ferry/store.h"
+
 #define AUTHD_DEFAULT_PORT "8443"
 
 struct authd_cfg {
@@ -23,6 +27,27 @@ struct authd_cfg {
 	const char *const *allow_dns; /* DNS suffixes CSRs may ask for */
 	size_t n_allow_dns;
 };
+
+/* What one certificate authd issues will name besides the member (grant.c). */
+struct grant {
+	char *dns[FERRY_MAX_HOST_NAMES]; /* normalized, owned */
+	size_t n_dns;
+	char *ips[FERRY_MAX_HOST_NAMES];
+	size_t n_ips;
+	char why[512]; /* the refusal; for a renewal, what was left out */
+};
+/*
+ * Which of the names a request asks for user may hold: each must be bound
+ * to user in st (so never one reserved for authd) and, for a DNS name, lie
+ * under an --allow-dns suffix when any are given. An enrollment is refused
+ * whole over one name: FERRY_E_ACCESS, or FERRY_E_USAGE for a name that
+ * ferry_host_normalize refuses, with why. A renewal leaves such names out
+ * and says so in why. Free with grant_free, also after a failure.
+ */
+int grant_names(struct ferry_store *st, const struct authd_cfg *cfg,
+    const char *user, const struct ferry_est_names *asked, int renew,
+    struct grant *g);
+void grant_free(struct grant *g);
 
 /* Runs until SIGTERM/SIGINT. Returns 0 or a FERRY_E_* that stopped it. */
 int authd_run(const struct authd_cfg *cfg);

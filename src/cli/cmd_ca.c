@@ -90,7 +90,9 @@ static const char revoke_usage[] =
     "Marks the certificate with serial HEX, or every valid certificate of\n"
     "member ID, revoked in DIR/index.tsv, then signs a fresh DIR/crl.pem.\n"
     "Peers refuse a revoked certificate once they have that CRL ('ferry crl\n"
-    "update'); authd refuses to renew it at once.\n"
+    "update'); authd refuses to renew it at once. --name also disables the\n"
+    "member's account in authd's database, so the password cannot enroll\n"
+    "again until 'ferry user enable'.\n"
     "\n"
     "  --dir DIR       the CA directory\n"
     "  --serial HEX    the certificate's serial (openssl x509 -serial)\n"
@@ -523,6 +525,35 @@ crl_output(const char *cmd, X509_CRL *crl, const char *path)
 	return ret;
 }
 
+/*
+ * Revoking a member by name locks them out: their account, if authd's
+ * database has one, is disabled so the password cannot enroll again.
+ */
+static void
+revoke_disable(const char *cmd, struct ferry_store *st, const char *db,
+    const char *name)
+{
+	int r;
+
+	if (st == NULL) {
+		printf("no account database (--db): nothing to disable for "
+		       "%s\n",
+		    name);
+		return;
+	}
+	r = ferry_store_user_set_disabled(
+	    st, name, 1, "certificates revoked by 'ferry ca revoke'", "cli");
+	if (r == 0)
+		printf("disabled account %s in %s: no enrollment or renewal "
+		       "until 'ferry user enable --db %s %s'\n",
+		    name, db, db, name);
+	else if (r == FERRY_E_NOENT)
+		printf("no account %s in %s: nothing to disable\n", name, db);
+	else
+		cli_warn("%s: revoked, but cannot disable account %s: %s", cmd,
+		    name, ferry_err_detail(r));
+}
+
 static int
 ca_revoke(int argc, char **argv)
 {
@@ -602,7 +633,10 @@ ca_revoke(int argc, char **argv)
 		ret = cli_fail(r, "%s: --db", cmd);
 		goto out;
 	}
-	if ((r = ferry_ca_revoke(ca, serial, name, 0, on_revoked, &rc)) != 0) {
+	r = ferry_ca_revoke(ca, serial, name, 0, on_revoked, &rc);
+	if (name != NULL && (r == 0 || r == FERRY_E_EXIST))
+		revoke_disable(cmd, rc.st, db, name);
+	if (r != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}

@@ -21,6 +21,7 @@
 #include "ferry/est.h"
 #include "ferry/estc.h"
 #include "ferry/log.h"
+#include "ferry/pki.h"
 #include "ferry/tls.h"
 #include "ferry/net.h"
 #include "ferry/rd.h"
@@ -55,6 +56,35 @@ struct answer {
 
 static int verify_index = -1;
 
+/*
+ * authd's certificate carries authd's extended key usage and names no
+ * member: a member's certificate valid for authd's host name (DNS or ARP
+ * redirected) is refused before the password is sent.
+ */
+static int
+authd_marked(X509 *cert, struct answer *ans)
+{
+	char id[FERRY_MAX_ID + 1], what[160];
+
+	if (ferry_cert_id(cert, id) == 0)
+		snprintf(what, sizeof(what),
+		    "it is member '%s''s certificate, not authd's", id);
+	else if (!ferry_cert_is_authd(cert))
+		snprintf(what, sizeof(what),
+		    "its certificate lacks authd's extended key usage");
+	else
+		what[0] = '\0';
+	ferry_err_clear();
+	if (what[0] == '\0')
+		return 1;
+	if (ans != NULL && ans->verify[0] == '\0')
+		snprintf(ans->verify, sizeof(ans->verify),
+		    "the server is not this organization's authd: %s; nothing "
+		    "was sent",
+		    what);
+	return 0;
+}
+
 static int
 verify_cb(int ok, X509_STORE_CTX *xs)
 {
@@ -64,6 +94,12 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	    ssl != NULL ? SSL_get_ex_data(ssl, verify_index) : NULL;
 	int err = X509_STORE_CTX_get_error(xs);
 
+	if (ok && X509_STORE_CTX_get_error_depth(xs) == 0 &&
+	    !authd_marked(X509_STORE_CTX_get_current_cert(xs), ans)) {
+		X509_STORE_CTX_set_error(
+		    xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	if (!ok && ans != NULL && ans->verify[0] == '\0')
 		snprintf(ans->verify, sizeof(ans->verify),
 		    "authd's certificate is not accepted: %s%s",

@@ -1135,8 +1135,8 @@ member_cert_build(struct ferry_ca *ca, EVP_PKEY *key,
 	             ? "critical,digitalSignature,keyEncipherment"
 	             : "critical,digitalSignature")) != 0 ||
 	    (r = add_ext(cert, &ctx, NID_ext_key_usage,
-	         req->server_only ? "serverAuth" : "serverAuth,clientAuth")) !=
-	        0 ||
+	         req->server_only ? "serverAuth," FERRY_OID_AUTHD
+	                          : "serverAuth,clientAuth")) != 0 ||
 	    (r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash")) !=
 	        0 ||
 	    (r = add_ext(cert, &ctx, NID_authority_key_identifier,
@@ -1274,6 +1274,28 @@ ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
 out:
 	X509_free(cert);
 	return r;
+}
+
+int
+ferry_cert_is_authd(X509 *cert)
+{
+	EXTENDED_KEY_USAGE *eku;
+	ASN1_OBJECT *mark;
+	int found = 0;
+
+	if (cert == NULL ||
+	    (eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL)) ==
+	        NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	if ((mark = OBJ_txt2obj(FERRY_OID_AUTHD, 1)) != NULL)
+		for (int i = 0; i < sk_ASN1_OBJECT_num(eku) && !found; i++)
+			found = OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), mark) == 0;
+	ASN1_OBJECT_free(mark);
+	EXTENDED_KEY_USAGE_free(eku);
+	ERR_clear_error();
+	return found;
 }
 
 int

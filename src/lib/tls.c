@@ -128,6 +128,18 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	}
 	if (depth != 0)
 		return 1;
+	/* authd's certificate is never a member's (pki.h, FERRY_OID_AUTHD). */
+	if ((v->role == FERRY_TLS_SERVER || v->role == FERRY_TLS_CLIENT) &&
+	    ferry_cert_is_authd(cert)) {
+		v->failed = FERRY_E_IDENTITY;
+		snprintf(v->detail, sizeof(v->detail),
+		    "%s certificate (%s) is authd's server certificate, not a "
+		    "member's",
+		    who, subj);
+		X509_STORE_CTX_set_error(
+		    xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	/* The leaf: who is it? */
 	if (ferry_cert_id(cert, v->peer_id) != 0)
 		v->peer_id[0] = '\0';

@@ -57,6 +57,7 @@ run "$FERRY" enroll "$URL" --user alice -i "$T/alice" --fingerprint "$OSSL_FP" \
 	--password-stdin <<<"alice-secret-pw"
 [[ $RC == 0 ]] || fail "enroll alice: exit $RC: $(cat "$ERR")"
 grep -Eq "^enrolled alice serial [0-9A-F]+ valid until .* -> $T/alice\$" "$OUT" || fail "enroll stdout: $(cat "$OUT")"
+expect_exit 0 "$FERRY" user dns --db "$T/ca/ferry.db" bob --add localhost
 enroll bob --dns localhost --key-type ed25519
 for m in alice bob; do
 	[[ $(stat -c %a "$T/$m/key.pem") == 600 ]] || fail "$m key.pem mode $(stat -c %a "$T/$m/key.pem")"
@@ -77,11 +78,11 @@ end=$(date -d "$(openssl x509 -in "$T/alice/cert.pem" -noout -enddate | cut -d= 
 days=$(((end - $(date +%s)) / 86400))
 [[ $days == 6 || $days == 7 ]] || fail "alice's certificate lasts $days days, want 7"
 
-# A DNS name the admin did not allow is refused with the reason.
+# A DNS name the admin did not bind to the account is refused with the reason.
 run "$FERRY" enroll "$URL" --user carol -i "$T/carol" --fingerprint "$FP" \
 	--password-stdin --dns evil.example.com <<<"carol-secret-pw"
 [[ $RC == 5 ]] || fail "disallowed DNS name: exit $RC: $(cat "$ERR")"
-err_has 'evil.example.com.*not allowed'
+err_has "'evil.example.com' is not bound to 'carol'"
 [[ ! -e $T/carol/key.pem ]] || fail "a refused enroll left carol's key behind"
 # Enrolling over an existing identity is refused before anything is sent.
 run "$FERRY" enroll "$URL" --user alice -i "$T/alice" --fingerprint "$FP" --password-stdin <<<"x"
