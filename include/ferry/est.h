@@ -75,11 +75,12 @@ void ferry_est_names_free(struct ferry_est_names *n);
 
 /*
  * A request for key: subject CN=cn, a subjectAltName extension request
- * with the DNS names (none: no extension), signed by key. Base64 DER in
- * *out (caller frees).
+ * with the host names (none: no extension; an IPv4/IPv6 address becomes an
+ * IP name, anything else a DNS name), signed by key. Base64 DER in *out
+ * (caller frees).
  */
-int ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *dns,
-    size_t n_dns, char **out, size_t *outlen) FERRY_MUST_CHECK;
+int ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *names,
+    size_t n_names, char **out, size_t *outlen) FERRY_MUST_CHECK;
 
 /* certs as a base64 certs-only (degenerate signed-data) PKCS#7. */
 int ferry_est_certs_encode(

@@ -352,8 +352,8 @@ asn1_time_t(const ASN1_TIME *t)
  * such names out and records that.
  */
 static int
-issue_names(struct call *c, X509_REQ *csr, const char *user, int renew,
-    struct grant *g)
+issue_names(
+    struct call *c, X509_REQ *csr, const char *user, int renew, struct grant *g)
 {
 	struct ferry_est_names names;
 	int r;
@@ -832,8 +832,8 @@ own_names(struct authd *a)
 	for (size_t i = 0; i < a->n_own; i++)
 		if ((r = ferry_store_name_reserve(
 		         a->st, a->own[i].name, "authd")) != 0)
-			return ferry_errf(r,
-			    "authd's own name %s", ferry_err_detail(r));
+			return ferry_errf(
+			    r, "authd's own name %s", ferry_err_detail(r));
 	return 0;
 }
 
@@ -977,9 +977,8 @@ authd_run(const struct authd_cfg *cfg)
 	ca_cert = ferry_ca_cert(a.ca);
 	if ((r = ferry_est_certs_encode(
 	         &ca_cert, 1, &a.cacerts, &a.cacerts_len)) != 0 ||
-	    (r = tls_setup(&a)) != 0 ||
-	    (r = own_names(&a)) != 0 || (r = server_identity(&a)) != 0 ||
-	    (r = crl_refresh(&a)) != 0)
+	    (r = tls_setup(&a)) != 0 || (r = own_names(&a)) != 0 ||
+	    (r = server_identity(&a)) != 0 || (r = crl_refresh(&a)) != 0)
 		goto out;
 	if ((a.rl_user = ratelimit_new(USER_THRESHOLD, RATE_ENTRIES)) == NULL ||
 	    (a.rl_addr = ratelimit_new(ADDR_THRESHOLD, RATE_ENTRIES)) == NULL) {

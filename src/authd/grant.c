@@ -75,8 +75,8 @@ grant_add(struct grant *g, const char *norm, enum ferry_host_kind kind)
 		if (strcmp(list[i], norm) == 0)
 			return 0;
 	if (*n >= FERRY_MAX_HOST_NAMES)
-		return ferry_errf(FERRY_E_TOOBIG, "more than %d names",
-		    FERRY_MAX_HOST_NAMES);
+		return ferry_errf(
+		    FERRY_E_TOOBIG, "more than %d names", FERRY_MAX_HOST_NAMES);
 	if ((list[*n] = strdup(norm)) == NULL)
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
 	(*n)++;
@@ -85,8 +85,8 @@ grant_add(struct grant *g, const char *norm, enum ferry_host_kind kind)
 
 /* One name the request asks for: granted, refused or (renew) left out. */
 static int
-grant_one(struct ferry_store *st, const struct authd_cfg *cfg,
-    const char *user, const char *asked, int renew, struct grant *g)
+grant_one(struct ferry_store *st, const struct authd_cfg *cfg, const char *user,
+    const char *asked, int renew, struct grant *g)
 {
 	char norm[FERRY_MAX_HOSTNAME + 1], why[400];
 	enum ferry_host_kind kind;

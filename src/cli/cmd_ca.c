@@ -530,8 +530,8 @@ crl_output(const char *cmd, X509_CRL *crl, const char *path)
  * database has one, is disabled so the password cannot enroll again.
  */
 static void
-revoke_disable(const char *cmd, struct ferry_store *st, const char *db,
-    const char *name)
+revoke_disable(
+    const char *cmd, struct ferry_store *st, const char *db, const char *name)
 {
 	int r;
 

@@ -1,5 +1,6 @@
 /* cmd_enroll.c - ferry enroll, ferry renew, ferry crl update: a member's side
  * of authd. Keys are made here and never leave; the CA is pinned first. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +34,8 @@
 static const char enroll_usage[] =
     "usage: ferry enroll URL --user NAME [-i IDDIR] [--fingerprint "
     "SHA256:HEX]\n"
-    "                    [--password-stdin] [--dns NAME]... [--key-type "
-    "TYPE]\n"
+    "                    [--password-stdin] [--dns NAME]... [--ip ADDR]...\n"
+    "                    [--key-type TYPE]\n"
     "                    [--timeout SECS] [-v]\n"
     "\n"
     "Makes a key on this machine (it never leaves it), proves to authd at\n"
@@ -49,8 +51,9 @@ static const char enroll_usage[] =
     "~/.config/ferry)\n"
     "  --fingerprint FP     SHA256:<64 hex> of the CA certificate\n"
     "  --password-stdin     read the password from the first line of stdin\n"
-    "  --dns NAME           a host name to include (repeatable; authd must\n"
-    "                       allow it)\n"
+    "  --dns NAME           a host name to include (repeatable; the admin\n"
+    "                       must have bound it to your account)\n"
+    "  --ip ADDR            an IPv4/IPv6 address likewise\n"
     "  --key-type TYPE      p256 (default), ed25519 or rsa3072\n"
     "  --timeout SECS       per request (default 30)\n"
     "  -v, --verbose        debug logging\n";
@@ -271,6 +274,7 @@ cmd_enroll(int argc, char **argv)
 	    {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},
 	    {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
 	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"ip", required_argument, NULL, OPT_DNS},
 	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -582,6 +586,84 @@ member_connect(const char *cmd, const struct member_opts *o, char **dir,
 	return 0;
 }
 
+/*
+ * The DNS names and IPs (as text) cert carries besides the member's ID.
+ * Caller frees with host_names_free.
+ */
+static int
+host_names(X509 *cert, char ***out, size_t *n)
+{
+	GENERAL_NAMES *gens;
+	char **v = NULL, text[INET6_ADDRSTRLEN];
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (gens == NULL)
+		return 0;
+	if ((v = calloc((size_t)sk_GENERAL_NAME_num(gens) + 1, sizeof(*v))) ==
+	    NULL)
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+	for (int i = 0; r == 0 && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *s = gn->type == GEN_DNS     ? gn->d.dNSName
+		                       : gn->type == GEN_IPADD ? gn->d.iPAddress
+		                                               : NULL;
+		int len = s != NULL ? ASN1_STRING_length(s) : 0;
+
+		if (s == NULL)
+			continue;
+		if (gn->type == GEN_DNS)
+			v[*n] = strndup((const char *)ASN1_STRING_get0_data(s),
+			    (size_t)len);
+		else if ((len == 4 || len == 16) &&
+		         inet_ntop(len == 4 ? AF_INET : AF_INET6,
+		             ASN1_STRING_get0_data(s), text,
+		             sizeof(text)) != NULL)
+			v[*n] = strdup(text);
+		else
+			continue;
+		if (v[(*n)++] == NULL)
+			r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	GENERAL_NAMES_free(gens);
+	*out = v;
+	return r;
+}
+
+static void
+host_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Names the old certificate had and the renewed one lacks: one warning each. */
+static void
+warn_left_out(const char *cmd, char **old, size_t n_old, X509 *fresh)
+{
+	char **now = NULL;
+	size_t n_now = 0;
+
+	if (host_names(fresh, &now, &n_now) != 0) {
+		host_names_free(now, n_now);
+		return;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		size_t k = 0;
+
+		while (k < n_now && strcasecmp(old[i], now[k]) != 0)
+			k++;
+		if (k == n_now)
+			cli_warn("%s: the new certificate leaves out %s: it is "
+			         "no longer bound to your account",
+			    cmd, old[i]);
+	}
+	host_names_free(now, n_now);
+}
+
 int
 cmd_renew(int argc, char **argv)
 {
@@ -590,9 +672,8 @@ cmd_renew(int argc, char **argv)
 	struct ferry_estc *c = NULL;
 	char *dir = NULL, *csr = NULL, *serial = NULL, *pem = NULL;
 	char path[PATH_MAX], id[FERRY_MAX_ID + 1], until[32];
-	const char **dns = NULL;
-	size_t n_dns = 0, csrlen = 0, pemlen = 0;
-	GENERAL_NAMES *gens = NULL;
+	char **names = NULL;
+	size_t n_names = 0, csrlen = 0, pemlen = 0;
 	X509 *ca = NULL, *cert = NULL, *fresh = NULL;
 	EVP_PKEY *key = NULL;
 	int r = FERRY_E_BADNAME, n_revoked = 0, ret;
@@ -611,25 +692,17 @@ cmd_renew(int argc, char **argv)
 		ret = cli_fail(r, "%s: identity %s", cmd, dir);
 		goto out;
 	}
-	/* The same DNS names as now: authd checks them against its policy. */
-	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	if (gens != NULL && (dns = calloc((size_t)sk_GENERAL_NAME_num(gens) + 1,
-	                         sizeof(*dns))) != NULL)
-		for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
-
-			if (gn->type == GEN_DNS)
-				dns[n_dns++] =
-				    (const char *)ASN1_STRING_get0_data(
-				        gn->d.dNSName);
-		}
-	if ((r = ferry_est_csr_make(key, id, dns, n_dns, &csr, &csrlen)) != 0 ||
+	/* The same names as now: authd issues those still bound to us. */
+	if ((r = host_names(cert, &names, &n_names)) != 0 ||
+	    (r = ferry_est_csr_make(key, id, (const char *const *)names,
+	         n_names, &csr, &csrlen)) != 0 ||
 	    (r = ferry_estc_enroll(c, NULL, NULL, 0, csr, csrlen, &fresh)) !=
 	        0 ||
 	    (r = check_issued(fresh, key, id, ca)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
+	warn_left_out(cmd, names, n_names, fresh);
 	if ((r = ferry_cert_pem(fresh, &pem, &pemlen)) != 0 ||
 	    (r = ferry_identity_replace(dir, "cert.pem", pem, pemlen, 0644)) !=
 	        0) {
@@ -645,8 +718,7 @@ cmd_renew(int argc, char **argv)
 	    serial != NULL ? serial : "?", until, dir);
 	ret = EXIT_OK;
 out:
-	GENERAL_NAMES_free(gens);
-	free(dns);
+	host_names_free(names, n_names);
 	free(pem);
 	free(csr);
 	free(dir);

@@ -365,6 +365,42 @@ der_b64(unsigned char *der, int n, char **out, size_t *outlen)
 	return r;
 }
 
+/* Appends name to gens: an IP SAN if it is an IPv4/IPv6 address, else DNS. */
+static int
+csr_name_add(GENERAL_NAMES *gens, const char *name)
+{
+	unsigned char ip[16];
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_STRING *s = NULL;
+	int type = GEN_DNS, iplen = 0;
+
+	if (inet_pton(AF_INET, name, ip) == 1)
+		iplen = 4;
+	else if (inet_pton(AF_INET6, name, ip) == 1)
+		iplen = 16;
+	if (iplen > 0) {
+		type = GEN_IPADD;
+		s = ASN1_OCTET_STRING_new();
+		if (s != NULL && ASN1_OCTET_STRING_set(s, ip, iplen) != 1)
+			goto fail;
+	} else {
+		s = ASN1_IA5STRING_new();
+		if (s != NULL && ASN1_STRING_set(s, name, -1) != 1)
+			goto fail;
+	}
+	if (gn == NULL || s == NULL)
+		goto fail;
+	GENERAL_NAME_set0_value(gn, type, s);
+	s = NULL;
+	if (sk_GENERAL_NAME_push(gens, gn) <= 0)
+		goto fail;
+	return 0;
+fail:
+	GENERAL_NAME_free(gn);
+	ASN1_STRING_free(s);
+	return -1;
+}
+
 int
 ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *dns,
     size_t n_dns, char **out, size_t *outlen)
@@ -393,22 +429,9 @@ ferry_est_csr_make(EVP_PKEY *key, const char *cn, const char *const *dns,
 	if (n_dns > 0) {
 		if ((gens = sk_GENERAL_NAME_new_null()) == NULL)
 			goto fail;
-		for (size_t i = 0; i < n_dns; i++) {
-			GENERAL_NAME *gn = GENERAL_NAME_new();
-			ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-
-			if (gn == NULL || s == NULL ||
-			    ASN1_STRING_set(s, dns[i], -1) != 1) {
-				GENERAL_NAME_free(gn);
-				ASN1_IA5STRING_free(s);
+		for (size_t i = 0; i < n_dns; i++)
+			if (csr_name_add(gens, dns[i]) != 0)
 				goto fail;
-			}
-			GENERAL_NAME_set0_value(gn, GEN_DNS, s);
-			if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
-				GENERAL_NAME_free(gn);
-				goto fail;
-			}
-		}
 		if ((exts = sk_X509_EXTENSION_new_null()) == NULL ||
 		    (ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens)) ==
 		        NULL ||
