@@ -19,6 +19,10 @@
 #define FERRY_MAX_HOSTNAME 253
 /* DNS names and IPs bound to one account, and in one certificate. */
 #define FERRY_MAX_HOST_NAMES 64
+/* Groups one member certificate may carry (URI SANs ferry-group:NAME). */
+#define FERRY_MAX_GROUPS 32
+/* A group name: same syntax and length bound as a member ID. */
+#define FERRY_MAX_GROUP FERRY_MAX_ID
 /* Bytes of requests a client may have in flight before it waits (pipelining). */
 #define FERRY_MAX_INFLIGHT_BYTES (32 * 1024)
 /* Requests a client may have in flight before it waits. */

@@ -36,6 +36,20 @@ int ferry_id_check(const char *id) FERRY_MUST_CHECK;
  * unique and valid. FERRY_E_IDENTITY if absent or malformed; id is then "".
  */
 int ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1]) FERRY_MUST_CHECK;
+/*
+ * A group name: the syntax of a member ID (1..FERRY_MAX_GROUP bytes of
+ * [A-Za-z0-9._-], starting with a letter or digit), errors worded for a
+ * group. FERRY_E_USAGE otherwise.
+ */
+int ferry_group_check(const char *name) FERRY_MUST_CHECK;
+/*
+ * The groups a certificate names: its URI SANs "ferry-group:<NAME>", in
+ * order. None is *n == 0 and *out == NULL. FERRY_E_IDENTITY if one is
+ * malformed, repeated, or there are more than FERRY_MAX_GROUPS. Caller frees
+ * with ferry_cert_groups_free.
+ */
+int ferry_cert_groups(X509 *cert, char ***out, size_t *n) FERRY_MUST_CHECK;
+void ferry_cert_groups_free(char **groups, size_t n);
 
 /* What a host name in a certificate is: a DNS name or an IP address. */
 enum ferry_host_kind {
@@ -87,6 +101,12 @@ struct ferry_cert_req {
 	size_t n_dns;
 	const char *const *ips; /* extra IP SANs, textual IPv4/IPv6 */
 	size_t n_ips;
+	/*
+	 * URI SANs ferry-group:<NAME>, each ferry_group_check-valid, no
+	 * repeats, at most FERRY_MAX_GROUPS; none for a server_only one.
+	 */
+	const char *const *groups;
+	size_t n_groups;
 	time_t not_before; /* 0: now - 5 minutes (clock skew) */
 	time_t not_after; /* 0: not_before + days */
 	int days; /* used when not_after is 0; default 365 */
@@ -103,7 +123,8 @@ struct ferry_cert_req {
  * certificate is recorded in the CA directory (certs/<SERIAL>.pem and a line
  * of index.tsv) before it is returned. FERRY_E_USAGE, with a detail naming
  * the value, for a bad ID, DNS name or IP, for notAfter <= notBefore and for
- * a notAfter past the CA's own. Caller frees *out.
+ * a notAfter past the CA's own, and for a bad or repeated group name.
+ * Caller frees *out.
  */
 int ferry_ca_sign(struct ferry_ca *ca, EVP_PKEY *key,
     const struct ferry_cert_req *req, X509 **out) FERRY_MUST_CHECK;

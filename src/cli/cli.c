@@ -19,14 +19,17 @@ static void vline(const char *kind, const char *fmt, va_list ap,
 static void
 vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 {
-	char msg[1024];
+	char msg[1024], why[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Names from the command line or a peer may hold control bytes. */
 	ferry_sanitize(msg);
-	if (tail != NULL)
-		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, tail);
-	else
+	if (tail != NULL) {
+		/* So may the detail, which often quotes them. */
+		snprintf(why, sizeof(why), "%s", tail);
+		ferry_sanitize(why);
+		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, why);
+	} else
 		fprintf(stderr, "ferry: %s%s\n", kind, msg);
 }
 

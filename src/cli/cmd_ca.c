@@ -62,6 +62,8 @@ static const char issue_usage[] =
     "  --dns NAME         a host name the member also answers to "
     "(repeatable)\n"
     "  --ip ADDR          an IPv4/IPv6 address likewise (repeatable)\n"
+    "  --group NAME       a group the member belongs to, carried in the\n"
+    "                     certificate (repeatable, at most 32)\n"
     "  --key-type TYPE    p256 (default), ed25519 or rsa3072\n"
     "  --days N           validity in days (default 365)\n"
     "  --not-before TIME  start of validity (default: 5 minutes ago)\n"
@@ -82,6 +84,7 @@ enum {
 	OPT_OUT,
 	OPT_SERIAL,
 	OPT_DB,
+	OPT_GROUP,
 };
 
 static const char revoke_usage[] =
@@ -323,6 +326,7 @@ ca_issue(int argc, char **argv)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"dns", required_argument, NULL, OPT_DNS},
 	    {"ip", required_argument, NULL, OPT_IP},
+	    {"group", required_argument, NULL, OPT_GROUP},
 	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
 	    {"days", required_argument, NULL, OPT_DAYS},
 	    {"not-before", required_argument, NULL, OPT_NOT_BEFORE},
@@ -334,7 +338,7 @@ ca_issue(int argc, char **argv)
 	struct ferry_cert_req req;
 	enum ferry_key_type key_type = FERRY_KEY_P256;
 	const char *dir = NULL, *out = NULL;
-	const char **dns = NULL, **ips = NULL;
+	const char **dns = NULL, **ips = NULL, **groups = NULL;
 	struct ferry_ca *ca = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -343,9 +347,10 @@ ca_issue(int argc, char **argv)
 	int c, r, verbose = 0, ret = EXIT_FAIL;
 
 	memset(&req, 0, sizeof(req));
-	/* Each --dns/--ip takes an argument: argc bounds either list. */
+	/* Each --dns/--ip/--group takes an argument: argc bounds a list. */
 	if ((dns = calloc((size_t)argc, sizeof(*dns))) == NULL ||
-	    (ips = calloc((size_t)argc, sizeof(*ips))) == NULL) {
+	    (ips = calloc((size_t)argc, sizeof(*ips))) == NULL ||
+	    (groups = calloc((size_t)argc, sizeof(*groups))) == NULL) {
 		cli_error("%s: out of memory", cmd);
 		goto out;
 	}
@@ -367,6 +372,13 @@ ca_issue(int argc, char **argv)
 			break;
 		case OPT_IP:
 			ips[req.n_ips++] = optarg;
+			break;
+		case OPT_GROUP:
+			if ((r = ferry_group_check(optarg)) != 0) {
+				ret = cli_fail(r, "%s: --group", cmd);
+				goto out;
+			}
+			groups[req.n_groups++] = optarg;
 			break;
 		case OPT_KEY_TYPE:
 			if ((r = ferry_key_type_parse(optarg, &key_type)) !=
@@ -431,6 +443,7 @@ ca_issue(int argc, char **argv)
 	}
 	req.dns = dns;
 	req.ips = ips;
+	req.groups = groups;
 	cli_log_setup(verbose, 0);
 
 	if ((r = ferry_id_check(req.id)) != 0) {
@@ -468,6 +481,7 @@ out:
 	ferry_ca_free(ca);
 	free(dns);
 	free(ips);
+	free(groups);
 	return ret;
 }
 

@@ -50,6 +50,8 @@
 #define SERIAL_BYTES 16
 /* DNS and IP SANs one certificate may carry beside the member ID. */
 #define MAX_SANS 64
+/* The URI SAN scheme of a group, as "ferry:" is of the member ID. */
+#define GROUP_SCHEME "ferry-group:"
 /* PEM files this module reads; keys and certificates are far smaller. */
 #define MAX_PEM_FILE (256 * 1024)
 /* index.tsv: about 100 bytes a line, so some 600,000 certificates. */
@@ -381,35 +383,48 @@ ferry_key_generate(enum ferry_key_type type, EVP_PKEY **out)
 	return 0;
 }
 
-int
-ferry_id_check(const char *id)
+/* The syntax member IDs and group names share; what names it in errors. */
+static int
+name_check(const char *what, const char *s, size_t max)
 {
 	size_t len;
 
-	if (id == NULL || *id == '\0')
-		return ferry_errf(FERRY_E_USAGE, "member ID is empty");
-	len = strlen(id);
-	if (len > FERRY_MAX_ID)
+	if (s == NULL || *s == '\0')
+		return ferry_errf(FERRY_E_USAGE, "%s is empty", what);
+	len = strlen(s);
+	if (len > max)
 		return ferry_errf(FERRY_E_USAGE,
-		    "member ID '%.16s...' is %zu bytes, longer than %d", id,
-		    len, FERRY_MAX_ID);
+		    "%s '%.16s...' is %zu bytes, longer than %zu", what, s, len,
+		    max);
 	/* It becomes a directory name on peers: no '/', no dot files. */
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)id[i];
+		unsigned char c = (unsigned char)s[i];
 		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		            (c >= '0' && c <= '9');
 
 		if (i == 0 && !alnum)
 			return ferry_errf(FERRY_E_USAGE,
-			    "member ID '%s' must start with a letter or digit",
-			    id);
+			    "%s '%s' must start with a letter or digit", what,
+			    s);
 		if (!alnum && c != '.' && c != '_' && c != '-')
 			return ferry_errf(FERRY_E_USAGE,
-			    "member ID '%s': only letters, digits, '.', '_' "
-			    "and '-' are allowed",
-			    id);
+			    "%s '%s': only letters, digits, '.', '_' and '-' "
+			    "are allowed",
+			    what, s);
 	}
 	return 0;
+}
+
+int
+ferry_id_check(const char *id)
+{
+	return name_check("member ID", id, FERRY_MAX_ID);
+}
+
+int
+ferry_group_check(const char *name)
+{
+	return name_check("group name", name, FERRY_MAX_GROUP);
 }
 
 /* RFC 1123 host name: labels of letters, digits and '-', no wildcards. */
@@ -624,12 +639,44 @@ out:
 	return r;
 }
 
-/* The member's names: URI ferry:<id> first, then DNS names, then IPs. */
+/* A member's groups: valid names, no repeats, bounded, never a server's. */
+static int
+groups_check(const struct ferry_cert_req *req)
+{
+	int r;
+
+	if (req->n_groups == 0)
+		return 0;
+	if (req->groups == NULL)
+		return ferry_errf(FERRY_E_USAGE, "missing group list");
+	if (req->server_only)
+		return ferry_errf(
+		    FERRY_E_USAGE, "a server-only certificate names no groups");
+	if (req->n_groups > FERRY_MAX_GROUPS)
+		return ferry_errf(FERRY_E_USAGE, "%zu groups: at most %d",
+		    req->n_groups, FERRY_MAX_GROUPS);
+	for (size_t i = 0; i < req->n_groups; i++) {
+		if ((r = ferry_group_check(req->groups[i])) != 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(req->groups[i], req->groups[j]) == 0)
+				return ferry_errf(FERRY_E_USAGE,
+				    "group '%s' is given twice",
+				    req->groups[i]);
+	}
+	return 0;
+}
+
+/*
+ * The member's names: URI ferry:<id> first, then DNS names, then IPs, then
+ * one URI ferry-group:<NAME> per group.
+ */
 static int
 san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
 {
 	GENERAL_NAMES *gens = NULL;
 	char uri[sizeof("ferry:") + FERRY_MAX_ID];
+	char group[sizeof(GROUP_SCHEME) + FERRY_MAX_GROUP];
 	int r = FERRY_E_INTERNAL;
 
 	*out = NULL;
@@ -644,6 +691,8 @@ san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
 	for (size_t i = 0; i < req->n_dns; i++)
 		if ((r = dns_check(req->dns[i])) != 0)
 			return r;
+	if ((r = groups_check(req)) != 0)
+		return r;
 	snprintf(uri, sizeof(uri), "ferry:%s", req->id);
 	if ((gens = sk_GENERAL_NAME_new_null()) == NULL) {
 		r = ferry__crypto_fail("cannot build subjectAltName");
@@ -658,6 +707,12 @@ san_build(const struct ferry_cert_req *req, GENERAL_NAMES **out)
 	for (size_t i = 0; i < req->n_ips; i++)
 		if ((r = san_add_ip(gens, req->ips[i])) != 0)
 			goto out;
+	for (size_t i = 0; i < req->n_groups; i++) {
+		snprintf(
+		    group, sizeof(group), "%s%s", GROUP_SCHEME, req->groups[i]);
+		if ((r = san_add_ia5(gens, GEN_URI, group)) != 0)
+			goto out;
+	}
 	*out = gens;
 	gens = NULL;
 	r = 0;
@@ -1363,6 +1418,102 @@ ferry_cert_id(X509 *cert, char id[FERRY_MAX_ID + 1])
 	}
 	r = 0;
 out:
+	GENERAL_NAMES_free(gens);
+	return r;
+}
+
+void
+ferry_cert_groups_free(char **groups, size_t n)
+{
+	if (groups == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(groups[i]);
+	free(groups);
+}
+
+/* One URI SAN value after "ferry-group:", as a checked C string. */
+static int
+group_from_san(const ASN1_IA5STRING *uri, size_t skip, char **out)
+{
+	char name[FERRY_MAX_GROUP + 1], why[256];
+	size_t len = (size_t)uri->length - skip;
+
+	*out = NULL;
+	if (len > FERRY_MAX_GROUP || memchr(uri->data + skip, '\0', len))
+		return ferry_errf(
+		    FERRY_E_IDENTITY, "certificate's group name is malformed");
+	memcpy(name, uri->data + skip, len);
+	name[len] = '\0';
+	if (ferry_group_check(name) != 0) {
+		/* The detail lives in the buffer ferry_errf writes: copy it. */
+		snprintf(
+		    why, sizeof(why), "%s", ferry_err_detail(FERRY_E_USAGE));
+		return ferry_errf(FERRY_E_IDENTITY,
+		    "certificate's group name is malformed: %s", why);
+	}
+	if ((*out = strdup(name)) == NULL)
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+ferry_cert_groups(X509 *cert, char ***out, size_t *n)
+{
+	const size_t slen = sizeof(GROUP_SCHEME) - 1;
+	GENERAL_NAMES *gens = NULL;
+	char **g = NULL, *name = NULL;
+	size_t k = 0;
+	int crit = -1, r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	*n = 0;
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+	if (gens == NULL) {
+		ERR_clear_error();
+		/* No SAN at all: no groups; ferry_cert_id refuses the cert. */
+		return crit == -2 ? ferry_errf(FERRY_E_IDENTITY,
+		                        "certificate has more than one "
+		                        "subjectAltName extension")
+		                  : 0;
+	}
+	if ((g = calloc(FERRY_MAX_GROUPS, sizeof(*g))) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_IA5STRING *uri = gn->d.uniformResourceIdentifier;
+
+		if (gn->type != GEN_URI || (size_t)uri->length < slen ||
+		    memcmp(uri->data, GROUP_SCHEME, slen) != 0)
+			continue;
+		if (k == FERRY_MAX_GROUPS) {
+			r = ferry_errf(FERRY_E_IDENTITY,
+			    "certificate names more than %d groups",
+			    FERRY_MAX_GROUPS);
+			goto out;
+		}
+		if ((r = group_from_san(uri, slen, &name)) != 0)
+			goto out;
+		for (size_t j = 0; j < k; j++)
+			if (strcmp(g[j], name) == 0) {
+				r = ferry_errf(FERRY_E_IDENTITY,
+				    "certificate names group '%s' twice", name);
+				goto out;
+			}
+		g[k++] = name;
+		name = NULL;
+	}
+	if (k > 0) {
+		*out = g;
+		*n = k;
+		g = NULL;
+	}
+	r = 0;
+out:
+	free(name);
+	ferry_cert_groups_free(g, k);
 	GENERAL_NAMES_free(gens);
 	return r;
 }

@@ -246,6 +246,35 @@ test_id_check(void **state)
 }
 
 static void
+test_group_check(void **state)
+{
+	static const char *const good[] = {"finance", "f", "0", "ops-eu.1_x"};
+	static const char *const bad[] = {"", "../x", "a/b", ".hidden", "-a",
+	    "a\nb", "a b", "a:b", "group:x", "caf\xc3\xa9", "a,b"};
+	char max[FERRY_MAX_GROUP + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (ferry_group_check(good[i]) != 0)
+			fail_msg("'%s' refused: %s", good[i],
+			    ferry_err_detail(FERRY_E_USAGE));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ferry_group_check(bad[i]) != FERRY_E_USAGE)
+			fail_msg("bad group #%zu '%s' accepted", i, bad[i]);
+		assert_detail(FERRY_E_USAGE, "group name");
+	}
+	memset(max, 'g', sizeof(max));
+	max[FERRY_MAX_GROUP] = '\0';
+	assert_int_equal(ferry_group_check(max), 0);
+	max[FERRY_MAX_GROUP] = 'g';
+	max[FERRY_MAX_GROUP + 1] = '\0';
+	assert_int_equal(ferry_group_check(max), FERRY_E_USAGE);
+	/* The member ID keeps its own wording. */
+	assert_int_equal(ferry_id_check("a b"), FERRY_E_USAGE);
+	assert_detail(FERRY_E_USAGE, "member ID");
+}
+
+static void
 test_ca_init(void **state)
 {
 	struct fixture *f = *state;
@@ -775,6 +804,142 @@ test_cert_id(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* Signs for carol with groups g[0..n); returns the result, *cert on 0. */
+static int
+sign_groups(struct ferry_ca *ca, EVP_PKEY *key, const char *const *g, size_t n,
+    X509 **cert)
+{
+	struct ferry_cert_req req = {.id = "carol", .groups = g, .n_groups = n};
+
+	*cert = NULL;
+	return ferry_ca_sign(ca, key, &req, cert);
+}
+
+static void
+test_sign_groups(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const two[] = {"finance", "ops.eu"};
+	static const char *const twice[] = {"finance", "ops", "finance"};
+	static const char *const bad[] = {"fin ance"};
+	const char *many[FERRY_MAX_GROUPS + 1];
+	char names[FERRY_MAX_GROUPS + 1][8], id[FERRY_MAX_ID + 1];
+	struct ferry_cert_req srv = {
+	    .id = "authd", .groups = two, .n_groups = 1, .server_only = 1};
+	struct ferry_ca *ca;
+	EVP_PKEY *key;
+	X509 *cert = NULL;
+	char **got = NULL;
+	size_t n = 99;
+
+	ca_make(f, FERRY_KEY_P256, 0);
+	ca = ca_open(f);
+	key = key_make(FERRY_KEY_P256);
+	assert_int_equal(sign_groups(ca, key, two, 2, &cert), 0);
+	assert_int_equal(ferry_cert_groups(cert, &got, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(got[0], "finance");
+	assert_string_equal(got[1], "ops.eu");
+	/* The member ID is still the one URI SAN ferry:<ID>. */
+	assert_int_equal(ferry_cert_id(cert, id), 0);
+	assert_string_equal(id, "carol");
+	ferry_cert_groups_free(got, n);
+	X509_free(cert);
+	/* No groups: none read back. */
+	assert_int_equal(sign_groups(ca, key, NULL, 0, &cert), 0);
+	assert_int_equal(ferry_cert_groups(cert, &got, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(got);
+	X509_free(cert);
+	assert_int_equal(sign_groups(ca, key, twice, 3, &cert), FERRY_E_USAGE);
+	assert_detail(FERRY_E_USAGE, "'finance' is given twice");
+	assert_null(cert);
+	assert_int_equal(sign_groups(ca, key, bad, 1, &cert), FERRY_E_USAGE);
+	assert_detail(FERRY_E_USAGE, "group name 'fin ance'");
+	assert_int_equal(sign_groups(ca, key, NULL, 1, &cert), FERRY_E_USAGE);
+	for (size_t i = 0; i <= FERRY_MAX_GROUPS; i++) {
+		snprintf(names[i], sizeof(names[i]), "g%zu", i);
+		many[i] = names[i];
+	}
+	assert_int_equal(
+	    sign_groups(ca, key, many, FERRY_MAX_GROUPS, &cert), 0);
+	assert_int_equal(ferry_cert_groups(cert, &got, &n), 0);
+	assert_int_equal(n, FERRY_MAX_GROUPS);
+	ferry_cert_groups_free(got, n);
+	X509_free(cert);
+	assert_int_equal(
+	    sign_groups(ca, key, many, FERRY_MAX_GROUPS + 1, &cert),
+	    FERRY_E_USAGE);
+	assert_detail(FERRY_E_USAGE, "at most 32");
+	assert_int_equal(ferry_ca_sign(ca, key, &srv, &cert), FERRY_E_USAGE);
+	assert_detail(FERRY_E_USAGE, "server-only");
+	EVP_PKEY_free(key);
+	ferry_ca_free(ca);
+}
+
+static void
+test_cert_groups(void **state)
+{
+	static const struct {
+		const char *san; /* NULL: no SAN extension */
+		int n; /* -1: FERRY_E_IDENTITY */
+		const char *first;
+	} cases[] = {
+	    {NULL, 0, NULL},
+	    {"URI:ferry:alice", 0, NULL},
+	    {"URI:ferry:a,URI:ferry-group:finance", 1, "finance"},
+	    {"URI:ferry-group:b,DNS:x.example,URI:ferry-group:a", 2, "b"},
+	    {"URI:FERRY-GROUP:a,URI:ferry-groupx", 0, NULL},
+	    {"URI:ferry-group:", -1, NULL},
+	    {"URI:ferry-group:../x", -1, NULL},
+	    {"URI:ferry-group:a/b", -1, NULL},
+	    {"URI:ferry-group:.a", -1, NULL},
+	    {"URI:ferry-group:a,URI:ferry-group:a", -1, NULL},
+	    {"URI:ferry-group:"
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "a",
+	        -1, NULL},
+	};
+	EVP_PKEY *key = key_make(FERRY_KEY_P256);
+	char conf[2048], **got = NULL;
+	size_t n = 0;
+	X509 *x;
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		x = cert_with_san(key, cases[i].san);
+		r = ferry_cert_groups(x, &got, &n);
+		if (cases[i].n < 0) {
+			if (r != FERRY_E_IDENTITY)
+				fail_msg("case %zu accepted", i);
+			assert_null(got);
+			assert_int_equal(n, 0);
+		} else {
+			if (r != 0)
+				fail_msg(
+				    "case %zu: %s", i, ferry_err_detail(r));
+			assert_int_equal(n, (size_t)cases[i].n);
+			if (cases[i].first != NULL)
+				assert_string_equal(got[0], cases[i].first);
+			ferry_cert_groups_free(got, n);
+			got = NULL;
+		}
+		X509_free(x);
+	}
+	/* One more than the bound. */
+	snprintf(conf, sizeof(conf), "URI:ferry:a");
+	for (int i = 0; i <= FERRY_MAX_GROUPS; i++)
+		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+		    ",URI:ferry-group:g%d", i);
+	x = cert_with_san(key, conf);
+	assert_int_equal(ferry_cert_groups(x, &got, &n), FERRY_E_IDENTITY);
+	assert_detail(FERRY_E_IDENTITY, "more than 32 groups");
+	assert_null(got);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
 static void
 test_identity_write(void **state)
 {
@@ -1022,6 +1187,7 @@ main(void)
 	    cmocka_unit_test(test_host_normalize),
 	    cmocka_unit_test(test_key_type_parse),
 	    cmocka_unit_test(test_id_check),
+	    cmocka_unit_test(test_group_check),
 	    cmocka_unit_test_setup_teardown(test_ca_init, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_ca_init_refuses, setup, teardown),
@@ -1036,6 +1202,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_sign_validity, setup, teardown),
 	    cmocka_unit_test(test_cert_id),
+	    cmocka_unit_test(test_cert_groups),
+	    cmocka_unit_test_setup_teardown(test_sign_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_identity_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
