@@ -403,6 +403,8 @@ issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
 	req.n_dns = g.n_dns;
 	req.ips = (const char *const *)g.ips;
 	req.n_ips = g.n_ips;
+	req.groups = (const char *const *)g.groups;
+	req.n_groups = g.n_groups;
 	req.days = a->cfg->cert_days;
 	if ((r = ferry_ca_sign(
 	         a->ca, X509_REQ_get0_pubkey(csr), &req, &cert)) != 0) {

@@ -34,6 +34,9 @@ struct grant {
 	size_t n_dns;
 	char *ips[FERRY_MAX_HOST_NAMES];
 	size_t n_ips;
+	char *groups[FERRY_MAX_GROUPS]; /* the account's, owned */
+	size_t n_groups;
+	int failed; /* a group could not be copied */
 	char why[512]; /* the refusal; for a renewal, what was left out */
 };
 /*
@@ -42,7 +45,8 @@ struct grant {
  * under an --allow-dns suffix when any are given. An enrollment is refused
  * whole over one name: FERRY_E_ACCESS, or FERRY_E_USAGE for a name that
  * ferry_host_normalize refuses, with why. A renewal leaves such names out
- * and says so in why. Free with grant_free, also after a failure.
+ * and says so in why. The account's groups come along (ferry-group:
+ * URIs). Free with grant_free, also after a failure.
  */
 int grant_names(struct ferry_store *st, const struct authd_cfg *cfg,
     const char *user, const struct ferry_est_names *asked, int renew,

@@ -111,6 +111,21 @@ grant_one(struct ferry_store *st, const struct authd_cfg *cfg, const char *user,
 	return 0;
 }
 
+static void
+grant_group(const char *kind, const char *value, void *arg)
+{
+	struct grant *g = arg;
+
+	if (strcmp(kind, "group") != 0)
+		return;
+	if (g->n_groups >= FERRY_MAX_GROUPS ||
+	    (g->groups[g->n_groups] = strdup(value)) == NULL) {
+		g->failed = 1;
+		return;
+	}
+	g->n_groups++;
+}
+
 int
 grant_names(struct ferry_store *st, const struct authd_cfg *cfg,
     const char *user, const struct ferry_est_names *asked, int renew,
@@ -123,6 +138,10 @@ grant_names(struct ferry_store *st, const struct authd_cfg *cfg,
 		r = grant_one(st, cfg, user, asked->dns[i], renew, g);
 	for (size_t i = 0; r == 0 && i < asked->n_ips; i++)
 		r = grant_one(st, cfg, user, asked->ips[i], renew, g);
+	if (r == 0 &&
+	    (r = ferry_store_bindings(st, user, grant_group, g)) == 0 &&
+	    g->failed)
+		r = ferry_errf(FERRY_E_NOMEM, "cannot copy %s's groups", user);
 	return r;
 }
 
@@ -133,5 +152,7 @@ grant_free(struct grant *g)
 		free(g->dns[i]);
 	for (size_t i = 0; i < g->n_ips; i++)
 		free(g->ips[i]);
+	for (size_t i = 0; i < g->n_groups; i++)
+		free(g->groups[i]);
 	memset(g, 0, sizeof(*g));
 }

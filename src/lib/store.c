@@ -825,10 +825,20 @@ group_change_tx(
 	const char *t[] = {user, group};
 	int changes = 0, r;
 
-	if ((r = ferry_id_check(group)) != 0)
-		return ferry_errf(r, "group name: %s", ferry_err_detail(r));
-	if ((r = user_exists(st, user)) != 0)
+	char count[32];
+	int found = 0;
+
+	if ((r = ferry_group_check(group)) != 0 ||
+	    (r = user_exists(st, user)) != 0 ||
+	    (add && (r = query_text(st,
+	                 "SELECT COUNT(*) FROM groups WHERE user = ?1", t, 1,
+	                 count, sizeof(count), &found)) != 0))
 		return r;
+	if (add && strtol(count, NULL, 10) >= FERRY_MAX_GROUPS)
+		return ferry_errf(FERRY_E_TOOBIG,
+		    "'%s' is already in %d groups, the most a certificate "
+		    "carries",
+		    user, FERRY_MAX_GROUPS);
 	r = write1(st,
 	    add ? "INSERT INTO groups(user, name) VALUES(?1, ?2)"
 	        : "DELETE FROM groups WHERE user = ?1 AND name = ?2",

@@ -67,7 +67,13 @@ enroll bob --dns LocalHost. --ip 127.0.0.2
 san=$(openssl x509 -in "$T/bob/cert.pem" -noout -ext subjectAltName)
 [[ $san == *"URI:ferry:bob, DNS:localhost, IP Address:127.0.0.2"* ]] || fail "bob's SAN: $san"
 enroll alice --dns alice-laptop.example.internal
+# Groups set on the account travel in the certificate.
+expect_exit 0 "$FERRY" user group --db "$DB" carol --add finance --add staff
+run "$FERRY" user group --db "$DB" carol --add 'fin ance'
+[[ $RC == 2 ]] || fail "a group name with a space: exit $RC"
 enroll carol
+san=$(openssl x509 -in "$T/carol/cert.pem" -noout -ext subjectAltName)
+[[ $san == *"URI:ferry:carol, URI:ferry-group:finance, URI:ferry-group:staff"* ]] || fail "carol's groups: $san"
 
 # --- a client dialling a bare host name accepts bob's serve, refuses alice's -------
 mkdir -p "$T/share" "$T/inbox" "$T/ashare" "$T/ainbox"
