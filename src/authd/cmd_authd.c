@@ -8,6 +8,7 @@
 
 #include "ferry/log.h"
 #include "ferry/net.h"
+#include "ferry/pki.h"
 
 #include "authd.h"
 #include "cli.h"
@@ -31,8 +32,9 @@ static const char authd_usage[] =
     "  --name NAME        a DNS name or IP for authd's own certificate\n"
     "                     (repeatable; localhost, 127.0.0.1, ::1 and this\n"
     "                     host's name are always in it)\n"
-    "  --allow-dns SUFFIX members may ask for DNS names under SUFFIX\n"
-    "                     (repeatable; '.' allows any; default none)\n"
+    "  --allow-dns DOMAIN a guard on top of the names bound to accounts\n"
+    "                     ('ferry user dns'): only DOMAIN and names under\n"
+    "                     it are issued (repeatable; default: any bound)\n"
     "  --allow-tls12      also accept TLS 1.2 (ECDHE + AEAD) for old "
     "clients\n"
     "  --timeout SECS     drop a connection idle this long (default 10)\n"
@@ -85,6 +87,45 @@ split_listen(
 	host[n] = '\0';
 	ferry_addr_format(
 	    host, port != NULL ? port : AUTHD_DEFAULT_PORT, hostport, hplen);
+	return 0;
+}
+
+/*
+ * --name: host names or IPs, refused rather than dropped when malformed.
+ * --allow-dns: domains ('.' for any); a leading dot is refused, since the
+ * domain itself is allowed along with every name under it.
+ */
+static int
+check_names(const char *cmd, const struct authd_cfg *cfg)
+{
+	char norm[FERRY_MAX_HOSTNAME + 1];
+	enum ferry_host_kind kind;
+	int r;
+
+	for (size_t i = 0; i < cfg->n_names; i++)
+		if ((r = ferry_host_normalize(cfg->names[i], norm, &kind)) != 0)
+			return cli_fail(r, "%s: --name", cmd);
+	for (size_t i = 0; i < cfg->n_allow_dns; i++) {
+		const char *d = cfg->allow_dns[i];
+
+		if (strcmp(d, ".") == 0)
+			continue;
+		if (d[0] == '.') {
+			cli_error("%s: --allow-dns '%s': give the domain "
+			          "without the leading dot ('%s' allows it and "
+			          "every name under it)",
+			    cmd, d, d + 1);
+			return EXIT_USAGE;
+		}
+		if ((r = ferry_host_normalize(d, norm, &kind)) != 0)
+			return cli_fail(r, "%s: --allow-dns", cmd);
+		if (kind != FERRY_HOST_DNS) {
+			cli_error("%s: --allow-dns '%s' is an IP address; IPs "
+			          "are bound to accounts with 'ferry user dns'",
+			    cmd, d);
+			return EXIT_USAGE;
+		}
+	}
 	return 0;
 }
 
@@ -211,6 +252,9 @@ cmd_authd(int argc, char **argv)
 	}
 	cfg.names = names;
 	cfg.allow_dns = allow;
+	if ((ret = check_names(cmd, &cfg)) != 0)
+		goto out;
+	ret = EXIT_USAGE;
 	cli_log_setup(verbose, 1);
 	if ((r = authd_run(&cfg)) != 0) {
 		ret = cli_fail(r, "%s", cmd);

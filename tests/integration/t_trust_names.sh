@@ -193,5 +193,16 @@ run "$FERRY" renew -i "$T/carol"
 [[ $RC == 5 ]] || fail "renewal of a disabled account: exit $RC"
 err_has "the account 'carol' is disabled"
 
+# --- --allow-dns: a guard on top of the bindings; no leading dot -------------------
+stop_pid "$AUTHD_PID"
+run "$FERRY" authd --ca-dir "$T/ca" --listen 127.0.0.1:0 --allow-dns .example.internal
+[[ $RC == 2 ]] || fail "--allow-dns with a leading dot: exit $RC"
+expect_one_line_err "--allow-dns .example.internal"
+err_has "without the leading dot"
+start_authd --name auth.example.internal --allow-dns example.internal
+expect_exit 0 "$FERRY" user dns --db "$DB" dave --add dave.other.org --add dave.example.internal
+refused_enroll dave "'dave.other.org' is outside the domains" --dns dave.other.org
+enroll dave --dns DAVE.example.internal
+
 stop_pid "$AUTHD_PID"
 finish
