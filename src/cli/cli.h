@@ -149,5 +149,6 @@ int cmd_authd(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
+int cmd_id(int argc, char **argv);
 
 #endif

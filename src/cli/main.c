@@ -21,6 +21,7 @@ static const struct command {
     {"authd", cmd_authd, "run the enrollment server (EST over HTTPS)"},
     {"enroll", cmd_enroll, "get a certificate from authd for a new key"},
     {"renew", cmd_renew, "renew this identity's certificate with authd"},
+    {"id", cmd_id, "show this identity: names, groups, chain, expiry"},
     {"crl", cmd_crl, "fetch the current revocation list from authd"},
 };
 
