@@ -78,6 +78,8 @@ struct authd {
 	size_t cacerts_len;
 	unsigned char *crl; /* DER, regenerated when the index changes */
 	int crl_len;
+	char *crl_pem; /* the same CRL as PEM, for /crl.pem */
+	size_t crl_pem_len;
 	long long crl_stamp;
 	time_t crl_made;
 	unsigned live; /* open connections */
@@ -361,6 +363,39 @@ dns_allowed(const struct authd_cfg *cfg, const char *name)
 	return 0;
 }
 
+/*
+ * Under an issuing CA: its copy of the root's CRL must be good and must
+ * not list it. Otherwise answers (503/403) and returns -1: members would
+ * get certificates every peer refuses.
+ */
+static int
+issuer_usable(struct call *c)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	int r;
+
+	if ((r = ferry_ca_root_crl(c->a->ca, &crl)) != 0) {
+		ferry_error_r(r, "authd: cannot issue");
+		fail(c, 503, "Service Unavailable",
+		    "authd's copy of the root CA's CRL is missing or stale; "
+		    "ask the admin to refresh it");
+		return -1;
+	}
+	if (crl != NULL &&
+	    X509_CRL_get0_by_cert(crl, &rev, ferry_ca_cert(c->a->ca)) == 1) {
+		X509_CRL_free(crl);
+		ferry_error("authd: this issuing CA is revoked by the root's "
+		            "CRL; not issuing");
+		fail(c, 403, "Forbidden",
+		    "authd's issuing CA has been revoked; ask the admin for a "
+		    "new one");
+		return -1;
+	}
+	X509_CRL_free(crl);
+	return 0;
+}
+
 /* Signs csr's key for user and answers with the certificate. */
 static void
 issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
@@ -374,6 +409,9 @@ issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
 	int r;
 
 	memset(&req, 0, sizeof(req));
+	memset(&names, 0, sizeof(names));
+	if (issuer_usable(c) != 0)
+		goto out;
 	if ((r = ferry_est_csr_names(csr, &names)) != 0) {
 		fail(c, 400, "Bad Request", ferry_err_detail(r));
 		goto out;
@@ -645,6 +683,8 @@ crl_refresh(struct authd *a)
 {
 	X509_CRL *crl = NULL;
 	unsigned char *der = NULL;
+	char *pem = NULL;
+	size_t pem_len = 0;
 	long long stamp = 0;
 	time_t now = time(NULL);
 	int n, r;
@@ -657,14 +697,20 @@ crl_refresh(struct authd *a)
 	if ((r = ferry_ca_crl(a->ca, a->cfg->crl_days, &crl)) != 0)
 		return r;
 	n = i2d_X509_CRL(crl, &der);
+	r = ferry_crl_pem(crl, &pem, &pem_len);
 	X509_CRL_free(crl);
-	if (n <= 0) {
+	if (n <= 0 || r != 0) {
 		ferry_log_openssl();
+		OPENSSL_free(der);
+		free(pem);
 		return ferry_errf(FERRY_E_CRYPTO, "cannot encode the CRL");
 	}
 	OPENSSL_free(a->crl);
 	a->crl = der;
 	a->crl_len = n;
+	free(a->crl_pem);
+	a->crl_pem = pem;
+	a->crl_pem_len = pem_len;
 	a->crl_made = now;
 	/* Signing moved crlnumber on: remember the state after our own write. */
 	if (ferry_ca_index_stamp(a->ca, &stamp) != 0)
@@ -688,6 +734,48 @@ h_crl(struct call *c)
 	    (size_t)c->a->crl_len, NULL);
 }
 
+/*
+ * Every level's CRL as PEM, ours first, then (under an issuing CA) the
+ * root's, from DIR/root-crl.pem and checked each time: `ferry crl update`
+ * installs this as crl.pem, and so can `curl -o crl.pem`.
+ */
+static void
+h_crl_pem(struct call *c)
+{
+	struct authd *a = c->a;
+	struct ferry_buf out;
+	X509_CRL *root = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	ferry_buf_init_public(&out, FERRY_EST_MAX_CRL);
+	if ((r = crl_refresh(a)) != 0) {
+		ferry_error_r(r, "authd: cannot make the CRL");
+		fail(c, 500, "Internal Server Error", "cannot make the CRL");
+		goto out;
+	}
+	if ((r = ferry_ca_root_crl(a->ca, &root)) != 0) {
+		ferry_error_r(r, "authd: cannot serve the root's CRL");
+		fail(c, 503, "Service Unavailable",
+		    "authd's copy of the root CA's CRL is missing, stale or "
+		    "forged; ask the admin to refresh it");
+		goto out;
+	}
+	if ((root != NULL && (r = ferry_crl_pem(root, &pem, &len)) != 0) ||
+	    (r = ferry_buf_put(&out, a->crl_pem, a->crl_pem_len)) != 0 ||
+	    (r = ferry_buf_put(&out, pem, len)) != 0) {
+		ferry_error_r(r, "authd: cannot encode the CRLs");
+		fail(c, 500, "Internal Server Error", "cannot encode the CRLs");
+		goto out;
+	}
+	reply(c, 200, "OK", "application/x-pem-file", out.data, out.len, NULL);
+out:
+	free(pem);
+	X509_CRL_free(root);
+	ferry_buf_free(&out);
+}
+
 static const struct route {
 	const char *path;
 	enum evhttp_cmd_type method;
@@ -698,6 +786,7 @@ static const struct route {
     {EST_PREFIX "simplereenroll", EVHTTP_REQ_POST, h_reenroll},
     {EST_PREFIX "csrattrs", EVHTTP_REQ_GET, h_csrattrs},
     {"/crl", EVHTTP_REQ_GET, h_crl},
+    {"/crl.pem", EVHTTP_REQ_GET, h_crl_pem},
 };
 
 static void
@@ -821,7 +910,11 @@ server_identity(struct authd *a, const char *listen_host)
 	if ((r = ferry_key_generate(FERRY_KEY_P256, &key)) != 0 ||
 	    (r = ferry_ca_sign(a->ca, key, &req, &cert)) != 0)
 		goto out;
+	/* Under an issuing CA the chain goes with it: clients trust the root. */
 	if (SSL_CTX_use_certificate(a->ctx, cert) != 1 ||
+	    SSL_CTX_clear_chain_certs(a->ctx) != 1 ||
+	    (ferry_ca_root(a->ca) != NULL &&
+	        SSL_CTX_add1_chain_cert(a->ctx, ferry_ca_cert(a->ca)) != 1) ||
 	    SSL_CTX_use_PrivateKey(a->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(a->ctx) != 1) {
 		ferry_log_openssl();
@@ -880,7 +973,10 @@ tls_setup(struct authd *a)
 	if (SSL_CTX_set_num_tickets(a->ctx, 0) != 1)
 		goto fail;
 	/* Client certificates (simplereenroll): asked for, not required. */
-	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx), ca) != 1 ||
+	if ((ferry_ca_root(a->ca) != NULL &&
+	        X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx),
+	            ferry_ca_root(a->ca)) != 1) ||
+	    X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx), ca) != 1 ||
 	    SSL_CTX_add_client_CA(a->ctx, ca) != 1 ||
 	    SSL_CTX_set_purpose(a->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
 		goto fail;
@@ -909,6 +1005,7 @@ authd_free(struct authd *a)
 	ratelimit_free(a->rl_addr);
 	free(a->cacerts);
 	OPENSSL_free(a->crl);
+	free(a->crl_pem);
 }
 
 int
@@ -919,7 +1016,8 @@ authd_run(const struct authd_cfg *cfg)
 	struct event *sigterm = NULL, *sigint = NULL, *check = NULL;
 	struct timeval every = {SERVER_CHECK_SECS, 0};
 	char bound[FERRY_MAX_HOST + 16];
-	X509 *ca_cert;
+	X509 *ca_certs[2];
+	X509_CRL *root_crl = NULL;
 	int fd = -1, r;
 
 	memset(&a, 0, sizeof(a));
@@ -932,9 +1030,12 @@ authd_run(const struct authd_cfg *cfg)
 	if ((r = ferry_ca_load(cfg->ca_dir, &a.ca)) != 0 ||
 	    (r = ferry_store_open(cfg->db_path, 1, &a.st)) != 0)
 		goto out;
-	ca_cert = ferry_ca_cert(a.ca);
-	if ((r = ferry_est_certs_encode(
-	         &ca_cert, 1, &a.cacerts, &a.cacerts_len)) != 0 ||
+	/* RFC 7030 4.1.3: the issuing CA and the root it chains to. */
+	ca_certs[0] = ferry_ca_cert(a.ca);
+	ca_certs[1] = ferry_ca_root(a.ca);
+	if ((r = ferry_ca_root_crl(a.ca, &root_crl)) != 0 ||
+	    (r = ferry_est_certs_encode(ca_certs, ca_certs[1] != NULL ? 2 : 1,
+	         &a.cacerts, &a.cacerts_len)) != 0 ||
 	    (r = tls_setup(&a)) != 0 ||
 	    (r = server_identity(&a, cfg->listen_host)) != 0 ||
 	    (r = crl_refresh(&a)) != 0)
@@ -991,6 +1092,7 @@ out:
 		event_free(sigint);
 	if (check != NULL)
 		event_free(check);
+	X509_CRL_free(root_crl);
 	authd_free(&a);
 	return r;
 }
