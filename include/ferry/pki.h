@@ -195,6 +195,12 @@ int ferry_ca_intermediate(struct ferry_ca *root,
  * to do. *out is NULL for a root CA. Caller frees.
  */
 int ferry_ca_root_crl(struct ferry_ca *ca, X509_CRL **out) FERRY_MUST_CHECK;
+/*
+ * May ca issue? Always for a root CA; an issuing CA needs a good
+ * root-crl.pem (ferry_ca_root_crl's errors) that does not list it
+ * (FERRY_E_REVOKED: whatever it issued, every peer would refuse).
+ */
+int ferry_ca_usable(struct ferry_ca *ca) FERRY_MUST_CHECK;
 
 /*
  * Writes an identity directory like ferry_identity_write, but cert.pem

@@ -51,6 +51,8 @@
 /* Re-issued when less than this is left; checked twice a day. */
 #define SERVER_RENEW_DAYS 30
 #define SERVER_CHECK_SECS (12 * 3600)
+/* Warn this long before an issuing CA's copy of the root CRL expires. */
+#define ROOT_CRL_WARN_DAYS 7
 /* Failures before back-off: per user, and per address (NAT: many users). */
 #define USER_THRESHOLD 5
 #define ADDR_THRESHOLD 10
@@ -371,29 +373,41 @@ dns_allowed(const struct authd_cfg *cfg, const char *name)
 static int
 issuer_usable(struct call *c)
 {
-	X509_CRL *crl = NULL;
-	X509_REVOKED *rev = NULL;
 	int r;
 
-	if ((r = ferry_ca_root_crl(c->a->ca, &crl)) != 0) {
-		ferry_error_r(r, "authd: cannot issue");
-		fail(c, 503, "Service Unavailable",
-		    "authd's copy of the root CA's CRL is missing or stale; "
-		    "ask the admin to refresh it");
-		return -1;
-	}
-	if (crl != NULL &&
-	    X509_CRL_get0_by_cert(crl, &rev, ferry_ca_cert(c->a->ca)) == 1) {
-		X509_CRL_free(crl);
-		ferry_error("authd: this issuing CA is revoked by the root's "
-		            "CRL; not issuing");
+	if ((r = ferry_ca_usable(c->a->ca)) == 0)
+		return 0;
+	ferry_error_r(r, "authd: not issuing");
+	if (r == FERRY_E_REVOKED)
 		fail(c, 403, "Forbidden",
 		    "authd's issuing CA has been revoked; ask the admin for a "
 		    "new one");
-		return -1;
+	else
+		fail(c, 503, "Service Unavailable",
+		    "authd's copy of the root CA's CRL is missing or stale; "
+		    "ask the admin to refresh it");
+	return -1;
+}
+
+/* An issuing CA's copy of the root's CRL: said well before it expires. */
+static void
+root_crl_watch(struct authd *a)
+{
+	X509_CRL *crl = NULL;
+	int days = 0, secs = 0, r;
+
+	if ((r = ferry_ca_root_crl(a->ca, &crl)) != 0) {
+		ferry_error_r(r, "authd: not issuing");
+		return;
 	}
+	if (crl != NULL &&
+	    ASN1_TIME_diff(&days, &secs, NULL, X509_CRL_get0_nextUpdate(crl)) ==
+	        1 &&
+	    days < ROOT_CRL_WARN_DAYS)
+		ferry_warn("authd: %s/root-crl.pem expires in %d days; the "
+		           "admin must copy a fresh CRL of the root there",
+		    a->cfg->ca_dir, days);
 	X509_CRL_free(crl);
-	return 0;
 }
 
 /* Signs csr's key for user and answers with the certificate. */
@@ -944,6 +958,7 @@ on_server_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	root_crl_watch(a);
 	if (a->server_until - time(NULL) > (time_t)SERVER_RENEW_DAYS * 86400)
 		return;
 	if ((r = server_identity(a, a->cfg->listen_host)) != 0)
@@ -1080,6 +1095,7 @@ authd_run(const struct authd_cfg *cfg)
 	ferry_info("authd: CA %s, accounts %s, certificates for %d days",
 	    cfg->ca_dir, cfg->db_path, cfg->cert_days);
 	ferry_info("authd: listening on %s", bound);
+	root_crl_watch(&a);
 	if (event_base_dispatch(a.base) != 0) {
 		r = ferry_errf(FERRY_E_INTERNAL, "the event loop failed");
 		goto out;

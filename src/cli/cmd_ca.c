@@ -588,6 +588,11 @@ ca_issue(int argc, char **argv)
 		ret = cli_fail(r, "%s: cannot load the CA", cmd);
 		goto out;
 	}
+	/* An issuing CA the root revoked issues nothing peers would take. */
+	if ((r = ferry_ca_usable(ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
 	if ((r = ferry_key_generate(key_type, &key)) != 0) {
 		ret = cli_fail(r, "%s: cannot generate a key", cmd);
 		goto out;

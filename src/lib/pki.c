@@ -2337,6 +2337,27 @@ ferry_ca_root_crl(struct ferry_ca *ca, X509_CRL **out)
 }
 
 int
+ferry_ca_usable(struct ferry_ca *ca)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	char who[160];
+	int r;
+
+	if ((r = ferry_ca_root_crl(ca, &crl)) != 0 || crl == NULL)
+		return r;
+	r = X509_CRL_get0_by_cert(crl, &rev, ca->cert) == 1;
+	X509_CRL_free(crl);
+	if (!r)
+		return 0;
+	name_cn_text(X509_get_subject_name(ca->cert), who, sizeof(who));
+	return ferry_errf(FERRY_E_REVOKED,
+	    "the issuing CA in %s (%s) has been revoked by the root; make a "
+	    "new one with 'ferry ca intermediate'",
+	    ca->dir, who);
+}
+
+int
 ferry_chain_load(const char *path, STACK_OF(X509) * *out)
 {
 	unsigned char *buf = NULL;

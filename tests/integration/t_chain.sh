@@ -232,6 +232,14 @@ log_mark "$SERVE_LOG"
 run "$FERRY" send --force -i "$T/carol" "$T/f.txt" "bob@127.0.0.1:$PORT"
 [[ $RC == 4 ]] || fail "carol (no new CRL) pushing to bob: exit $RC"
 wait_log 'issuing CA \(CN=Chain Test Issuing CA 1\) has been revoked'
+# Nor does an offline ca issue from it.
+mkdir -m 0700 "$T/dave"
+[[ ${#AS_AUTHD[@]} -gt 0 ]] && chown nobody "$T/dave"
+run "${AS_AUTHD[@]}" "$FERRY" ca issue --dir "$ISS" --name dave --out "$T/dave"
+[[ $RC == 4 ]] || fail "ca issue from a revoked issuing CA: exit $RC: $(cat "$ERR")"
+expect_one_line_err "ca issue from a revoked issuing CA"
+err_has 'has been revoked by the root'
+[[ ! -e $T/dave/key.pem ]] || fail "a refused ca issue wrote a key"
 # authd no longer issues from a revoked CA.
 run "$FERRY" renew -i "$T/bob"
 [[ $RC != 0 ]] || fail "authd renewed under a revoked issuing CA"

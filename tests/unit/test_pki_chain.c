@@ -362,6 +362,40 @@ test_root_crl_missing(void **state)
 	assert_detail(r, "ferry ca crl --dir ROOTDIR");
 }
 
+static void
+test_usable(void **state)
+{
+	struct fixture *f = *state;
+	X509_CRL *crl = NULL;
+	char *serial = NULL, *pem = NULL, p[PATH_MAX];
+	size_t len = 0;
+	FILE *fp;
+	int r;
+
+	assert_int_equal(ferry_ca_usable(f->r), 0);
+	assert_int_equal(ferry_ca_usable(f->i), 0);
+	/* Revoked at the root, and the root's CRL copied to ISSUERDIR. */
+	assert_int_equal(
+	    ferry_cert_serial_hex(ferry_ca_cert(f->i), &serial), 0);
+	assert_int_equal(ferry_ca_revoke(f->r, serial, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(ferry_ca_crl(f->r, 0, &crl), 0);
+	assert_int_equal(ferry_crl_pem(crl, &pem, &len), 0);
+	path(p, f->iss, "root-crl.pem");
+	assert_non_null(fp = fopen(p, "w"));
+	assert_int_equal(fwrite(pem, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(r = ferry_ca_usable(f->i), FERRY_E_REVOKED);
+	assert_detail(r, "has been revoked by the root");
+	/* A forged copy is refused, whatever it lists. */
+	assert_non_null(fp = fopen(p, "w"));
+	assert_int_equal(fputs("garbage\n", fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_not_equal(ferry_ca_usable(f->i), 0);
+	free(pem);
+	X509_CRL_free(crl);
+	OPENSSL_free(serial);
+}
+
 int
 main(void)
 {
@@ -375,6 +409,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_crls_parse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_root_crl_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_usable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
