@@ -2045,8 +2045,14 @@ ca_load_root(struct ferry_ca *ca)
 
 	if ((r = path_join(path, sizeof(path), ca->dir, CA_ROOT)) != 0)
 		return r;
+	/* A CA that is not self-signed needs its root beside it. */
 	if (!exists(path))
-		return 0;
+		return signed_by(ca->cert, ca->cert) == 0
+		           ? 0
+		           : ferry_errf(FERRY_E_CERT,
+		                 "%s/%s is not self-signed and %s is missing; "
+		                 "copy the root's ca.pem there",
+		                 ca->dir, CA_CERT, path);
 	if ((r = ferry_cert_load(path, &ca->root)) != 0)
 		return r;
 	if (X509_check_ca(ca->root) < 1 || signed_by(ca->root, ca->root) != 0)

@@ -176,6 +176,11 @@ test_intermediate_refused(void **state)
 	assert_int_equal(ferry_ca_load(f->iss, &ca), FERRY_E_CERT);
 	assert_detail(FERRY_E_CERT, "not signed by the root CA");
 	assert_null(ca);
+	/* Without root.pem at all: not a usable CA directory either. */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(ferry_ca_load(f->iss, &ca), FERRY_E_CERT);
+	assert_detail(FERRY_E_CERT, "not self-signed and");
+	assert_null(ca);
 }
 
 static void
