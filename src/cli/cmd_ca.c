@@ -646,12 +646,35 @@ on_revoked(const struct ferry_ca_entry *e, void *arg)
 		rc->r = r;
 }
 
+/*
+ * Replaces path (a regular file, or new) atomically: authd re-reads
+ * ISSUERDIR/root-crl.pem at any moment and must never see half of one.
+ */
+static int
+out_replace(const char *path, const char *data, size_t len)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return ferry_errf(FERRY_E_BADNAME, "%s: path too long", path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return ferry_identity_replace(
+	    dir, slash != NULL ? slash + 1 : path, data, len, 0644);
+}
+
 /* Writes crl's PEM to path (replacing it) or stdout. */
 static int
 crl_output(const char *cmd, X509_CRL *crl, const char *path)
 {
 	char *pem = NULL;
 	size_t len = 0;
+	struct stat st;
 	FILE *f;
 	int r, ret = EXIT_OK;
 
@@ -662,7 +685,11 @@ crl_output(const char *cmd, X509_CRL *crl, const char *path)
 			ret = cli_fail(
 			    ferry_errf_errno(FERRY_E_IO, errno, "stdout"), "%s",
 			    cmd);
-	} else if ((f = fopen(path, "we")) == NULL) {
+	} else if (lstat(path, &st) == -1 ? errno == ENOENT
+	                                  : S_ISREG(st.st_mode)) {
+		if ((r = out_replace(path, pem, len)) != 0)
+			ret = cli_fail(r, "%s: --out", cmd);
+	} else if ((f = fopen(path, "we")) == NULL) { /* a pipe, a device */
 		ret = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
 		                   errno, "%s", path),
 		    "%s: --out", cmd);

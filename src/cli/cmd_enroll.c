@@ -47,7 +47,7 @@ static const char enroll_usage[] =
     "  --user NAME          your account on authd (the certificate's name)\n"
     "  -i IDDIR             where to write (default $FERRY_HOME, "
     "~/.config/ferry)\n"
-    "  --fingerprint FP     SHA256:<64 hex> of the CA certificate\n"
+    "  --fingerprint FP     SHA256:<64 hex> of the (root) CA certificate\n"
     "  --password-stdin     read the password from the first line of stdin\n"
     "  --dns NAME           a host name to include (repeatable; authd must\n"
     "                       allow it)\n"
@@ -73,9 +73,11 @@ static const char renew_usage[] =
 static const char crl_usage[] =
     "usage: ferry crl update [-i IDDIR] [--url URL] [--timeout SECS] [-v]\n"
     "\n"
-    "Fetches the current CRL from authd, checks that the CA signed it and\n"
-    "that it is not older than the one in IDDIR, and replaces IDDIR/crl.pem.\n"
-    "serve, send, get and ls refuse every certificate it lists.\n";
+    "Fetches the current CRLs from authd (the root's and, with two levels,\n"
+    "the issuing CA's), checks that each CA signed its own, that each is\n"
+    "current and not older than the one in IDDIR, and replaces\n"
+    "IDDIR/crl.pem with them all, or changes nothing. serve, send, get and\n"
+    "ls refuse every certificate they list.\n";
 
 enum {
 	OPT_USER = 256,
