@@ -51,5 +51,12 @@ int ferry_estc_enroll(struct ferry_estc *c, const char *user, const void *pw,
     size_t pwlen, const char *csr, size_t csrlen, X509 **out) FERRY_MUST_CHECK;
 /* GET /crl (DER), unchecked: verify with ferry_crl_check. Caller frees. */
 int ferry_estc_crl(struct ferry_estc *c, X509_CRL **out) FERRY_MUST_CHECK;
+/*
+ * GET /crl.pem: every level's CRL (the issuing CA's and the root's), or,
+ * from an authd without it (404), /crl's one CRL. Unchecked: verify with
+ * ferry_crls_check. Caller frees with sk_X509_CRL_pop_free.
+ */
+int ferry_estc_crls(
+    struct ferry_estc *c, STACK_OF(X509_CRL) * *out) FERRY_MUST_CHECK;
 
 #endif

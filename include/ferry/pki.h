@@ -207,4 +207,83 @@ int ferry_identity_replace(const char *dir, const char *leaf, const void *data,
 /* PEM text of a certificate. Caller frees *out. */
 int ferry_cert_pem(X509 *cert, char **out, size_t *outlen) FERRY_MUST_CHECK;
 
+/*
+ * Two levels: an offline root and an online issuing CA (docs/internals/pki.md).
+ * An issuing CA directory (ISSUERDIR) is a CA directory that also holds the
+ * root's certificate, root.pem, and the root's latest CRL, root-crl.pem.
+ * ferry_ca_load checks that ca.pem there is signed by root.pem.
+ */
+/* The root an issuing CA chains to; NULL for a root CA. Borrowed. */
+X509 *ferry_ca_root(const struct ferry_ca *ca);
+
+struct ferry_ca_intermediate_opts {
+	const char *dir; /* ISSUERDIR: made 0700 if missing; must hold no CA */
+	const char *name; /* subject CN (1..64 chars), required */
+	enum ferry_key_type key_type;
+	int days; /* 0: 1825, or up to the root's own notAfter if sooner */
+	int crl_days; /* validity of the root CRL written there; 0: 30 */
+};
+/*
+ * Makes an issuing CA signed by root (which must be a root CA: an issuing CA
+ * cannot sign another CA, FERRY_E_REFUSED): critical CA:TRUE pathlen:0,
+ * critical keyUsage keyCertSign+cRLSign, SKI/AKI, within the root's
+ * lifetime. Writes ISSUERDIR (ca.key 0600, ca.pem, root.pem, index.tsv,
+ * certs/, root-crl.pem: a fresh CRL of the root) and records the issuing CA
+ * in the root's index.tsv as "ca:<name>", so it can be revoked by serial.
+ * FERRY_E_EXIST if a CA is there; on failure no CA is left there. *out (may
+ * be NULL) gets the certificate; caller frees.
+ */
+int ferry_ca_intermediate(struct ferry_ca *root,
+    const struct ferry_ca_intermediate_opts *opts, X509 **out) FERRY_MUST_CHECK;
+/*
+ * An issuing CA's copy of its root's CRL (DIR/root-crl.pem): signed by the
+ * root and not past its nextUpdate, else an error whose detail says what
+ * to do. *out is NULL for a root CA. Caller frees.
+ */
+int ferry_ca_root_crl(struct ferry_ca *ca, X509_CRL **out) FERRY_MUST_CHECK;
+/*
+ * May ca issue? Always for a root CA; an issuing CA needs a good
+ * root-crl.pem (ferry_ca_root_crl's errors) that does not list it
+ * (FERRY_E_REVOKED: whatever it issued, every peer would refuse).
+ */
+int ferry_ca_usable(struct ferry_ca *ca) FERRY_MUST_CHECK;
+
+/*
+ * Writes an identity directory like ferry_identity_write, but cert.pem
+ * holds cert followed by issuer (the issuing CA) when issuer is not NULL,
+ * and ca.pem holds anchor (the root: the only certificate members trust).
+ */
+int ferry_identity_write_chain(const char *dir, EVP_PKEY *key, X509 *cert,
+    X509 *issuer, X509 *anchor) FERRY_MUST_CHECK;
+/* Every PEM certificate of path (cert.pem: leaf, then its chain), 1..8. */
+int ferry_chain_load(const char *path, STACK_OF(X509) * *out) FERRY_MUST_CHECK;
+
+/* CRLs one crl.pem may hold: one per level, and room to spare. */
+#define FERRY_MAX_CRLS 4
+/*
+ * The PEM CRLs of a buffer or file (1..FERRY_MAX_CRLS, concatenated).
+ * FERRY_E_CERT if there is none, too many or a malformed one. Caller frees
+ * with sk_X509_CRL_pop_free(*out, X509_CRL_free).
+ */
+int ferry_crls_parse(const void *pem, size_t len, const char *what,
+    STACK_OF(X509_CRL) * *out) FERRY_MUST_CHECK;
+int ferry_crls_load(
+    const char *path, STACK_OF(X509_CRL) * *out) FERRY_MUST_CHECK;
+/* Refuse a CRL past its nextUpdate (what a fetched CRL must not be). */
+#define FERRY_CRLS_FRESH 1
+/*
+ * Every CRL in crls is signed by root or by issuer (an issuing CA that
+ * root signed; NULL in a single-level organization), at most one per CA,
+ * and each of them has one: the root's CRL lists revoked issuing CAs, the
+ * issuer's its revoked members. FERRY_E_CERT with a one-line detail
+ * otherwise.
+ */
+int ferry_crls_check(STACK_OF(X509_CRL) * crls, X509 *root, X509 *issuer,
+    int flags) FERRY_MUST_CHECK;
+/* The CRL in crls whose issuer is ca's subject, or NULL. Borrowed. */
+X509_CRL *ferry_crls_find(STACK_OF(X509_CRL) * crls, X509 *ca);
+/* PEM text of every CRL of crls, concatenated. Caller frees *out. */
+int ferry_crls_pem(
+    STACK_OF(X509_CRL) * crls, char **out, size_t *outlen) FERRY_MUST_CHECK;
+
 #endif

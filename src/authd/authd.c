@@ -51,6 +51,8 @@
 /* Re-issued when less than this is left; checked twice a day. */
 #define SERVER_RENEW_DAYS 30
 #define SERVER_CHECK_SECS (12 * 3600)
+/* Warn this long before an issuing CA's copy of the root CRL expires. */
+#define ROOT_CRL_WARN_DAYS 7
 /* Failures before back-off: per user, and per address (NAT: many users). */
 #define USER_THRESHOLD 5
 #define ADDR_THRESHOLD 10
@@ -78,6 +80,8 @@ struct authd {
 	size_t cacerts_len;
 	unsigned char *crl; /* DER, regenerated when the index changes */
 	int crl_len;
+	char *crl_pem; /* the same CRL as PEM, for /crl.pem */
+	size_t crl_pem_len;
 	long long crl_stamp;
 	time_t crl_made;
 	unsigned live; /* open connections */
@@ -381,6 +385,51 @@ out:
 	return r;
 }
 
+/*
+ * Under an issuing CA: its copy of the root's CRL must be good and must
+ * not list it. Otherwise answers (503/403) and returns -1: members would
+ * get certificates every peer refuses.
+ */
+static int
+issuer_usable(struct call *c)
+{
+	int r;
+
+	if ((r = ferry_ca_usable(c->a->ca)) == 0)
+		return 0;
+	ferry_error_r(r, "authd: not issuing");
+	if (r == FERRY_E_REVOKED)
+		fail(c, 403, "Forbidden",
+		    "authd's issuing CA has been revoked; ask the admin for a "
+		    "new one");
+	else
+		fail(c, 503, "Service Unavailable",
+		    "authd's copy of the root CA's CRL is missing or stale; "
+		    "ask the admin to refresh it");
+	return -1;
+}
+
+/* An issuing CA's copy of the root's CRL: said well before it expires. */
+static void
+root_crl_watch(struct authd *a)
+{
+	X509_CRL *crl = NULL;
+	int days = 0, secs = 0, r;
+
+	if ((r = ferry_ca_root_crl(a->ca, &crl)) != 0) {
+		ferry_error_r(r, "authd: not issuing");
+		return;
+	}
+	if (crl != NULL &&
+	    ASN1_TIME_diff(&days, &secs, NULL, X509_CRL_get0_nextUpdate(crl)) ==
+	        1 &&
+	    days < ROOT_CRL_WARN_DAYS)
+		ferry_warn("authd: %s/root-crl.pem expires in %d days; the "
+		           "admin must copy a fresh CRL of the root there",
+		    a->cfg->ca_dir, days);
+	X509_CRL_free(crl);
+}
+
 /* Signs csr's key for user and answers with the certificate. */
 static void
 issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
@@ -394,8 +443,10 @@ issue(struct call *c, X509_REQ *csr, const char *user, const char *kind)
 	int r;
 
 	memset(&req, 0, sizeof(req));
-	if (issue_names(c, csr, user, strcmp(kind, FERRY_EV_RENEW) == 0, &g) !=
-	    0)
+	memset(&g, 0, sizeof(g));
+	if (issuer_usable(c) != 0 ||
+	    issue_names(c, csr, user, strcmp(kind, FERRY_EV_RENEW) == 0, &g) !=
+	        0)
 		goto out;
 	/* The subject is never the CSR's: it is the authenticated user. */
 	req.id = user;
@@ -683,6 +734,8 @@ crl_refresh(struct authd *a)
 {
 	X509_CRL *crl = NULL;
 	unsigned char *der = NULL;
+	char *pem = NULL;
+	size_t pem_len = 0;
 	long long stamp = 0;
 	time_t now = time(NULL);
 	int n, r;
@@ -695,14 +748,20 @@ crl_refresh(struct authd *a)
 	if ((r = ferry_ca_crl(a->ca, a->cfg->crl_days, &crl)) != 0)
 		return r;
 	n = i2d_X509_CRL(crl, &der);
+	r = ferry_crl_pem(crl, &pem, &pem_len);
 	X509_CRL_free(crl);
-	if (n <= 0) {
+	if (n <= 0 || r != 0) {
 		ferry_log_openssl();
+		OPENSSL_free(der);
+		free(pem);
 		return ferry_errf(FERRY_E_CRYPTO, "cannot encode the CRL");
 	}
 	OPENSSL_free(a->crl);
 	a->crl = der;
 	a->crl_len = n;
+	free(a->crl_pem);
+	a->crl_pem = pem;
+	a->crl_pem_len = pem_len;
 	a->crl_made = now;
 	/* Signing moved crlnumber on: remember the state after our own write. */
 	if (ferry_ca_index_stamp(a->ca, &stamp) != 0)
@@ -726,6 +785,48 @@ h_crl(struct call *c)
 	    (size_t)c->a->crl_len, NULL);
 }
 
+/*
+ * Every level's CRL as PEM, ours first, then (under an issuing CA) the
+ * root's, from DIR/root-crl.pem and checked each time: `ferry crl update`
+ * installs this as crl.pem, and so can `curl -o crl.pem`.
+ */
+static void
+h_crl_pem(struct call *c)
+{
+	struct authd *a = c->a;
+	struct ferry_buf out;
+	X509_CRL *root = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	ferry_buf_init_public(&out, FERRY_EST_MAX_CRL);
+	if ((r = crl_refresh(a)) != 0) {
+		ferry_error_r(r, "authd: cannot make the CRL");
+		fail(c, 500, "Internal Server Error", "cannot make the CRL");
+		goto out;
+	}
+	if ((r = ferry_ca_root_crl(a->ca, &root)) != 0) {
+		ferry_error_r(r, "authd: cannot serve the root's CRL");
+		fail(c, 503, "Service Unavailable",
+		    "authd's copy of the root CA's CRL is missing, stale or "
+		    "forged; ask the admin to refresh it");
+		goto out;
+	}
+	if ((root != NULL && (r = ferry_crl_pem(root, &pem, &len)) != 0) ||
+	    (r = ferry_buf_put(&out, a->crl_pem, a->crl_pem_len)) != 0 ||
+	    (r = ferry_buf_put(&out, pem, len)) != 0) {
+		ferry_error_r(r, "authd: cannot encode the CRLs");
+		fail(c, 500, "Internal Server Error", "cannot encode the CRLs");
+		goto out;
+	}
+	reply(c, 200, "OK", "application/x-pem-file", out.data, out.len, NULL);
+out:
+	free(pem);
+	X509_CRL_free(root);
+	ferry_buf_free(&out);
+}
+
 static const struct route {
 	const char *path;
 	enum evhttp_cmd_type method;
@@ -736,6 +837,7 @@ static const struct route {
     {EST_PREFIX "simplereenroll", EVHTTP_REQ_POST, h_reenroll},
     {EST_PREFIX "csrattrs", EVHTTP_REQ_GET, h_csrattrs},
     {"/crl", EVHTTP_REQ_GET, h_crl},
+    {"/crl.pem", EVHTTP_REQ_GET, h_crl_pem},
 };
 
 static void
@@ -865,7 +967,11 @@ server_identity(struct authd *a)
 	if ((r = ferry_key_generate(FERRY_KEY_P256, &key)) != 0 ||
 	    (r = ferry_ca_sign(a->ca, key, &req, &cert)) != 0)
 		goto out;
+	/* Under an issuing CA the chain goes with it: clients trust the root. */
 	if (SSL_CTX_use_certificate(a->ctx, cert) != 1 ||
+	    SSL_CTX_clear_chain_certs(a->ctx) != 1 ||
+	    (ferry_ca_root(a->ca) != NULL &&
+	        SSL_CTX_add1_chain_cert(a->ctx, ferry_ca_cert(a->ca)) != 1) ||
 	    SSL_CTX_use_PrivateKey(a->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(a->ctx) != 1) {
 		ferry_log_openssl();
@@ -895,6 +1001,7 @@ on_server_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	root_crl_watch(a);
 	if (a->server_until - time(NULL) > (time_t)SERVER_RENEW_DAYS * 86400)
 		return;
 	if ((r = server_identity(a)) != 0)
@@ -924,7 +1031,10 @@ tls_setup(struct authd *a)
 	if (SSL_CTX_set_num_tickets(a->ctx, 0) != 1)
 		goto fail;
 	/* Client certificates (simplereenroll): asked for, not required. */
-	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx), ca) != 1 ||
+	if ((ferry_ca_root(a->ca) != NULL &&
+	        X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx),
+	            ferry_ca_root(a->ca)) != 1) ||
+	    X509_STORE_add_cert(SSL_CTX_get_cert_store(a->ctx), ca) != 1 ||
 	    SSL_CTX_add_client_CA(a->ctx, ca) != 1 ||
 	    SSL_CTX_set_purpose(a->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
 		goto fail;
@@ -953,6 +1063,7 @@ authd_free(struct authd *a)
 	ratelimit_free(a->rl_addr);
 	free(a->cacerts);
 	OPENSSL_free(a->crl);
+	free(a->crl_pem);
 }
 
 int
@@ -963,7 +1074,8 @@ authd_run(const struct authd_cfg *cfg)
 	struct event *sigterm = NULL, *sigint = NULL, *check = NULL;
 	struct timeval every = {SERVER_CHECK_SECS, 0};
 	char bound[FERRY_MAX_HOST + 16];
-	X509 *ca_cert;
+	X509 *ca_certs[2];
+	X509_CRL *root_crl = NULL;
 	int fd = -1, r;
 
 	memset(&a, 0, sizeof(a));
@@ -976,9 +1088,12 @@ authd_run(const struct authd_cfg *cfg)
 	if ((r = ferry_ca_load(cfg->ca_dir, &a.ca)) != 0 ||
 	    (r = ferry_store_open(cfg->db_path, 1, &a.st)) != 0)
 		goto out;
-	ca_cert = ferry_ca_cert(a.ca);
-	if ((r = ferry_est_certs_encode(
-	         &ca_cert, 1, &a.cacerts, &a.cacerts_len)) != 0 ||
+	/* RFC 7030 4.1.3: the issuing CA and the root it chains to. */
+	ca_certs[0] = ferry_ca_cert(a.ca);
+	ca_certs[1] = ferry_ca_root(a.ca);
+	if ((r = ferry_ca_root_crl(a.ca, &root_crl)) != 0 ||
+	    (r = ferry_est_certs_encode(ca_certs, ca_certs[1] != NULL ? 2 : 1,
+	         &a.cacerts, &a.cacerts_len)) != 0 ||
 	    (r = tls_setup(&a)) != 0 || (r = own_names(&a)) != 0 ||
 	    (r = server_identity(&a)) != 0 || (r = crl_refresh(&a)) != 0)
 		goto out;
@@ -1022,6 +1137,7 @@ authd_run(const struct authd_cfg *cfg)
 	ferry_info("authd: CA %s, accounts %s, certificates for %d days",
 	    cfg->ca_dir, cfg->db_path, cfg->cert_days);
 	ferry_info("authd: listening on %s", bound);
+	root_crl_watch(&a);
 	if (event_base_dispatch(a.base) != 0) {
 		r = ferry_errf(FERRY_E_INTERNAL, "the event loop failed");
 		goto out;
@@ -1034,6 +1150,7 @@ out:
 		event_free(sigint);
 	if (check != NULL)
 		event_free(check);
+	X509_CRL_free(root_crl);
 	authd_free(&a);
 	return r;
 }

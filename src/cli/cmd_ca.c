@@ -28,11 +28,32 @@ static const char ca_usage[] =
     "\n"
     "commands:\n"
     "  init    create a CA directory: ca.key, ca.pem, issuance record\n"
+    "  intermediate  create an issuing CA signed by a root CA (for authd)\n"
     "  issue   make a member's key and certificate, signed by the CA\n"
     "  revoke  revoke a member's certificate(s) and renew the CRL\n"
     "  crl     sign a fresh CRL (DIR/crl.pem) and print it\n"
     "\n"
     "'ferry ca <command> --help' shows a command's options.\n";
+
+static const char intermediate_usage[] =
+    "usage: ferry ca intermediate --dir ROOTDIR --out ISSUERDIR --name NAME\n"
+    "                             [--key-type TYPE] [--days N] [--crl-days N]\n"
+    "\n"
+    "Creates an issuing CA in ISSUERDIR (made 0700 if missing), signed by\n"
+    "the root CA in ROOTDIR (pathlen 0: it signs members, never a CA):\n"
+    "ca.key (0600), ca.pem, root.pem, root-crl.pem (the root's CRL),\n"
+    "index.tsv and certs/. The root records it in ROOTDIR/index.tsv, so\n"
+    "'ferry ca revoke --dir ROOTDIR --serial HEX' revokes it. authd runs\n"
+    "from ISSUERDIR and never needs ROOTDIR; members trust the root alone.\n"
+    "\n"
+    "  --dir ROOTDIR     the root CA's directory (keep it offline)\n"
+    "  --out ISSUERDIR   the issuing CA's directory; must not hold a CA\n"
+    "  --name NAME       the issuing CA's common name\n"
+    "  --key-type TYPE   p256 (default), ed25519 or rsa3072\n"
+    "  --days N          validity in days (default 1825, at most the root's)\n"
+    "  --crl-days N      validity of the root CRL written to ISSUERDIR\n"
+    "                    (default 30)\n"
+    "  -v, --verbose     log OpenSSL's errors too\n";
 
 static const char init_usage[] =
     "usage: ferry ca init --dir DIR [--name NAME] [--key-type TYPE] "
@@ -85,6 +106,7 @@ enum {
 	OPT_SERIAL,
 	OPT_DB,
 	OPT_GROUP,
+	OPT_CRL_DAYS,
 };
 
 static const char revoke_usage[] =
@@ -252,6 +274,131 @@ ca_init(int argc, char **argv)
 	X509_free(cert);
 	printf("%s %s\n", fp, path);
 	return EXIT_OK;
+}
+
+struct intermediate_args {
+	const char *root_dir;
+	struct ferry_ca_intermediate_opts opts;
+	int verbose;
+};
+
+/* -1: --help was printed; otherwise 0 or an exit status. */
+static int
+intermediate_parse(int argc, char **argv, struct intermediate_args *a)
+{
+	static const char cmd[] = "ca intermediate";
+	static const struct option longopts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"crl-days", required_argument, NULL, OPT_CRL_DAYS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	long days;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			a->root_dir = optarg;
+			break;
+		case OPT_OUT:
+			a->opts.dir = optarg;
+			break;
+		case OPT_NAME:
+			a->opts.name = optarg;
+			break;
+		case OPT_KEY_TYPE:
+			if ((r = ferry_key_type_parse(
+			         optarg, &a->opts.key_type)) != 0)
+				return cli_fail(r, "%s: --key-type", cmd);
+			break;
+		case OPT_DAYS:
+		case OPT_CRL_DAYS:
+			if (cli_parse_int(c == OPT_DAYS
+			                      ? "ca intermediate: --days"
+			                      : "ca intermediate: --crl-days",
+			        optarg, 1, CA_MAX_DAYS, &days) != 0)
+				return EXIT_USAGE;
+			*(c == OPT_DAYS ? &a->opts.days : &a->opts.crl_days) =
+			    (int)days;
+			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		case 'h':
+			fputs(intermediate_usage, stdout);
+			return -1;
+		default:
+			return cli_opt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_extra_arg(cmd, argv[optind]);
+	if (a->root_dir == NULL || *a->root_dir == '\0' ||
+	    a->opts.dir == NULL || *a->opts.dir == '\0' ||
+	    a->opts.name == NULL) {
+		cli_error("%s: %s is required (see 'ferry %s --help')", cmd,
+		    a->root_dir == NULL || *a->root_dir == '\0'   ? "--dir"
+		    : a->opts.dir == NULL || *a->opts.dir == '\0' ? "--out"
+		                                                  : "--name",
+		    cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void describe(X509 *cert, char **serial, char until[32]);
+
+static int
+intermediate_run(const struct intermediate_args *a)
+{
+	static const char cmd[] = "ca intermediate";
+	struct ferry_ca *root = NULL;
+	X509 *cert = NULL;
+	char fp[80], *serial = NULL, until[32];
+	int r, ret = EXIT_FAIL;
+
+	cli_log_setup(a->verbose, 0);
+	if ((r = ferry_ca_load(a->root_dir, &root)) != 0) {
+		ret = cli_fail(r, "%s: cannot load the root CA", cmd);
+		goto out;
+	}
+	if ((r = ferry_ca_intermediate(root, &a->opts, &cert)) != 0) {
+		ret = cli_fail(r, "%s: cannot create the issuing CA", cmd);
+		goto out;
+	}
+	if ((r = ferry_cert_fingerprint(cert, fp, sizeof(fp))) != 0)
+		snprintf(fp, sizeof(fp), "?");
+	describe(cert, &serial, until);
+	printf("issued CA '%s' serial %s valid until %s -> %s (%s)\n",
+	    a->opts.name, serial != NULL ? serial : "?", until, a->opts.dir,
+	    fp);
+	ret = EXIT_OK;
+out:
+	OPENSSL_free(serial);
+	X509_free(cert);
+	ferry_ca_free(root);
+	return ret;
+}
+
+static int
+ca_intermediate(int argc, char **argv)
+{
+	struct intermediate_args a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.opts.key_type = FERRY_KEY_P256;
+	if ((r = intermediate_parse(argc, argv, &a)) != 0)
+		return r < 0 ? EXIT_OK : r;
+	return intermediate_run(&a);
 }
 
 /* "12AB..." and "2026-01-31T12:00:00Z" for the summary line. */
@@ -456,6 +603,11 @@ ca_issue(int argc, char **argv)
 		ret = cli_fail(r, "%s: cannot load the CA", cmd);
 		goto out;
 	}
+	/* An issuing CA the root revoked issues nothing peers would take. */
+	if ((r = ferry_ca_usable(ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
 	if ((r = ferry_key_generate(key_type, &key)) != 0) {
 		ret = cli_fail(r, "%s: cannot generate a key", cmd);
 		goto out;
@@ -465,8 +617,11 @@ ca_issue(int argc, char **argv)
 		    r, "%s: cannot issue a certificate for %s", cmd, req.id);
 		goto out;
 	}
-	if ((r = ferry_identity_write(out, key, cert, ferry_ca_cert(ca))) !=
-	    0) {
+	/* Under an issuing CA: cert.pem = leaf + issuer, ca.pem = root. */
+	if ((r = ferry_identity_write_chain(out, key, cert,
+	         ferry_ca_root(ca) != NULL ? ferry_ca_cert(ca) : NULL,
+	         ferry_ca_root(ca) != NULL ? ferry_ca_root(ca)
+	                                   : ferry_ca_cert(ca))) != 0) {
 		ret = cli_fail(r, "%s: cannot write the identity", cmd);
 		goto out;
 	}
@@ -507,12 +662,35 @@ on_revoked(const struct ferry_ca_entry *e, void *arg)
 		rc->r = r;
 }
 
+/*
+ * Replaces path (a regular file, or new) atomically: authd re-reads
+ * ISSUERDIR/root-crl.pem at any moment and must never see half of one.
+ */
+static int
+out_replace(const char *path, const char *data, size_t len)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return ferry_errf(FERRY_E_BADNAME, "%s: path too long", path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return ferry_identity_replace(
+	    dir, slash != NULL ? slash + 1 : path, data, len, 0644);
+}
+
 /* Writes crl's PEM to path (replacing it) or stdout. */
 static int
 crl_output(const char *cmd, X509_CRL *crl, const char *path)
 {
 	char *pem = NULL;
 	size_t len = 0;
+	struct stat st;
 	FILE *f;
 	int r, ret = EXIT_OK;
 
@@ -523,7 +701,11 @@ crl_output(const char *cmd, X509_CRL *crl, const char *path)
 			ret = cli_fail(
 			    ferry_errf_errno(FERRY_E_IO, errno, "stdout"), "%s",
 			    cmd);
-	} else if ((f = fopen(path, "we")) == NULL) {
+	} else if (lstat(path, &st) == -1 ? errno == ENOENT
+	                                  : S_ISREG(st.st_mode)) {
+		if ((r = out_replace(path, pem, len)) != 0)
+			ret = cli_fail(r, "%s: --out", cmd);
+	} else if ((f = fopen(path, "we")) == NULL) { /* a pipe, a device */
 		ret = cli_fail(ferry_errf_errno(ferry_err_from_errno(errno),
 		                   errno, "%s", path),
 		    "%s: --out", cmd);
@@ -752,14 +934,15 @@ cmd_ca(int argc, char **argv)
 		int (*run)(int argc, char **argv);
 	} subs[] = {
 	    {"init", ca_init},
+	    {"intermediate", ca_intermediate},
 	    {"issue", ca_issue},
 	    {"revoke", ca_revoke},
 	    {"crl", ca_crl},
 	};
 
 	if (argc < 2) {
-		cli_error("ca: which command, init, issue, revoke or crl? (see "
-		          "'ferry ca --help')");
+		cli_error("ca: which command, init, intermediate, issue, "
+		          "revoke or crl? (see 'ferry ca --help')");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -49,7 +49,7 @@ static const char enroll_usage[] =
     "  --user NAME          your account on authd (the certificate's name)\n"
     "  -i IDDIR             where to write (default $FERRY_HOME, "
     "~/.config/ferry)\n"
-    "  --fingerprint FP     SHA256:<64 hex> of the CA certificate\n"
+    "  --fingerprint FP     SHA256:<64 hex> of the (root) CA certificate\n"
     "  --password-stdin     read the password from the first line of stdin\n"
     "  --dns NAME           a host name to include (repeatable; the admin\n"
     "                       must have bound it to your account)\n"
@@ -76,9 +76,11 @@ static const char renew_usage[] =
 static const char crl_usage[] =
     "usage: ferry crl update [-i IDDIR] [--url URL] [--timeout SECS] [-v]\n"
     "\n"
-    "Fetches the current CRL from authd, checks that the CA signed it and\n"
-    "that it is not older than the one in IDDIR, and replaces IDDIR/crl.pem.\n"
-    "serve, send, get and ls refuse every certificate it lists.\n";
+    "Fetches the current CRLs from authd (the root's and, with two levels,\n"
+    "the issuing CA's), checks that each CA signed its own, that each is\n"
+    "current and not older than the one in IDDIR, and replaces\n"
+    "IDDIR/crl.pem with them all, or changes nothing. serve, send, get and\n"
+    "ls refuse every certificate they list.\n";
 
 enum {
 	OPT_USER = 256,
@@ -176,13 +178,47 @@ describe(X509 *cert, char **serial, char until[32])
 		snprintf(until, 32, "?");
 }
 
+/*
+ * The issuing CA of cert among authd's /cacerts: a CA that issued it and
+ * that the pinned root signed. *out NULL (and 0) when the root issued it.
+ */
+static int
+pick_issuer(STACK_OF(X509) * certs, X509 *root, X509 *cert, X509 **out)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(root);
+
+	*out = NULL;
+	if (X509_check_issued(root, cert) == X509_V_OK)
+		return 0;
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (X509_check_ca(x) < 1 ||
+		    X509_check_issued(x, cert) != X509_V_OK)
+			continue;
+		if (X509_check_issued(root, x) != X509_V_OK || pub == NULL ||
+		    X509_verify(x, pub) != 1) {
+			ferry_log_openssl();
+			return ferry_errf(FERRY_E_CERT,
+			    "authd's issuing CA is not signed by the "
+			    "organization's root CA");
+		}
+		X509_up_ref(x);
+		*out = x;
+		return 0;
+	}
+	return ferry_errf(FERRY_E_CERT,
+	    "authd's /cacerts lacks the CA that issued the certificate");
+}
+
 /* The issued certificate is for our key, names id and chains to ca. */
 static int
-check_issued(X509 *cert, EVP_PKEY *key, const char *id, X509 *ca)
+check_issued(X509 *cert, EVP_PKEY *key, const char *id, X509 *ca, X509 *issuer)
 {
 	char got[FERRY_MAX_ID + 1];
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *xs = NULL;
+	STACK_OF(X509) *untrusted = NULL;
 	int r = FERRY_E_CERT;
 
 	if (X509_check_private_key(cert, key) != 1) {
@@ -197,8 +233,10 @@ check_issued(X509 *cert, EVP_PKEY *key, const char *id, X509 *ca)
 	}
 	if ((store = X509_STORE_new()) == NULL ||
 	    X509_STORE_add_cert(store, ca) != 1 ||
+	    (untrusted = sk_X509_new_null()) == NULL ||
+	    (issuer != NULL && sk_X509_push(untrusted, issuer) <= 0) ||
 	    (xs = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(xs, store, cert, NULL) != 1) {
+	    X509_STORE_CTX_init(xs, store, cert, untrusted) != 1) {
 		r = ferry_errf(FERRY_E_CRYPTO, "cannot check the certificate");
 		goto out;
 	}
@@ -213,55 +251,108 @@ check_issued(X509 *cert, EVP_PKEY *key, const char *id, X509 *ca)
 out:
 	X509_STORE_CTX_free(xs);
 	X509_STORE_free(store);
+	sk_X509_free(untrusted);
 	ferry_log_openssl();
 	return r;
 }
 
+/* PEM of cert, followed by issuer's when there is one. Caller frees. */
+static int
+chain_pem(X509 *cert, X509 *issuer, char **out, size_t *outlen)
+{
+	char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = ferry_cert_pem(cert, &a, &alen)) != 0 ||
+	    (issuer != NULL && (r = ferry_cert_pem(issuer, &b, &blen)) != 0))
+		goto out;
+	if ((*out = malloc(alen + blen + 1)) == NULL) {
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*out, a, alen);
+	if (blen > 0)
+		memcpy(*out + alen, b, blen);
+	(*out)[alen + blen] = '\0';
+	*outlen = alen + blen;
+	r = 0;
+out:
+	free(a);
+	free(b);
+	return r;
+}
+
+/* FERRY_E_REFUSED if fresh's CRL number is below that of old's (checked). */
+static int
+crl_not_older(X509_CRL *fresh, X509_CRL *old, X509 *ca, const char *path)
+{
+	ASN1_INTEGER *num = NULL, *oldnum = NULL;
+	int r = 0;
+
+	if (fresh == NULL || old == NULL || ferry_crl_check(old, ca) != 0) {
+		ferry_err_clear();
+		return 0;
+	}
+	num = X509_CRL_get_ext_d2i(fresh, NID_crl_number, NULL, NULL);
+	oldnum = X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL);
+	if (num != NULL && oldnum != NULL && ASN1_INTEGER_cmp(num, oldnum) < 0)
+		r = ferry_errf(FERRY_E_REFUSED,
+		    "authd's CRL is older than %s; keeping that one", path);
+	ASN1_INTEGER_free(num);
+	ASN1_INTEGER_free(oldnum);
+	return r;
+}
+
 /*
- * Fetches, checks and installs IDDIR/crl.pem, refusing one older than the
- * CRL already there. *n_revoked: how many it lists.
+ * Fetches, checks and installs IDDIR/crl.pem: one CRL per level (the
+ * root's, and issuer's when the identity chains through an issuing CA),
+ * each signed by its CA and current, none older than the one already
+ * there; otherwise nothing is replaced. *n_revoked: how many they list.
  */
 static int
-crl_install(struct ferry_estc *c, const char *dir, X509 *ca, int *n_revoked)
+crl_install(struct ferry_estc *c, const char *dir, X509 *ca, X509 *issuer,
+    int *n_revoked)
 {
-	char path[PATH_MAX], *pem = NULL;
-	X509_CRL *crl = NULL, *old = NULL;
-	ASN1_INTEGER *num = NULL, *oldnum = NULL;
+	char path[PATH_MAX], *pem = NULL, why[300];
+	STACK_OF(X509_CRL) *crls = NULL, *old = NULL;
+	X509 *levels[2] = {ca, issuer};
 	size_t len = 0;
 	int r;
 
 	*n_revoked = 0;
 	if (path_of(path, dir, "crl.pem") != 0)
 		return ferry_errf(FERRY_E_BADNAME, "%s: path too long", dir);
-	if ((r = ferry_estc_crl(c, &crl)) != 0 ||
-	    (r = ferry_crl_check(crl, ca)) != 0)
+	if ((r = ferry_estc_crls(c, &crls)) != 0)
 		goto out;
-	if (access(path, F_OK) == 0 && ferry_crl_load(path, &old) == 0 &&
-	    ferry_crl_check(old, ca) == 0) {
-		num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-		oldnum = X509_CRL_get_ext_d2i(old, NID_crl_number, NULL, NULL);
-		if (num != NULL && oldnum != NULL &&
-		    ASN1_INTEGER_cmp(num, oldnum) < 0) {
-			r = ferry_errf(FERRY_E_REFUSED,
-			    "authd's CRL is older than %s; keeping that one",
-			    path);
-			goto out;
-		}
+	if ((r = ferry_crls_check(crls, ca, issuer, FERRY_CRLS_FRESH)) != 0) {
+		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+		r = ferry_errf(r, "%s: authd's CRLs are refused: %s",
+		    ferry_estc_where(c), why);
+		goto out;
 	}
+	if (access(path, F_OK) == 0 && ferry_crls_load(path, &old) == 0)
+		for (int i = 0; i < 2 && levels[i] != NULL; i++)
+			if ((r = crl_not_older(ferry_crls_find(crls, levels[i]),
+			         ferry_crls_find(old, levels[i]), levels[i],
+			         path)) != 0)
+				goto out;
 	ferry_err_clear();
-	if ((r = ferry_crl_pem(crl, &pem, &len)) != 0 ||
+	if ((r = ferry_crls_pem(crls, &pem, &len)) != 0 ||
 	    (r = ferry_identity_replace(dir, "crl.pem", pem, len, 0644)) != 0)
 		goto out;
-	*n_revoked = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
-	if (*n_revoked < 0)
-		*n_revoked = 0;
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		int n = sk_X509_REVOKED_num(
+		    X509_CRL_get_REVOKED(sk_X509_CRL_value(crls, i)));
+
+		*n_revoked += n > 0 ? n : 0;
+	}
 	r = 0;
 out:
 	free(pem);
-	ASN1_INTEGER_free(num);
-	ASN1_INTEGER_free(oldnum);
-	X509_CRL_free(crl);
-	X509_CRL_free(old);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	sk_X509_CRL_pop_free(old, X509_CRL_free);
 	return r;
 }
 
@@ -291,7 +382,7 @@ cmd_enroll(int argc, char **argv)
 	char *serial = NULL, until[32], cn[128];
 	STACK_OF(X509) *certs = NULL;
 	struct ferry_estc *c = NULL;
-	X509 *ca = NULL, *cert = NULL;
+	X509 *ca = NULL, *cert = NULL, *issuer = NULL;
 	EVP_PKEY *key = NULL;
 	struct stat st;
 	long timeout = DEFAULT_TIMEOUT;
@@ -458,12 +549,14 @@ cmd_enroll(int argc, char **argv)
 	/* 3. Enroll over a verified connection. */
 	if ((r = ferry_estc_enroll(c, user, pw, pwlen, csr, csrlen, &cert)) !=
 	        0 ||
-	    (r = check_issued(cert, key, user, ca)) != 0) {
+	    (r = pick_issuer(certs, ca, cert, &issuer)) != 0 ||
+	    (r = check_issued(cert, key, user, ca, issuer)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
-	if ((r = ferry_identity_write(dir, key, cert, ca)) != 0) {
+	/* cert.pem = leaf + issuing CA (if any); ca.pem = the root. */
+	if ((r = ferry_identity_write_chain(dir, key, cert, issuer, ca)) != 0) {
 		ret = cli_fail(r, "%s: cannot write the identity", cmd);
 		goto out;
 	}
@@ -471,7 +564,7 @@ cmd_enroll(int argc, char **argv)
 	if ((r = ferry_identity_replace(
 	         dir, URL_FILE, line, strlen(line), 0644)) != 0)
 		cli_warn("%s: %s", cmd, ferry_err_detail(r));
-	if ((r = crl_install(c, dir, ca, &n_revoked)) != 0)
+	if ((r = crl_install(c, dir, ca, issuer, &n_revoked)) != 0)
 		cli_warn("%s: enrolled, but no CRL yet (run 'ferry crl "
 		         "update'): %s",
 		    cmd, ferry_err_detail(r));
@@ -487,6 +580,7 @@ out:
 	free(dns);
 	sk_X509_pop_free(certs, X509_free);
 	X509_free(ca);
+	X509_free(issuer);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	ferry_estc_free(c);
@@ -674,7 +768,8 @@ cmd_renew(int argc, char **argv)
 	char path[PATH_MAX], id[FERRY_MAX_ID + 1], until[32];
 	char **names = NULL;
 	size_t n_names = 0, csrlen = 0, pemlen = 0;
-	X509 *ca = NULL, *cert = NULL, *fresh = NULL;
+	X509 *ca = NULL, *cert = NULL, *fresh = NULL, *issuer = NULL;
+	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
 	int r = FERRY_E_BADNAME, n_revoked = 0, ret;
 
@@ -698,19 +793,21 @@ cmd_renew(int argc, char **argv)
 	         n_names, &csr, &csrlen)) != 0 ||
 	    (r = ferry_estc_enroll(c, NULL, NULL, 0, csr, csrlen, &fresh)) !=
 	        0 ||
-	    (r = check_issued(fresh, key, id, ca)) != 0) {
+	    (r = ferry_estc_cacerts(c, &certs)) != 0 ||
+	    (r = pick_issuer(certs, ca, fresh, &issuer)) != 0 ||
+	    (r = check_issued(fresh, key, id, ca, issuer)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
 	warn_left_out(cmd, names, n_names, fresh);
-	if ((r = ferry_cert_pem(fresh, &pem, &pemlen)) != 0 ||
+	if ((r = chain_pem(fresh, issuer, &pem, &pemlen)) != 0 ||
 	    (r = ferry_identity_replace(dir, "cert.pem", pem, pemlen, 0644)) !=
 	        0) {
 		ret =
 		    cli_fail(r, "%s: renewed, but cannot write cert.pem", cmd);
 		goto out;
 	}
-	if ((r = crl_install(c, dir, ca, &n_revoked)) != 0)
+	if ((r = crl_install(c, dir, ca, issuer, &n_revoked)) != 0)
 		cli_warn("%s: renewed, but the CRL is not updated: %s", cmd,
 		    ferry_err_detail(r));
 	describe(fresh, &serial, until);
@@ -723,7 +820,9 @@ out:
 	free(csr);
 	free(dir);
 	OPENSSL_free(serial);
+	sk_X509_pop_free(certs, X509_free);
 	X509_free(ca);
+	X509_free(issuer);
 	X509_free(cert);
 	X509_free(fresh);
 	EVP_PKEY_free(key);
@@ -737,8 +836,9 @@ cmd_crl(int argc, char **argv)
 	static const char cmd[] = "crl update";
 	struct member_opts o;
 	struct ferry_estc *c = NULL;
+	STACK_OF(X509) *chain = NULL;
 	X509 *ca = NULL;
-	char *dir = NULL;
+	char *dir = NULL, path[PATH_MAX];
 	int r, n = 0, ret;
 
 	if (argc >= 2 &&
@@ -755,7 +855,16 @@ cmd_crl(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if ((ret = member_connect(cmd, &o, &dir, &ca, &c)) != 0)
 		goto out;
-	if ((r = crl_install(c, dir, ca, &n)) != 0) {
+	/* Our own chain says which issuing CA's CRL we need. */
+	r = FERRY_E_BADNAME;
+	if (path_of(path, dir, "cert.pem") != 0 ||
+	    (r = ferry_chain_load(path, &chain)) != 0) {
+		ret = cli_fail(r, "%s: identity %s", cmd, dir);
+		goto out;
+	}
+	if ((r = crl_install(c, dir, ca,
+	         sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL,
+	         &n)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
@@ -763,6 +872,7 @@ cmd_crl(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	free(dir);
+	sk_X509_pop_free(chain, X509_free);
 	X509_free(ca);
 	ferry_estc_free(c);
 	return ret;

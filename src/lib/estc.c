@@ -24,6 +24,7 @@
 #include "ferry/pki.h"
 #include "ferry/tls.h"
 #include "ferry/net.h"
+#include "ferry/pki.h"
 #include "ferry/rd.h"
 
 #define CIPHERSUITES                                     \
@@ -547,6 +548,50 @@ ferry_estc_crl(struct ferry_estc *c, X509_CRL **out)
 	}
 	r = 0;
 out:
+	ferry_buf_free(&ans.body);
+	return r;
+}
+
+int
+ferry_estc_crls(struct ferry_estc *c, STACK_OF(X509_CRL) * *out)
+{
+	struct answer ans;
+	X509_CRL *one = NULL;
+	int r;
+
+	*out = NULL;
+	memset(&ans, 0, sizeof(ans));
+	ferry_buf_init_public(&ans.body, MAX_ANSWER);
+	if (!c->trusted) {
+		r = ferry_errf(FERRY_E_INTERNAL, "no CA pinned");
+		goto out;
+	}
+	if ((r = request(c, EVHTTP_REQ_GET, "/crl.pem", NULL, NULL, NULL, 0,
+	         &ans)) != 0)
+		goto out;
+	if (ans.status == 404) { /* an authd from before /crl.pem */
+		if ((r = ferry_estc_crl(c, &one)) != 0)
+			goto out;
+		if ((*out = sk_X509_CRL_new_null()) == NULL ||
+		    sk_X509_CRL_push(*out, one) <= 0) {
+			sk_X509_CRL_free(*out);
+			*out = NULL;
+			r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+			goto out;
+		}
+		one = NULL;
+		r = 0;
+		goto out;
+	}
+	if (ans.status != 200) {
+		r = status_fail(c, &ans);
+		goto out;
+	}
+	if ((r = ferry_crls_parse(
+	         ans.body.data, ans.body.len, "/crl.pem", out)) != 0)
+		r = ferry_errf(r, "%s: %s", c->where, ferry_err_detail(r));
+out:
+	X509_CRL_free(one);
 	ferry_buf_free(&ans.body);
 	return r;
 }

@@ -67,7 +67,10 @@ struct ferry_ca {
 	EVP_PKEY *key;
 	X509 *cert;
 	char *dir;
+	X509 *root; /* an issuing CA's root (DIR/root.pem); NULL for a root */
 };
+
+static int ca_load_root(struct ferry_ca *ca);
 
 static int
 path_join(char *out, size_t outlen, const char *dir, const char *name)
@@ -1086,6 +1089,8 @@ ferry_ca_load(const char *dir, struct ferry_ca **out)
 		    FERRY_E_CERT, "%s is not a CA certificate", cert_path);
 		goto out;
 	}
+	if ((r = ca_load_root(ca)) != 0)
+		goto out;
 	*out = ca;
 	ca = NULL;
 	r = 0;
@@ -1101,6 +1106,7 @@ ferry_ca_free(struct ferry_ca *ca)
 		return;
 	EVP_PKEY_free(ca->key);
 	X509_free(ca->cert);
+	X509_free(ca->root);
 	free(ca->dir);
 	free(ca);
 }
@@ -1521,6 +1527,13 @@ out:
 int
 ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert, X509 *ca_cert)
 {
+	return ferry_identity_write_chain(dir, key, cert, NULL, ca_cert);
+}
+
+int
+ferry_identity_write_chain(
+    const char *dir, EVP_PKEY *key, X509 *cert, X509 *issuer, X509 *ca_cert)
+{
 	char key_path[PATH_MAX], cert_path[PATH_MAX], ca_path[PATH_MAX];
 	BIO *key_bio = NULL, *cert_bio = NULL, *ca_bio = NULL;
 	int made_key = 0, r = FERRY_E_INTERNAL;
@@ -1549,6 +1562,11 @@ ferry_identity_write(const char *dir, EVP_PKEY *key, X509 *cert, X509 *ca_cert)
 	    (r = cert_pem(cert, &cert_bio)) != 0 ||
 	    (r = cert_pem(ca_cert, &ca_bio)) != 0 || (r = ensure_dir(dir)) != 0)
 		goto out;
+	/* cert.pem = leaf + issuing CA: TLS sends the chain (tls.c). */
+	if (issuer != NULL && PEM_write_bio_X509(cert_bio, issuer) != 1) {
+		r = ferry__crypto_fail("cannot encode the certificate chain");
+		goto out;
+	}
 	if ((r = write_bio(key_path, key_bio, 0600, 1)) != 0) {
 		if (r == FERRY_E_EXIST) /* created since the check above */
 			r = ferry_errf(FERRY_E_EXIST,
@@ -2245,5 +2263,565 @@ ferry_crl_pem(X509_CRL *crl, char **out, size_t *outlen)
 	*outlen = 0;
 	if ((r = crl_pem_bio(crl, &bio)) != 0)
 		return r;
+	return bio_string(bio, out, outlen);
+}
+
+/*
+ * Two levels: an offline root and an online issuing CA. ISSUERDIR is a CA
+ * directory plus root.pem and root-crl.pem (docs/internals/pki.md).
+ */
+#define CA_ROOT "root.pem"
+#define CA_ROOT_CRL "root-crl.pem"
+#define ISSUER_DEFAULT_DAYS 1825
+#define ROOT_CRL_DEFAULT_DAYS 30
+/* The ID column of an issuing CA's line in the root's index.tsv. */
+#define ISSUER_ID_PREFIX "ca:"
+/* Certificates one cert.pem may hold: leaf and chain. */
+#define MAX_CHAIN 8
+
+/* "CN=..." of a name, printable, for messages. */
+static void
+name_cn_text(X509_NAME *name, char *out, size_t n)
+{
+	char cn[128];
+
+	if (name == NULL ||
+	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
+		snprintf(cn, sizeof(cn), "?");
+	for (char *p = cn; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	snprintf(out, n, "CN=%s", cn);
+	ERR_clear_error();
+}
+
+/* 0 if cert is issued and signed by ca. */
+static int
+signed_by(X509 *cert, X509 *ca)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(ca);
+	int ok = X509_check_issued(ca, cert) == X509_V_OK && pub != NULL &&
+	         X509_verify(cert, pub) == 1;
+
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+static int
+ca_load_root(struct ferry_ca *ca)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = path_join(path, sizeof(path), ca->dir, CA_ROOT)) != 0)
+		return r;
+	/* A CA that is not self-signed needs its root beside it. */
+	if (!exists(path))
+		return signed_by(ca->cert, ca->cert) == 0
+		           ? 0
+		           : ferry_errf(FERRY_E_CERT,
+		                 "%s/%s is not self-signed and %s is missing; "
+		                 "copy the root's ca.pem there",
+		                 ca->dir, CA_CERT, path);
+	if ((r = ferry_cert_load(path, &ca->root)) != 0)
+		return r;
+	if (X509_check_ca(ca->root) < 1 || signed_by(ca->root, ca->root) != 0)
+		return ferry_errf(FERRY_E_CERT,
+		    "%s is not a self-signed root CA certificate", path);
+	if (signed_by(ca->cert, ca->root) != 0)
+		return ferry_errf(FERRY_E_CERT,
+		    "%s/%s is not signed by the root CA in %s", ca->dir,
+		    CA_CERT, path);
+	return 0;
+}
+
+X509 *
+ferry_ca_root(const struct ferry_ca *ca)
+{
+	return ca->root;
+}
+
+/* Only a root (self-signed, no pathlen 0, no root.pem) signs CAs. */
+static int
+ca_may_sign_ca(const struct ferry_ca *ca)
+{
+	if (ca->root != NULL || X509_get_pathlen(ca->cert) == 0 ||
+	    signed_by(ca->cert, ca->cert) != 0)
+		return ferry_errf(FERRY_E_REFUSED,
+		    "%s holds an issuing CA: an issuing CA cannot sign another "
+		    "CA; give the root CA's directory",
+		    ca->dir);
+	return 0;
+}
+
+/* Days from now to the root's notAfter, for the default validity. */
+static int
+issuer_days(const struct ferry_ca *root, int days)
+{
+	int left = 0, secs = 0;
+
+	if (days != 0)
+		return days;
+	if (ASN1_TIME_diff(
+	        &left, &secs, NULL, X509_get0_notAfter(root->cert)) != 1)
+		return ISSUER_DEFAULT_DAYS;
+	return left < ISSUER_DEFAULT_DAYS ? left : ISSUER_DEFAULT_DAYS;
+}
+
+static int
+issuer_cert_build(struct ferry_ca *root, EVP_PKEY *key,
+    const struct ferry_ca_intermediate_opts *opts, X509 **out, time_t *nb,
+    time_t *na)
+{
+	struct ferry_cert_req req = {.days = issuer_days(root, opts->days)};
+	X509 *cert = NULL;
+	X509_NAME *name = NULL;
+	ASN1_INTEGER *serial = NULL;
+	X509V3_CTX ctx;
+	int r = FERRY_E_INTERNAL;
+
+	*out = NULL;
+	if (req.days < 1)
+		return ferry_errf(FERRY_E_USAGE,
+		    "the root CA expires within a day; it cannot sign an "
+		    "issuing CA");
+	if ((r = req_times(root, &req, nb, na)) != 0 ||
+	    (r = name_cn(opts->name, &name)) != 0 ||
+	    (r = serial_random(&serial)) != 0)
+		goto out;
+	if ((cert = X509_new()) == NULL ||
+	    X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(cert, serial) != 1 ||
+	    X509_set_subject_name(cert, name) != 1 ||
+	    X509_set_issuer_name(cert, X509_get_subject_name(root->cert)) !=
+	        1 ||
+	    X509_set_pubkey(cert, key) != 1) {
+		r = ferry__crypto_fail("cannot build the issuing CA");
+		goto out;
+	}
+	if ((r = set_times(cert, *nb, *na)) != 0)
+		goto out;
+	X509V3_set_ctx(&ctx, root->cert, cert, NULL, NULL, 0);
+	/* pathlen:0 — it signs members, never another CA. */
+	if ((r = add_ext(cert, &ctx, NID_basic_constraints,
+	         "critical,CA:TRUE,pathlen:0")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_key_usage,
+	         "critical,keyCertSign,cRLSign")) != 0 ||
+	    (r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash")) !=
+	        0 ||
+	    (r = add_ext(cert, &ctx, NID_authority_key_identifier,
+	         "keyid:always")) != 0)
+		goto out;
+	if (X509_sign(cert, root->key, sign_md(root->key)) <= 0) {
+		r = ferry__crypto_fail("cannot sign the issuing CA");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+	r = 0;
+out:
+	X509_free(cert);
+	X509_NAME_free(name);
+	ASN1_INTEGER_free(serial);
+	return r;
+}
+
+/* The files of a new ISSUERDIR, in the order they are written. */
+enum { IF_KEY, IF_CERT, IF_ROOT, IF_CRL, IF_INDEX, IF_N };
+
+/* Writes ISSUERDIR's files exclusively; on failure removes what it made. */
+static int
+issuer_dir_write(const char *dir, BIO *const bios[IF_INDEX])
+{
+	static const char *const names[IF_N] = {
+	    CA_KEY, CA_CERT, CA_ROOT, CA_ROOT_CRL, CA_INDEX};
+	static const mode_t modes[IF_INDEX] = {0600, 0644, 0644, 0644};
+	char paths[IF_N][PATH_MAX], certs[PATH_MAX];
+	int made = 0, fd = -1, e, r = FERRY_E_INTERNAL;
+
+	for (int i = 0; i < IF_N; i++)
+		if ((r = path_join(paths[i], PATH_MAX, dir, names[i])) != 0)
+			return r;
+	if ((r = path_join(certs, sizeof(certs), dir, CA_CERTS)) != 0 ||
+	    (r = ensure_dir(dir)) != 0)
+		return r;
+	for (; made < IF_INDEX; made++)
+		if ((r = write_bio(paths[made], bios[made], modes[made], 1)) !=
+		    0)
+			goto out;
+	if ((fd = open(paths[IF_INDEX], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	         0600)) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot create", paths[IF_INDEX]);
+		goto out;
+	}
+	made++;
+	if (fsync(fd) == -1) {
+		e = errno;
+		r = ferry_errf_errno(ferry_err_from_errno(e), e,
+		    "%s: cannot sync", paths[IF_INDEX]);
+		goto out;
+	}
+	if ((r = ensure_dir(certs)) != 0 ||
+	    (r = fsync_dir_of(paths[IF_INDEX])) != 0)
+		goto out;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	while (r != 0 && made > 0)
+		unlink(paths[--made]);
+	return r;
+}
+
+/* ferry_ca_intermediate: nothing of a CA may be in dir already. */
+static int
+issuer_absent(const char *dir)
+{
+	static const char *const names[] = {CA_ROOT, CA_ROOT_CRL};
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = ca_absent(dir)) != 0)
+		return r;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((r = path_join(path, sizeof(path), dir, names[i])) != 0)
+			return r;
+		if (exists(path))
+			return ferry_errf(FERRY_E_EXIST,
+			    "%s already exists; a CA is there (remove it or "
+			    "choose another directory)",
+			    path);
+	}
+	return 0;
+}
+
+static int
+intermediate_opts_check(const struct ferry_ca_intermediate_opts *opts)
+{
+	if (opts == NULL || opts->dir == NULL || *opts->dir == '\0')
+		return ferry_errf(FERRY_E_USAGE, "no CA directory given");
+	if (opts->name == NULL)
+		return ferry_errf(FERRY_E_USAGE, "no name for the issuing CA");
+	if (opts->days < 0 || opts->days > MAX_DAYS || opts->crl_days < 0 ||
+	    opts->crl_days > MAX_DAYS)
+		return ferry_errf(FERRY_E_USAGE,
+		    "validity out of range: use 1 to %d days", MAX_DAYS);
+	return cn_check("CA name", opts->name);
+}
+
+int
+ferry_ca_intermediate(struct ferry_ca *root,
+    const struct ferry_ca_intermediate_opts *opts, X509 **out)
+{
+	char id[sizeof(ISSUER_ID_PREFIX) + 4 * MAX_CN_CHARS + 1];
+	BIO *bios[IF_INDEX] = {NULL, NULL, NULL, NULL};
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL;
+	time_t nb = 0, na = 0;
+	int r = FERRY_E_INTERNAL;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((r = intermediate_opts_check(opts)) != 0 ||
+	    (r = ca_may_sign_ca(root)) != 0 ||
+	    (r = issuer_absent(opts->dir)) != 0)
+		goto out;
+	snprintf(id, sizeof(id), "%s%s", ISSUER_ID_PREFIX, opts->name);
+	/* Everything in memory first: the root's CRL, the key, the cert. */
+	if ((r = ferry_key_generate(opts->key_type, &key)) != 0 ||
+	    (r = issuer_cert_build(root, key, opts, &cert, &nb, &na)) != 0 ||
+	    (r = ferry_ca_crl(root,
+	         opts->crl_days != 0 ? opts->crl_days : ROOT_CRL_DEFAULT_DAYS,
+	         &crl)) != 0 ||
+	    (r = key_pem(key, &bios[IF_KEY])) != 0 ||
+	    (r = cert_pem(cert, &bios[IF_CERT])) != 0 ||
+	    (r = cert_pem(root->cert, &bios[IF_ROOT])) != 0 ||
+	    (r = crl_pem_bio(crl, &bios[IF_CRL])) != 0 ||
+	    (r = issuer_dir_write(opts->dir, bios)) != 0)
+		goto out;
+	/* The root's record is the commit point, as for every issuance. */
+	if ((r = ca_record(root, cert, id, nb, na)) != 0) {
+		static const char *const names[] = {
+		    CA_KEY, CA_CERT, CA_ROOT, CA_ROOT_CRL, CA_INDEX};
+		char path[PATH_MAX];
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (path_join(
+			        path, sizeof(path), opts->dir, names[i]) == 0)
+				unlink(path);
+		goto out;
+	}
+	if (out != NULL) {
+		*out = cert;
+		cert = NULL;
+	}
+	r = 0;
+out:
+	for (int i = 0; i < IF_INDEX; i++)
+		BIO_free(bios[i]);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/* FERRY_E_CERT if crl is past its nextUpdate (or has none). */
+static int
+crl_fresh(X509_CRL *crl, const char *what)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+	char who[160];
+	struct tm tm;
+	char when[32] = "?";
+
+	if (next != NULL && X509_cmp_current_time(next) > 0)
+		return 0;
+	name_cn_text(X509_CRL_get_issuer(crl), who, sizeof(who));
+	if (next != NULL && ASN1_TIME_to_tm(next, &tm) == 1)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return ferry_errf(
+	    FERRY_E_CERT, "%s: the CRL of %s expired on %s", what, who, when);
+}
+
+int
+ferry_ca_root_crl(struct ferry_ca *ca, X509_CRL **out)
+{
+	char path[PATH_MAX], why[256];
+	X509_CRL *crl = NULL;
+	int r;
+
+	*out = NULL;
+	if (ca->root == NULL)
+		return 0;
+	if ((r = path_join(path, sizeof(path), ca->dir, CA_ROOT_CRL)) != 0)
+		return r;
+	if ((r = ferry_crl_load(path, &crl)) != 0 ||
+	    (r = ferry_crl_check(crl, ca->root)) != 0 ||
+	    (r = crl_fresh(crl, path)) != 0) {
+		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+		X509_CRL_free(crl);
+		return ferry_errf(r,
+		    "%s; the admin must copy a fresh CRL of the root there "
+		    "('ferry ca crl --dir ROOTDIR --out %s')",
+		    why, path);
+	}
+	*out = crl;
+	return 0;
+}
+
+int
+ferry_ca_usable(struct ferry_ca *ca)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	char who[160];
+	int r;
+
+	if ((r = ferry_ca_root_crl(ca, &crl)) != 0 || crl == NULL)
+		return r;
+	r = X509_CRL_get0_by_cert(crl, &rev, ca->cert) == 1;
+	X509_CRL_free(crl);
+	if (!r)
+		return 0;
+	name_cn_text(X509_get_subject_name(ca->cert), who, sizeof(who));
+	return ferry_errf(FERRY_E_REVOKED,
+	    "the issuing CA in %s (%s) has been revoked by the root; make a "
+	    "new one with 'ferry ca intermediate'",
+	    ca->dir, who);
+}
+
+int
+ferry_chain_load(const char *path, STACK_OF(X509) * *out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	STACK_OF(X509) *sk = NULL;
+	X509 *x;
+	int r;
+
+	*out = NULL;
+	if ((r = read_file(path, "certificate", &buf, &len)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (sk = sk_X509_new_null()) == NULL) {
+		r = ferry__crypto_fail("cannot read certificates");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_num(sk) >= MAX_CHAIN || sk_X509_push(sk, x) <= 0) {
+			X509_free(x);
+			r = ferry_errf(FERRY_E_CERT,
+			    "%s: more than %d certificates", path, MAX_CHAIN);
+			goto out;
+		}
+	if (sk_X509_num(sk) == 0 ||
+	    ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT, "%s: not a PEM certificate", path);
+		goto out;
+	}
+	ERR_clear_error();
+	*out = sk;
+	sk = NULL;
+	r = 0;
+out:
+	sk_X509_pop_free(sk, X509_free);
+	BIO_free(bio);
+	OPENSSL_free(buf);
+	return r;
+}
+
+int
+ferry_crls_parse(
+    const void *pem, size_t len, const char *what, STACK_OF(X509_CRL) * *out)
+{
+	STACK_OF(X509_CRL) *sk = NULL;
+	X509_CRL *crl;
+	BIO *bio = NULL;
+	int r;
+
+	*out = NULL;
+	ERR_clear_error();
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL ||
+	    (sk = sk_X509_CRL_new_null()) == NULL) {
+		r = ferry__crypto_fail("cannot read CRLs");
+		goto out;
+	}
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_CRL_num(sk) >= FERRY_MAX_CRLS ||
+		    sk_X509_CRL_push(sk, crl) <= 0) {
+			X509_CRL_free(crl);
+			r = ferry_errf(FERRY_E_CERT, "%s: more than %d CRLs",
+			    what, FERRY_MAX_CRLS);
+			goto out;
+		}
+	/* The loop ends at the end of the text, or at a broken CRL. */
+	if (sk_X509_CRL_num(sk) == 0 ||
+	    ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		ferry_log_openssl();
+		r = ferry_errf(FERRY_E_CERT, "%s: not a PEM CRL", what);
+		goto out;
+	}
+	ERR_clear_error();
+	*out = sk;
+	sk = NULL;
+	r = 0;
+out:
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	BIO_free(bio);
+	return r;
+}
+
+int
+ferry_crls_load(const char *path, STACK_OF(X509_CRL) * *out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = read_file_max(path, "CRL", 16 * 1024 * 1024, &buf, &len)) != 0)
+		return r;
+	r = ferry_crls_parse(buf, len, path, out);
+	OPENSSL_free(buf);
+	return r;
+}
+
+X509_CRL *
+ferry_crls_find(STACK_OF(X509_CRL) * crls, X509 *ca)
+{
+	for (int i = 0; ca != NULL && i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+		        X509_get_subject_name(ca)) == 0)
+			return crl;
+	}
+	return NULL;
+}
+
+/* One CA's CRL in crls: there once, signed by ca, fresh if asked. */
+static int
+crls_check_one(
+    STACK_OF(X509_CRL) * crls, X509 *ca, const char *level, int flags)
+{
+	X509_CRL *crl = ferry_crls_find(crls, ca);
+	EVP_PKEY *pub = X509_get0_pubkey(ca);
+	char who[160];
+	int n = 0;
+
+	name_cn_text(X509_get_subject_name(ca), who, sizeof(who));
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
+		n += X509_NAME_cmp(
+		         X509_CRL_get_issuer(sk_X509_CRL_value(crls, i)),
+		         X509_get_subject_name(ca)) == 0;
+	if (crl == NULL)
+		return ferry_errf(
+		    FERRY_E_CERT, "no CRL of the %s (%s)", level, who);
+	if (n > 1)
+		return ferry_errf(
+		    FERRY_E_CERT, "%d CRLs of the %s (%s)", n, level, who);
+	if (pub == NULL || X509_CRL_verify(crl, pub) != 1) {
+		ERR_clear_error();
+		return ferry_errf(FERRY_E_CERT,
+		    "the CRL of the %s (%s) is not signed by its key", level,
+		    who);
+	}
+	if ((flags & FERRY_CRLS_FRESH) != 0)
+		return crl_fresh(crl, level);
+	return 0;
+}
+
+int
+ferry_crls_check(STACK_OF(X509_CRL) * crls, X509 *root, X509 *issuer, int flags)
+{
+	char who[160];
+	int r, known = issuer != NULL ? 2 : 1;
+
+	if (issuer != NULL && signed_by(issuer, root) != 0) {
+		name_cn_text(X509_get_subject_name(issuer), who, sizeof(who));
+		return ferry_errf(FERRY_E_CERT,
+		    "the issuing CA (%s) is not signed by the root CA", who);
+	}
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		X509_NAME *in = X509_CRL_get_issuer(sk_X509_CRL_value(crls, i));
+
+		if (X509_NAME_cmp(in, X509_get_subject_name(root)) == 0 ||
+		    (issuer != NULL &&
+		        X509_NAME_cmp(in, X509_get_subject_name(issuer)) == 0))
+			continue;
+		name_cn_text(in, who, sizeof(who));
+		return ferry_errf(FERRY_E_CERT,
+		    "a CRL of %s: not issued by the organization's root CA%s",
+		    who, issuer != NULL ? " nor its issuing CA" : "");
+	}
+	if ((r = crls_check_one(crls, root, "root CA", flags)) != 0 ||
+	    (issuer != NULL &&
+	        (r = crls_check_one(crls, issuer, "issuing CA", flags)) != 0))
+		return r;
+	return sk_X509_CRL_num(crls) == known
+	           ? 0
+	           : ferry_errf(FERRY_E_CERT, "unexpected CRLs");
+}
+
+int
+ferry_crls_pem(STACK_OF(X509_CRL) * crls, char **out, size_t *outlen)
+{
+	BIO *bio;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return ferry__crypto_fail("cannot encode the CRLs");
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
+		if (PEM_write_bio_X509_CRL(bio, sk_X509_CRL_value(crls, i)) !=
+		    1) {
+			BIO_free(bio);
+			return ferry__crypto_fail("cannot encode the CRLs");
+		}
 	return bio_string(bio, out, outlen);
 }

@@ -43,10 +43,9 @@ ferry__tls_verify_index(void)
 }
 
 static void
-describe_cert(X509 *cert, char *out, size_t n)
+describe_name(X509_NAME *name, char *out, size_t n)
 {
 	char cn[128] = "?";
-	X509_NAME *name = cert == NULL ? NULL : X509_get_subject_name(cert);
 
 	if (name == NULL ||
 	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
@@ -55,6 +54,46 @@ describe_cert(X509 *cert, char *out, size_t n)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	snprintf(out, n, "CN=%s", cn);
+}
+
+static void
+describe_cert(X509 *cert, char *out, size_t n)
+{
+	describe_name(
+	    cert == NULL ? NULL : X509_get_subject_name(cert), out, n);
+}
+
+/*
+ * Revocation failures in the chain, said so that the fix is plain: which
+ * level was revoked, which CRL is missing or stale. 0: not one of these.
+ */
+static int
+crl_problem(int err, int depth, X509 *cert, const char *who, const char *subj,
+    struct ferry__verify *v)
+{
+	char issuer[160];
+
+	describe_name(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+	if (err == X509_V_ERR_CERT_REVOKED && depth > 0)
+		snprintf(v->detail, sizeof(v->detail),
+		    "%s certificate rejected: its issuing CA (%s) has been "
+		    "revoked",
+		    who, subj);
+	else if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
+		snprintf(v->detail, sizeof(v->detail),
+		    "%s certificate (%.100s%s) cannot be checked: crl.pem has "
+		    "no CRL of %.100s; run 'ferry crl update'",
+		    who, subj, depth > 0 ? ", in its chain" : "", issuer);
+	else if (err == X509_V_ERR_CRL_HAS_EXPIRED ||
+	         err == X509_V_ERR_CRL_NOT_YET_VALID)
+		snprintf(v->detail, sizeof(v->detail),
+		    "the CRL of %s in crl.pem %s; run 'ferry crl update'",
+		    issuer,
+		    err == X509_V_ERR_CRL_HAS_EXPIRED ? "has expired"
+		                                      : "is not valid yet");
+	else
+		return 0;
+	return 1;
 }
 
 static int
@@ -111,6 +150,10 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			        ? "expired on"
 			        : "is not valid before",
 			    when);
+		} else if (crl_problem(err, depth, cert, who, subj, v)) {
+			v->failed = err == X509_V_ERR_CERT_REVOKED
+			                ? FERRY_E_REVOKED
+			                : FERRY_E_CERT;
 		} else {
 			v->failed = FERRY_E_CERT;
 			snprintf(v->detail, sizeof(v->detail),
@@ -291,16 +334,30 @@ load_trust(SSL_CTX *ctx, const char *dir)
 	return 0;
 }
 
+/* Our issuing CA: the first chain certificate of cert.pem, or NULL. */
+static X509 *
+own_issuer(SSL_CTX *ctx)
+{
+	STACK_OF(X509) *chain = NULL;
+
+	if (SSL_CTX_get0_chain_certs(ctx, &chain) != 1 ||
+	    sk_X509_num(chain) < 1)
+		return NULL;
+	return sk_X509_value(chain, 0);
+}
+
 /*
  * IDDIR/crl.pem, when present: every peer certificate is checked against
  * it (X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL). Fails closed: a CRL that does
  * not parse or is not the CA's stops us here rather than being ignored.
+ * Under an issuing CA it holds one CRL per level (pki.md): the root's, and
+ * that of the issuing CA our cert.pem chains through; both must be there.
  */
 static int
 load_crl(SSL_CTX *ctx, const char *dir)
 {
 	char path[4096], ca_path[4096];
-	X509_CRL *crl = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	X509 *ca = NULL;
 	X509_STORE *store;
 	int r;
@@ -310,10 +367,10 @@ load_crl(SSL_CTX *ctx, const char *dir)
 		return r;
 	if (access(path, F_OK) != 0)
 		return 0;
-	if ((r = ferry_crl_load(path, &crl)) != 0 ||
+	if ((r = ferry_crls_load(path, &crls)) != 0 ||
 	    (r = ferry_cert_load(ca_path, &ca)) != 0)
 		goto out;
-	if ((r = ferry_crl_check(crl, ca)) != 0) {
+	if ((r = ferry_crls_check(crls, ca, own_issuer(ctx), 0)) != 0) {
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
@@ -324,8 +381,15 @@ load_crl(SSL_CTX *ctx, const char *dir)
 		goto out;
 	}
 	store = SSL_CTX_get_cert_store(ctx);
-	if (X509_STORE_add_crl(store, crl) != 1 ||
-	    X509_STORE_set_flags(store,
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
+		if (X509_STORE_add_crl(store, sk_X509_CRL_value(crls, i)) !=
+		    1) {
+			ferry_log_openssl();
+			r = ferry_errf(
+			    FERRY_E_CRYPTO, "%s: cannot use the CRL", path);
+			goto out;
+		}
+	if (X509_STORE_set_flags(store,
 	        X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) != 1) {
 		ferry_log_openssl();
 		r = ferry_errf(FERRY_E_CRYPTO, "%s: cannot use the CRL", path);
@@ -333,7 +397,7 @@ load_crl(SSL_CTX *ctx, const char *dir)
 	}
 	r = 0;
 out:
-	X509_CRL_free(crl);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	X509_free(ca);
 	return r;
 }
