@@ -10,6 +10,7 @@
 
 #include "ferry/access.h"
 #include "ferry/config.h"
+#include "ferry/limits.h"
 #include "ferry/log.h"
 #include "ferry/xfer.h"
 
@@ -251,7 +252,7 @@ serve_run(const struct serve_args *a)
 	    .name = "serve", .session = session, .arg = &scfg};
 	struct ferry_config *cfg = NULL;
 	struct ferry_access *own = NULL;
-	char *share = NULL, *inbox = NULL;
+	char *share = NULL, *inbox = NULL, self[FERRY_MAX_ID + 1];
 	int code = EXIT_FAIL, r;
 
 	cli_log_setup(a->o.verbose, 1);
@@ -264,7 +265,9 @@ serve_run(const struct serve_args *a)
 	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0 ||
 	    (code = cli_tls("serve", a->o.identity, &topts, &dcfg.tls)) != 0)
 		goto out;
-	scfg.self_id = ferry_tls_self_id(dcfg.tls);
+	/* A copy: the daemon replaces dcfg.tls when the identity changes. */
+	snprintf(self, sizeof(self), "%s", ferry_tls_self_id(dcfg.tls));
+	scfg.self_id = self;
 	ferry_info("serve: member '%s', sharing %s, receiving into %s",
 	    scfg.self_id, share, inbox);
 	dcfg.listen = a->o.listen;

@@ -439,7 +439,7 @@ setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 
 /* The section just ended must be complete: a peer's address, a rule's allow. */
 static int
-check_peer(const struct ferry_config *c, const char *file)
+check_section(const struct ferry_config *c, const char *file)
 {
 	const struct ferry_config_peer *p;
 	struct ferry_addr a;
@@ -524,13 +524,13 @@ ferry_config_parse(
 			continue;
 		ferry_rd_rest(&ln, &s, &n);
 		if (b == '[') {
-			if ((r = check_peer(c, file)) == 0)
+			if ((r = check_section(c, file)) == 0)
 				r = section(c, s, n, file, line);
 		} else
 			r = setting(c, s, n, file, line);
 	}
 	if (r == 0)
-		r = check_peer(c, file);
+		r = check_section(c, file);
 	if (r != 0) {
 		ferry_config_free(c);
 		return r;

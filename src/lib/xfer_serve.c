@@ -326,6 +326,56 @@ struct upload {
 };
 
 /*
+ * The end of a verified upload: the quota's last word, PRESERVE's time,
+ * the rename to leaf, OK. Every refusal here is answered; r is what ends
+ * the session, if anything.
+ */
+static int
+commit_file(struct session *s, const struct upload *u,
+    struct ferry_tmpfile *tmp, const char *leaf, uint64_t size,
+    const uint8_t digest[FERRY_SHA256_LEN])
+{
+	int replace = (u->flags & FERRY_PUT_FORCE) != 0;
+	int preserve = (u->flags & FERRY_PUT_PRESERVE) != 0;
+	mode_t mode = u->mode & 0777;
+	const char *name = u->path;
+	struct ferry_msg ok = {.type = FERRY_F_OK, .id = u->id, .size = size};
+	char hex[65];
+	int r;
+
+	/* The last word on the quota: nothing over it gets a final name. */
+	if ((r = quota_check(s, tmp, name, size)) != 0) {
+		ferry_tmpfile_keep(tmp, size);
+		return deny(s, u->id, "push", r);
+	}
+	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
+	if (preserve) {
+		struct timespec ts[2] = {
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
+
+		if (futimens(tmp->fd, ts) != 0)
+			return refuse(s, u->id, "push",
+			    ferry_errf_errno(FERRY_E_IO, errno,
+			        "%s: cannot set its modification time", name));
+	}
+	if ((r = ferry_tmpfile_commit(tmp, leaf,
+	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
+		/* The detail names the last component; say where it is. */
+		if (strcmp(leaf, name) != 0)
+			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		return refuse(s, u->id, "push", r);
+	}
+	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
+	ferry_sha256_hex(digest, hex);
+	ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who, name,
+	    (unsigned long long)size, hex);
+	s->stats->files_in++;
+	s->stats->bytes_in += size - u->offset;
+	return ferry_conn_send(s->c, &ok);
+}
+
+/*
  * Receives one file: the stream of a PUT or PUTAT, into a temporary or
  * kept partial file beside the final name, committed only once verified
  * (PROTOCOL.md 5.3, 5.4, 5.12, 7).
@@ -339,8 +389,6 @@ receive_file(struct session *s, const struct upload *u)
 	const char *name = u->path, *leaf;
 	uint64_t size = u->size, done = 0, have = 0, checked = 0;
 	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
-	int preserve = (u->flags & FERRY_PUT_PRESERVE) != 0;
-	mode_t mode = u->mode & 0777;
 	int dirfd = -1, sinking = 0, r;
 	struct stat st;
 
@@ -488,46 +536,7 @@ receive_file(struct session *s, const struct upload *u)
 		r = send_err(s, u->id, r, ferry_err_detail(r));
 		goto out;
 	}
-	/* The last word on the quota: nothing over it gets a final name. */
-	if ((r = quota_check(s, &tmp, name, size)) != 0) {
-		ferry_tmpfile_keep(&tmp, size);
-		r = deny(s, u->id, "push", r);
-		goto out;
-	}
-	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
-	if (preserve) {
-		struct timespec ts[2] = {
-		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
-		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
-
-		if (futimens(tmp.fd, ts) != 0) {
-			r = ferry_errf_errno(FERRY_E_IO, errno,
-			    "%s: cannot set its modification time", name);
-			r = refuse(s, u->id, "push", r);
-			goto out;
-		}
-	}
-	if ((r = ferry_tmpfile_commit(&tmp, leaf,
-	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
-		/* The detail names the last component; say where it is. */
-		if (strcmp(leaf, name) != 0)
-			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		r = refuse(s, u->id, "push", r);
-		goto out;
-	}
-	{
-		struct ferry_msg ok = {
-		    .type = FERRY_F_OK, .id = u->id, .size = size};
-		char hex[65];
-
-		memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
-		ferry_sha256_hex(digest, hex);
-		ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who,
-		    name, (unsigned long long)size, hex);
-		s->stats->files_in++;
-		s->stats->bytes_in += size - u->offset;
-		r = ferry_conn_send(s->c, &ok);
-	}
+	r = commit_file(s, u, &tmp, leaf, size, digest);
 out:
 	/* The worker must be done with tmp.fd before it is closed. */
 	if (sinking)
