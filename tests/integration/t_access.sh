@@ -90,6 +90,17 @@ grep -q "^LIST '': ENTRY pub.txt$" "$OUT" || fail "wire: later LIST failed: $(ca
 ! grep -q "ENTRY payroll$" "$OUT" || fail "wire: LIST shows payroll to carol: $(cat "$OUT")"
 grep -q "^LIST '': LISTEND id=4 " "$OUT" || fail "wire: later LIST not complete: $(cat "$OUT")"
 
+# serve logs the first 10 refusals of a session, then only counts them.
+log_mark
+gets=()
+for ((i = 0; i < 12; i++)); do gets+=(--get payroll/salaries.txt); done
+run python3 "$WIRE" session 127.0.0.1 "$PORT" -i "$T/carol" --hold 0.2 "${gets[@]}" --get pub.txt
+[[ $(grep -c "code=41 carol may not read" "$OUT") == 12 ]] || fail "wire: not 12 refusals: $(cat "$OUT")"
+wait_log "carol@127.0.0.1:[0-9]+: .*(closed|ended) after .* 12 refused"
+[[ $(log_new | grep -c "get refused: carol may not read") == 10 ]] ||
+	fail "want 10 refusals logged: $(log_new)"
+log_new | grep -q "(further refusals of this session not logged)" || fail "no note that refusals stop being logged"
+
 # Pushes: alice and group finance may, carol may not (and the session goes on).
 expect_exit 0 "$FERRY" send -i "$T/frank" "$T/hello.txt" "bob@127.0.0.1:$PORT"
 [[ -f $T/inbox/frank/hello.txt ]] || fail "frank's push did not land"
