@@ -1,6 +1,7 @@
-/* config.h - the client's configuration file ($FERRY_HOME/config): INI-style
+/* config.h - the configuration file ($FERRY_HOME/config): INI-style
  * [peer NAME] sections giving a peer's address, expected ID, port and the
- * identity to use, so that `ferry send f NAME:` needs no more. */
+ * identity to use, so that `ferry send f NAME:` needs no more; and for
+ * `ferry serve` a [serve] section and [read PATH] rules (access.h). */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
 
@@ -20,6 +21,7 @@ struct ferry_config_peer {
 };
 
 struct ferry_config;
+struct ferry_access;
 
 /*
  * Parses len bytes of text (need not be NUL-terminated). file names the
@@ -40,6 +42,12 @@ const struct ferry_config_peer *ferry_config_peer(
  */
 int ferry_config_addr(const struct ferry_config_peer *p, const char *path,
     struct ferry_addr *a) FERRY_MUST_CHECK;
+/*
+ * The rules of [serve] and [read PATH] sections, or NULL when the file has
+ * none. Borrowed, valid until the free; the caller may change them (serve
+ * lays its command line over them).
+ */
+struct ferry_access *ferry_config_serve(struct ferry_config *c);
 void ferry_config_free(struct ferry_config *c);
 
 #endif

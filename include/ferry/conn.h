@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "ferry/err.h"
 #include "ferry/net.h"
 #include "ferry/tls.h"
@@ -40,6 +42,8 @@ const char *ferry_conn_peer_subject(const struct ferry_conn *c);
 const char *ferry_conn_protocol(const struct ferry_conn *c);
 const char *ferry_conn_cipher(const struct ferry_conn *c);
 const char *ferry_conn_alpn(const struct ferry_conn *c); /* "" if none */
+/* The peer's verified certificate, NULL if none. Borrowed, like the strings. */
+X509 *ferry_conn_peer_cert(const struct ferry_conn *c);
 
 /* Timeout for each wait on the peer, in milliseconds. */
 void ferry_conn_set_timeout(struct ferry_conn *c, int timeout_ms);

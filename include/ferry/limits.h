@@ -23,6 +23,13 @@
 #define FERRY_MAX_GROUPS 32
 /* A group name: same syntax and length bound as a member ID. */
 #define FERRY_MAX_GROUP FERRY_MAX_ID
+/* serve's access rules: entries of one list, read rules (paths). */
+#define FERRY_ACCESS_MAX_ENTRIES 1000
+#define FERRY_ACCESS_MAX_RULES 1000
+/* Directory depth an inbox usage scan descends to. */
+#define FERRY_ACCESS_MAX_DEPTH 256
+/* A receiver re-checks the sender's quota every this many bytes. */
+#define FERRY_QUOTA_RECHECK (4u << 20)
 /* Bytes of requests a client may have in flight before it waits (pipelining). */
 #define FERRY_MAX_INFLIGHT_BYTES (32 * 1024)
 /* Requests a client may have in flight before it waits. */

@@ -111,9 +111,13 @@ int ferry_xfer_list(struct ferry_conn *c, const char *path, ferry_list_fn *each,
     void *arg) FERRY_MUST_CHECK;
 
 /* Server side. */
+struct ferry_access;
 struct ferry_serve_cfg {
 	int share_fd; /* borrowed directory fds */
 	int inbox_fd;
+	/* Who may connect, read, push; quotas. NULL: every member, no quota. */
+	const struct ferry_access *access;
+	const char *self_id; /* our member ID, for refusals ("bob") */
 };
 struct ferry_serve_stats {
 	unsigned files_in, files_out, refused;

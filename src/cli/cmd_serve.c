@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ferry/access.h"
+#include "ferry/config.h"
+#include "ferry/limits.h"
 #include "ferry/log.h"
 #include "ferry/xfer.h"
 
@@ -16,7 +19,31 @@
 
 static const char usage[] =
     "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
-    "             [--timeout SECS] [--max-conns N] [-v]";
+    "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
+    "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
+    "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
+    "[-v]";
+
+enum {
+	OPT_SHARE = 0x200,
+	OPT_INBOX,
+	OPT_CONFIG,
+	OPT_MEMBERS,
+	OPT_ALLOW_READ,
+	OPT_ALLOW_PUSH,
+	OPT_QUOTA,
+	OPT_FILES,
+};
+
+/* Everything the command line can say. */
+struct serve_args {
+	struct cli_common o;
+	const char *share, *inbox, *config;
+	const char *members, *allow_push; /* NULL: as the file says */
+	const char **allow_read; /* [PATH=]LIST, in order */
+	size_t n_allow_read;
+	const char *quota, *files; /* NULL: as the file says */
+};
 
 /* mkdir -p with 0700 for what it creates. */
 static int
@@ -72,55 +99,180 @@ session(struct ferry_conn *c, void *arg, char *summary, size_t len)
 	return r;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* Checks a value by applying it to a scratch rule set: one line per error. */
+static int
+serve_check(const struct serve_args *a)
+{
+	struct ferry_access *x = NULL;
+	uint64_t v;
+	int r = ferry_access_new(&x);
+
+	if (r == 0 && a->members != NULL &&
+	    (r = ferry_access_set(x, FERRY_ACCESS_MEMBERS, a->members)) != 0)
+		r = cli_fail(r, "serve: --members");
+	else if (r == 0 && a->allow_push != NULL &&
+	         (r = ferry_access_set(x, FERRY_ACCESS_PUSH, a->allow_push)) !=
+	             0)
+		r = cli_fail(r, "serve: --allow-push");
+	for (size_t i = 0; r == 0 && i < a->n_allow_read; i++)
+		if ((r = ferry_access_read_spec(x, a->allow_read[i])) != 0)
+			r = cli_fail(r, "serve: --allow-read");
+	if (r == 0 && a->quota != NULL &&
+	    (r = ferry_size_parse(a->quota, &v)) != 0)
+		r = cli_fail(r, "serve: --inbox-quota");
+	ferry_access_free(x);
+	return r != 0 ? EXIT_USAGE : 0;
+}
+
+static int
+serve_parse(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
 	    CLI_LONGOPTS_COMMON,
 	    CLI_LONGOPTS_DAEMON,
-	    {"share", required_argument, NULL, 's'},
-	    {"inbox", required_argument, NULL, 'b'},
+	    {"share", required_argument, NULL, OPT_SHARE},
+	    {"inbox", required_argument, NULL, OPT_INBOX},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"members", required_argument, NULL, OPT_MEMBERS},
+	    {"allow-read", required_argument, NULL, OPT_ALLOW_READ},
+	    {"allow-push", required_argument, NULL, OPT_ALLOW_PUSH},
+	    {"inbox-quota", required_argument, NULL, OPT_QUOTA},
+	    {"inbox-files", required_argument, NULL, OPT_FILES},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cli_common o = {.cmd = "serve",
-	    .usage = usage,
-	    .timeout_ms = 60000,
-	    .listen = "0.0.0.0:" FERRY_DEFAULT_PORT,
-	    .max_conns = 64};
+	long files;
+	int ch, code;
+
+	/* Each --allow-read takes an argument: argc bounds the list. */
+	if ((a->allow_read = calloc((size_t)argc, sizeof(char *))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "serve");
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_SHARE:
+			a->share = optarg;
+			break;
+		case OPT_INBOX:
+			a->inbox = optarg;
+			break;
+		case OPT_CONFIG:
+			a->config = optarg;
+			break;
+		case OPT_MEMBERS:
+			a->members = optarg;
+			break;
+		case OPT_ALLOW_READ:
+			a->allow_read[a->n_allow_read++] = optarg;
+			break;
+		case OPT_ALLOW_PUSH:
+			a->allow_push = optarg;
+			break;
+		case OPT_QUOTA:
+			a->quota = optarg;
+			break;
+		case OPT_FILES:
+			if (cli_parse_int("serve: --inbox-files", optarg, 0,
+			        1000000000, &files) != 0)
+				return EXIT_USAGE;
+			a->files = optarg;
+			break;
+		default:
+			if ((code = cli_common_opt(&a->o, ch, argv)) != 0)
+				return code;
+		}
+	}
+	if (optind != argc)
+		return cli_extra_arg("serve", argv[optind]);
+	return serve_check(a);
+}
+
+/*
+ * The rules: the configuration file's [serve] and [read PATH] sections
+ * (--config, else IDDIR/config), then the command line over them.
+ */
+static int
+serve_rules(const struct serve_args *a, struct ferry_config **cfg,
+    struct ferry_access **own, const struct ferry_access **out)
+{
+	struct ferry_access *x;
+	char *dir = NULL, *path = NULL;
+	uint64_t qb, qf, v;
+	struct stat st;
+	int r;
+
+	if (a->config == NULL &&
+	    ((dir = cli_identity_dir(a->o.identity)) == NULL ||
+	        asprintf(&path, "%s/config", dir) < 0)) {
+		free(dir);
+		return cli_fail(FERRY_E_NOMEM, "serve");
+	}
+	free(dir);
+	/* A file named on the command line must be there. */
+	if (a->config != NULL && stat(a->config, &st) != 0)
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", a->config);
+	else
+		r = ferry_config_load(a->config ? a->config : path, cfg);
+	free(path);
+	if (r != 0)
+		return cli_fail(r, "serve: configuration");
+	if ((x = ferry_config_serve(*cfg)) == NULL) {
+		if ((r = ferry_access_new(own)) != 0)
+			return cli_fail(r, "serve");
+		x = *own;
+	}
+	/* Checked by serve_parse already: these cannot fail but for memory. */
+	if ((a->members != NULL &&
+	        (r = ferry_access_set(x, FERRY_ACCESS_MEMBERS, a->members)) !=
+	            0) ||
+	    (a->allow_push != NULL &&
+	        (r = ferry_access_set(x, FERRY_ACCESS_PUSH, a->allow_push)) !=
+	            0))
+		return cli_fail(r, "serve");
+	for (size_t i = 0; i < a->n_allow_read; i++)
+		if ((r = ferry_access_read_spec(x, a->allow_read[i])) != 0)
+			return cli_fail(r, "serve");
+	ferry_access_quota(x, &qb, &qf);
+	if (a->quota != NULL && ferry_size_parse(a->quota, &v) == 0)
+		qb = v;
+	if (a->files != NULL)
+		qf = strtoull(a->files, NULL, 10);
+	ferry_access_set_quota(x, qb, qf);
+	*out = x;
+	return 0;
+}
+
+static int
+serve_run(const struct serve_args *a)
+{
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
 	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
 	struct daemon_cfg dcfg = {
 	    .name = "serve", .session = session, .arg = &scfg};
-	char *share = NULL, *inbox = NULL;
-	int ch, code = EXIT_FAIL, r;
+	struct ferry_config *cfg = NULL;
+	struct ferry_access *own = NULL;
+	char *share = NULL, *inbox = NULL, self[FERRY_MAX_ID + 1];
+	int code = EXIT_FAIL, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
-		if (ch == 's')
-			share = optarg;
-		else if (ch == 'b')
-			inbox = optarg;
-		else if ((code = cli_common_opt(&o, ch, argv)) != 0)
-			return code;
-	}
-	if (optind != argc)
-		return cli_extra_arg("serve", argv[optind]);
-	cli_log_setup(o.verbose, 1);
-	share = share != NULL ? strdup(share) : cli_data_dir("share");
-	inbox = inbox != NULL ? strdup(inbox) : cli_data_dir("inbox");
-	code = EXIT_FAIL;
+	cli_log_setup(a->o.verbose, 1);
+	share = a->share != NULL ? strdup(a->share) : cli_data_dir("share");
+	inbox = a->inbox != NULL ? strdup(a->inbox) : cli_data_dir("inbox");
 	if (share == NULL || inbox == NULL)
 		goto out;
-	if ((code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
+	if ((code = serve_rules(a, &cfg, &own, &scfg.access)) != 0 ||
+	    (code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
 	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0 ||
-	    (code = cli_tls("serve", o.identity, &topts, &dcfg.tls)) != 0)
+	    (code = cli_tls("serve", a->o.identity, &topts, &dcfg.tls)) != 0)
 		goto out;
+	/* A copy: the daemon replaces dcfg.tls when the identity changes. */
+	snprintf(self, sizeof(self), "%s", ferry_tls_self_id(dcfg.tls));
+	scfg.self_id = self;
 	ferry_info("serve: member '%s', sharing %s, receiving into %s",
-	    ferry_tls_self_id(dcfg.tls), share, inbox);
-	dcfg.listen = o.listen;
-	dcfg.timeout_ms = o.timeout_ms;
-	dcfg.max_conns = o.max_conns;
+	    scfg.self_id, share, inbox);
+	dcfg.listen = a->o.listen;
+	dcfg.timeout_ms = a->o.timeout_ms;
+	dcfg.max_conns = a->o.max_conns;
 	if ((r = daemon_run(&dcfg)) != 0) {
 		code = cli_fail(r, "serve");
 		goto out;
@@ -132,7 +284,25 @@ out:
 		close(scfg.share_fd);
 	if (scfg.inbox_fd >= 0)
 		close(scfg.inbox_fd);
+	ferry_access_free(own);
+	ferry_config_free(cfg);
 	free(share);
 	free(inbox);
+	return code;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = {.o = {.cmd = "serve",
+	                           .usage = usage,
+	                           .timeout_ms = 60000,
+	                           .listen = "0.0.0.0:" FERRY_DEFAULT_PORT,
+	                           .max_conns = 64}};
+	int code = serve_parse(argc, argv, &a);
+
+	if (code == 0)
+		code = serve_run(&a);
+	free(a.allow_read);
 	return code;
 }

@@ -11,14 +11,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ferry/access.h"
 #include "ferry/config.h"
 #include "ferry/limits.h"
 #include "ferry/pki.h"
 #include "ferry/rd.h"
 
+/* The section the next setting belongs to. */
+enum section_kind { SEC_NONE, SEC_PEER, SEC_SERVE, SEC_READ };
+
 struct ferry_config {
 	struct ferry_config_peer *peer;
 	size_t n, cap;
+	struct ferry_access *access; /* [serve] and [read PATH]; NULL: none */
+	enum section_kind sec;
+	unsigned sec_line, serve_line;
+	unsigned seen; /* keys given in the current [serve] or [read] */
+	char read_path[FERRY_MAX_PATH + 2]; /* of the current [read PATH] */
 };
 
 static int
@@ -110,6 +119,7 @@ ferry_config_free(struct ferry_config *c)
 	for (size_t i = 0; i < c->n; i++)
 		peer_free(&c->peer[i]);
 	free(c->peer);
+	ferry_access_free(c->access);
 	free(c);
 }
 
@@ -122,34 +132,17 @@ ferry_config_peer(const struct ferry_config *c, const char *name)
 	return NULL;
 }
 
-/* A section header "[peer NAME]": the n bytes at s, trimmed, from '['. */
+/* The rest of "[peer NAME]": rd is at NAME. */
 static int
-section(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
+section_peer(struct ferry_config *c, struct ferry_rd *rd, const char *file,
     unsigned line)
 {
 	struct ferry_config_peer *p;
-	struct ferry_rd rd;
-	const uint8_t *in, *name;
+	const uint8_t *name;
 	size_t nlen;
-	uint8_t b;
 
-	/* '[', the inside, and ']' as the last byte. */
-	ferry_rd_init(&rd, s, n);
-	if (n < 2 || ferry_rd_u8(&rd, &b) != 0 ||
-	    ferry_rd_bytes(&rd, n - 2, &in) != 0 || ferry_rd_u8(&rd, &b) != 0 ||
-	    b != ']')
-		return ferry_errf(
-		    FERRY_E_USAGE, "%s:%u: missing ']'", file, line);
-	ferry_rd_init(&rd, in, n - 2);
-	skip_space(&rd);
-	if (ferry_rd_bytes(&rd, 4, &name) != 0 ||
-	    memcmp(name, "peer", 4) != 0 || ferry_rd_peek(&rd, &b) != 0 ||
-	    !is_space(b))
-		return ferry_errf(FERRY_E_USAGE,
-		    "%s:%u: unknown section (only [peer NAME] is known)", file,
-		    line);
-	skip_space(&rd);
-	ferry_rd_rest(&rd, &name, &nlen);
+	skip_space(rd);
+	ferry_rd_rest(rd, &name, &nlen);
 	nlen = trimmed(name, nlen);
 	if (!valid_alias(name, nlen))
 		return ferry_errf(FERRY_E_USAGE,
@@ -179,10 +172,199 @@ section(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 		return FERRY_E_NOMEM;
 	p->line = line;
 	c->n++;
+	c->sec = SEC_PEER;
 	return 0;
 }
 
-/* "key = value" in the current peer's section: the n bytes at s, trimmed. */
+/* The rest of "[serve]" or "[read PATH]": rd is after the word. */
+static int
+section_serve(struct ferry_config *c, struct ferry_rd *rd, int read,
+    const char *file, unsigned line)
+{
+	const uint8_t *path;
+	size_t plen;
+
+	skip_space(rd);
+	ferry_rd_rest(rd, &path, &plen);
+	plen = trimmed(path, plen);
+	if (!read && plen > 0)
+		return ferry_errf(
+		    FERRY_E_USAGE, "%s:%u: [serve] takes no name", file, line);
+	if (!read && c->serve_line != 0)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: [serve] already given on line %u", file, line,
+		    c->serve_line);
+	if (read && plen == 0)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: [read PATH] needs a path ('/' for the whole share)",
+		    file, line);
+	if (read && plen >= sizeof(c->read_path))
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: path longer than %d bytes", file, line,
+		    FERRY_MAX_PATH);
+	if (c->access == NULL && ferry_access_new(&c->access) != 0)
+		return FERRY_E_NOMEM;
+	if (read) {
+		char norm[FERRY_MAX_PATH + 1], why[512];
+
+		memcpy(c->read_path, path, plen);
+		c->read_path[plen] = '\0';
+		if (ferry_access_rule_path(c->read_path, norm) != 0) {
+			snprintf(why, sizeof(why), "%s",
+			    ferry_err_detail(FERRY_E_USAGE));
+			return ferry_errf(
+			    FERRY_E_USAGE, "%s:%u: %s", file, line, why);
+		}
+	} else
+		c->serve_line = line;
+	c->sec = read ? SEC_READ : SEC_SERVE;
+	c->sec_line = line;
+	c->seen = 0;
+	return 0;
+}
+
+/* 1 if the n bytes at p are word followed by a blank or their end. */
+static int
+word_is(struct ferry_rd *rd, const char *word)
+{
+	struct ferry_rd peek = *rd;
+	size_t n = strlen(word);
+	const uint8_t *w;
+	uint8_t b;
+
+	if (ferry_rd_bytes(&peek, n, &w) != 0 || memcmp(w, word, n) != 0 ||
+	    (ferry_rd_peek(&peek, &b) == 0 && !is_space(b)))
+		return 0;
+	*rd = peek;
+	return 1;
+}
+
+/* A section header: the n bytes at s, trimmed, from '['. */
+static int
+section(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
+    unsigned line)
+{
+	struct ferry_rd rd;
+	const uint8_t *in;
+	uint8_t b;
+
+	/* '[', the inside, and ']' as the last byte. */
+	ferry_rd_init(&rd, s, n);
+	if (n < 2 || ferry_rd_u8(&rd, &b) != 0 ||
+	    ferry_rd_bytes(&rd, n - 2, &in) != 0 || ferry_rd_u8(&rd, &b) != 0 ||
+	    b != ']')
+		return ferry_errf(
+		    FERRY_E_USAGE, "%s:%u: missing ']'", file, line);
+	ferry_rd_init(&rd, in, n - 2);
+	skip_space(&rd);
+	if (word_is(&rd, "peer") && ferry_rd_left(&rd) > 0)
+		return section_peer(c, &rd, file, line);
+	if (word_is(&rd, "serve"))
+		return section_serve(c, &rd, 0, file, line);
+	if (word_is(&rd, "read"))
+		return section_serve(c, &rd, 1, file, line);
+	return ferry_errf(FERRY_E_USAGE,
+	    "%s:%u: unknown section (known: [peer NAME], [serve], "
+	    "[read PATH])",
+	    file, line);
+}
+
+/* The keys of [serve] and [read PATH], as bits of c->seen. */
+static const char *const serve_keys[] = {
+    "members", "allow-push", "allow-read", "inbox-quota", "inbox-files"};
+#define READ_KEY_ALLOW 0x100u
+
+/* A number of files: decimal digits, up to 10^9. */
+static int
+files_parse(const char *v, uint64_t *out)
+{
+	struct ferry_rd rd;
+	uint64_t n = 0;
+	size_t len = strlen(v);
+	uint8_t c = 0;
+
+	ferry_rd_init(&rd, v, len);
+	while (ferry_rd_u8(&rd, &c) == 0 && c >= '0' && c <= '9' &&
+	       n <= 1000000000u)
+		n = n * 10 + (uint64_t)(c - '0');
+	if (len == 0 || len > 10 || c < '0' || c > '9' || n > 1000000000u)
+		return ferry_errf(FERRY_E_USAGE,
+		    "'%s' is not a number of files from 0 to 1000000000", v);
+	*out = n;
+	return 0;
+}
+
+/* One "key = value" of [serve] or [read PATH]; v is the value. */
+static int
+serve_value(struct ferry_config *c, const char *k, const char *v)
+{
+	uint64_t bytes, files, x;
+	int r;
+
+	ferry_access_quota(c->access, &bytes, &files);
+	if (c->sec == SEC_READ)
+		return ferry_access_read(c->access, c->read_path, v);
+	if (strcmp(k, "members") == 0)
+		return ferry_access_set(c->access, FERRY_ACCESS_MEMBERS, v);
+	if (strcmp(k, "allow-push") == 0)
+		return ferry_access_set(c->access, FERRY_ACCESS_PUSH, v);
+	if (strcmp(k, "allow-read") == 0)
+		return ferry_access_read(c->access, "/", v);
+	if (strcmp(k, "inbox-quota") == 0) {
+		if ((r = ferry_size_parse(v, &x)) == 0)
+			ferry_access_set_quota(c->access, x, files);
+		return r;
+	}
+	if ((r = files_parse(v, &x)) == 0)
+		ferry_access_set_quota(c->access, bytes, x);
+	return r;
+}
+
+/* "key = value" in [serve] or [read PATH]: key and value trimmed. */
+static int
+serve_setting(struct ferry_config *c, const uint8_t *key, size_t klen,
+    const uint8_t *val, size_t vlen, const char *file, unsigned line)
+{
+	char k[16], why[512], *v;
+	unsigned bit = 0;
+	int r;
+
+	snprintf(k, sizeof(k), "%.*s", (int)(klen < 15 ? klen : 15),
+	    (const char *)key);
+	if (c->sec == SEC_READ) {
+		if (klen != 5 || memcmp(key, "allow", 5) != 0)
+			return ferry_errf(FERRY_E_USAGE,
+			    "%s:%u: unknown key '%s' in [read PATH] (allow)",
+			    file, line, k);
+		bit = READ_KEY_ALLOW;
+	}
+	for (unsigned i = 0; bit == 0 && i < 5; i++)
+		if (strlen(serve_keys[i]) == klen &&
+		    memcmp(serve_keys[i], key, klen) == 0)
+			bit = 1u << i;
+	if (bit == 0)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: unknown key '%s' in [serve] (members, allow-push, "
+		    "allow-read, inbox-quota, inbox-files)",
+		    file, line, k);
+	if ((c->seen & bit) != 0)
+		return ferry_errf(
+		    FERRY_E_USAGE, "%s:%u: '%s' given twice", file, line, k);
+	c->seen |= bit;
+	if (vlen == 0)
+		return ferry_errf(
+		    FERRY_E_USAGE, "%s:%u: '%s' has no value", file, line, k);
+	if ((v = strndup((const char *)val, vlen)) == NULL)
+		return FERRY_E_NOMEM;
+	if ((r = serve_value(c, k, v)) != 0 && r != FERRY_E_NOMEM) {
+		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+		r = ferry_errf(r, "%s:%u: %s: %s", file, line, k, why);
+	}
+	free(v);
+	return r;
+}
+
+/* "key = value" in the current section: the n bytes at s, trimmed. */
 static int
 setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
     unsigned line)
@@ -198,14 +380,17 @@ setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 		return ferry_errf(FERRY_E_USAGE,
 		    "%s:%u: expected 'key = value' or '[peer NAME]'", file,
 		    line);
-	if (c->n == 0)
+	if (c->sec == SEC_NONE)
 		return ferry_errf(FERRY_E_USAGE,
-		    "%s:%u: a setting before any [peer NAME]", file, line);
-	p = &c->peer[c->n - 1];
+		    "%s:%u: a setting before any [peer NAME] or [serve]", file,
+		    line);
 	klen = trimmed(key, klen);
 	skip_space(&rd);
 	ferry_rd_rest(&rd, &val, &vlen);
 	vlen = trimmed(val, vlen);
+	if (c->sec != SEC_PEER)
+		return serve_setting(c, key, klen, val, vlen, file, line);
+	p = &c->peer[c->n - 1];
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(key, k, klen) == 0)
 	if (KEY("address"))
 		slot = &p->address;
@@ -252,14 +437,18 @@ setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 	return 0;
 }
 
-/* The section just ended must say where the peer is. */
+/* The section just ended must be complete: a peer's address, a rule's allow. */
 static int
-check_peer(const struct ferry_config *c, const char *file)
+check_section(const struct ferry_config *c, const char *file)
 {
 	const struct ferry_config_peer *p;
 	struct ferry_addr a;
 
-	if (c->n == 0)
+	if (c->sec == SEC_READ && (c->seen & READ_KEY_ALLOW) == 0)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: [read %s] has no 'allow ='", file, c->sec_line,
+		    c->read_path);
+	if (c->sec != SEC_PEER)
 		return 0;
 	p = &c->peer[c->n - 1];
 	if (p->address == NULL)
@@ -335,13 +524,13 @@ ferry_config_parse(
 			continue;
 		ferry_rd_rest(&ln, &s, &n);
 		if (b == '[') {
-			if ((r = check_peer(c, file)) == 0)
+			if ((r = check_section(c, file)) == 0)
 				r = section(c, s, n, file, line);
 		} else
 			r = setting(c, s, n, file, line);
 	}
 	if (r == 0)
-		r = check_peer(c, file);
+		r = check_section(c, file);
 	if (r != 0) {
 		ferry_config_free(c);
 		return r;
@@ -397,6 +586,12 @@ out:
 	free(text);
 	close(fd);
 	return r;
+}
+
+struct ferry_access *
+ferry_config_serve(struct ferry_config *c)
+{
+	return c != NULL ? c->access : NULL;
 }
 
 int

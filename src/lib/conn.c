@@ -646,6 +646,12 @@ ferry_conn_peer_subject(const struct ferry_conn *c)
 	return c->peer_subject;
 }
 
+X509 *
+ferry_conn_peer_cert(const struct ferry_conn *c)
+{
+	return c->ssl != NULL ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}
+
 const char *
 ferry_conn_protocol(const struct ferry_conn *c)
 {

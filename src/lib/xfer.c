@@ -51,6 +51,24 @@ send_hello(struct ferry_conn *c)
 	return ferry_conn_send(c, &m);
 }
 
+/*
+ * An ERR frame as a FERRY_E_* with the peer's message as detail. A refusal
+ * by the peer's access rules or quota names the peer as the member it is
+ * ("bob refuses: carol may not read 'payroll'"); the CLI sanitizes it.
+ */
+static int
+peer_error(struct ferry_conn *c, const struct ferry_msg *m)
+{
+	int r = ferry_err_from_wire(m->code);
+	const char *id = ferry_conn_peer_id(c);
+
+	if ((r == FERRY_E_ACCESS || r == FERRY_E_NOSPACE) && id[0] != '\0')
+		return ferry_errf(
+		    r, "%s refuses: %.*s", id, (int)m->text_len, m->text);
+	return ferry_errf(
+	    r, "%s: %.*s", ferry_conn_peer_addr(c), (int)m->text_len, m->text);
+}
+
 int
 ferry_xfer_hello(struct ferry_conn *c)
 {
@@ -60,8 +78,7 @@ ferry_xfer_hello(struct ferry_conn *c)
 	if ((r = send_hello(c)) != 0 || (r = ferry_conn_read(c, &m, 1)) != 0)
 		return r;
 	if (m.type == FERRY_F_ERR)
-		return ferry_errf(ferry_err_from_wire(m.code), "%s: %.*s",
-		    ferry_conn_peer_addr(c), (int)m.text_len, m.text);
+		return peer_error(c, &m);
 	if (m.type == FERRY_F_EOF)
 		return ferry_errf(FERRY_E_CLOSED, "%s closed the connection",
 		    ferry_conn_peer_addr(c));
@@ -97,16 +114,6 @@ report_fail(ferry_xfer_report_fn *report, void *arg, const char *name,
 	    .name = name, .kind = kind, .r = r, .detail = ferry_err_detail(r)};
 
 	report_res(report, arg, &res);
-}
-
-/* An ERR frame as a FERRY_E_* with the peer's message as detail. */
-static int
-peer_error(struct ferry_conn *c, const struct ferry_msg *m)
-{
-	int r = ferry_err_from_wire(m->code);
-
-	return ferry_errf(
-	    r, "%s: %.*s", ferry_conn_peer_addr(c), (int)m->text_len, m->text);
 }
 
 /* What the server said it holds for one file (HAVE, PROTOCOL.md 5.11). */

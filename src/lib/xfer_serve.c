@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 
 #include <openssl/crypto.h>
 
+#include "ferry/access.h"
 #include "ferry/fsafe.h"
 #include "ferry/log.h"
+#include "ferry/pki.h"
 #include "ferry/sink.h"
 #include "ferry/xfer.h"
 
@@ -29,7 +32,14 @@ struct session {
 	struct ferry_sink *sink; /* hashes (and for PUT writes) file data */
 	uint8_t *spare; /* a frame buffer to trade for a DATA frame */
 	mode_t umask;
+	struct ferry_member member; /* the peer as access rules see it */
+	char **groups; /* from its certificate; member.groups */
+	char root[PATH_MAX]; /* the share's real path, with read rules */
+	unsigned denied; /* access and quota refusals, for the log limit */
 };
+
+/* Access and quota refusals one session logs; later ones are counted. */
+#define DENY_LOG_MAX 10
 
 static int
 send_err(struct session *s, uint32_t id, int r, const char *text)
@@ -54,6 +64,122 @@ refuse(struct session *s, uint32_t id, const char *what, int r)
 
 	ferry_info("%s: %s refused: %s", s->who, what, detail);
 	return send_err(s, id, r, detail);
+}
+
+/*
+ * Refuses request id for an access rule or a quota (r's detail says which),
+ * logging the first DENY_LOG_MAX of the session: a member hammering at a
+ * closed door must not flood the log.
+ */
+static int
+deny(struct session *s, uint32_t id, const char *what, int r)
+{
+	const char *detail = ferry_err_detail(r);
+
+	if (++s->denied <= DENY_LOG_MAX)
+		ferry_info("%s: %s refused: %s%s", s->who, what, detail,
+		    s->denied == DENY_LOG_MAX
+		        ? " (further refusals of this session not logged)"
+		        : "");
+	return send_err(s, id, r, detail);
+}
+
+/* 0 if the peer may push; FERRY_E_ACCESS with the reason otherwise. */
+static int
+push_check(struct session *s)
+{
+	if (ferry_access_may_push(s->cfg->access, &s->member))
+		return 0;
+	return ferry_errf(FERRY_E_ACCESS, "%s may not push to %s", s->member.id,
+	    s->cfg->self_id != NULL ? s->cfg->self_id : "here");
+}
+
+/*
+ * The path below the share that fd really is, when read rules exist (a
+ * request may have reached it through a link; no rule is to be walked
+ * around): "" for the top. FERRY_E_ACCESS if that cannot be told.
+ */
+static int
+real_path(struct session *s, int fd, char out[FERRY_MAX_PATH + 1])
+{
+	char proc[32], buf[PATH_MAX];
+	size_t rl = strlen(s->root);
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, sizeof(buf) - 1);
+	if (n > 0 && s->root[0] != '\0') {
+		buf[n] = '\0';
+		if (strcmp(buf, s->root) == 0) {
+			out[0] = '\0';
+			return 0;
+		}
+		if (rl == 1)
+			rl = 0; /* the share is "/" */
+		if (strncmp(buf, s->root, rl) == 0 && buf[rl] == '/' &&
+		    strlen(buf + rl + 1) <= FERRY_MAX_PATH) {
+			snprintf(out, FERRY_MAX_PATH + 1, "%s", buf + rl + 1);
+			return 0;
+		}
+	}
+	return ferry_errf(FERRY_E_ACCESS,
+	    "cannot tell where this leads in the share; refused because read "
+	    "rules apply");
+}
+
+/* The share's real path into s->root, for real_path. */
+static int
+real_root(struct session *s)
+{
+	char proc[32];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->cfg->share_fd);
+	n = readlink(proc, s->root, sizeof(s->root) - 1);
+	if (n <= 0 || s->root[0] != '/') {
+		s->root[0] = '\0';
+		return ferry_errf(FERRY_E_ACCESS, "cannot read %s", proc);
+	}
+	s->root[n] = '\0';
+	return 0;
+}
+
+/*
+ * 0 if the peer may read path as asked and, with read rules, what fd
+ * (opened for it; -1: none) really is; real gets that path ("" without
+ * rules). FERRY_E_ACCESS naming the path otherwise.
+ */
+static int
+read_check(
+    struct session *s, const char *path, int fd, char real[FERRY_MAX_PATH + 1])
+{
+	const struct ferry_access *a = s->cfg->access;
+	int r;
+
+	real[0] = '\0';
+	if (ferry_access_may_read(a, &s->member, path) &&
+	    (!ferry_access_has_read_rules(a) || fd < 0 ||
+	        ((r = real_path(s, fd, real)) == 0 &&
+	            ferry_access_may_read(a, &s->member, real))))
+		return 0;
+	return ferry_errf(FERRY_E_ACCESS, "%s may not read '%s%s'",
+	    s->member.id, path, path[0] == '\0' ? "/" : "");
+}
+
+/* 1 if the entry name of directory dir (as asked, and really) may be shown. */
+static int
+entry_readable(
+    struct session *s, const char *dir, const char *real, const char *name)
+{
+	char p[2 * FERRY_MAX_PATH + 2];
+
+	if (!ferry_access_has_read_rules(s->cfg->access))
+		return 1;
+	snprintf(p, sizeof(p), "%s%s%s", dir, dir[0] ? "/" : "", name);
+	if (!ferry_access_may_read(s->cfg->access, &s->member, p))
+		return 0;
+	snprintf(p, sizeof(p), "%s%s%s", real, real[0] ? "/" : "", name);
+	return ferry_access_may_read(s->cfg->access, &s->member, p);
 }
 
 /* After refusing a PUT, skips its DATA up to END or ABORT. */
@@ -148,6 +274,47 @@ ferry__stream_cut(int r)
 	       ferry_errgroup(r) == FERRY_G_TLS;
 }
 
+/*
+ * 0 if a file of size bytes fits the sender's quota beside what else their
+ * inbox holds (tmp, the file being received, not counted);
+ * FERRY_E_NOSPACE saying how full it is otherwise. Other sessions of the
+ * same sender may be writing at the same time: the caller checks again
+ * while the data comes and before the commit (SECURITY.md, quotas).
+ */
+static int
+quota_check(struct session *s, const struct ferry_tmpfile *tmp,
+    const char *name, uint64_t size)
+{
+	uint64_t qb, qf;
+	struct ferry_usage u;
+	struct stat st;
+	char used[24], quota[24], need[24];
+	const char *self = s->cfg->self_id != NULL ? s->cfg->self_id : "here";
+	int r;
+
+	ferry_access_quota(s->cfg->access, &qb, &qf);
+	if (qb == 0 && qf == 0)
+		return 0;
+	if ((r = ferry_inbox_usage(s->sender_fd,
+	         tmp->fd >= 0 && fstat(tmp->fd, &st) == 0 ? st.st_ino : 0,
+	         &u)) != 0)
+		return r;
+	if (qb != 0 && (u.bytes > qb || size > qb - u.bytes)) {
+		ferry_size_format(u.bytes, used);
+		ferry_size_format(qb, quota);
+		ferry_size_format(size, need);
+		return ferry_errf(FERRY_E_NOSPACE,
+		    "%s's inbox on %s is full: %s of %s used, %s needs %s",
+		    s->member.id, self, used, quota, name, need);
+	}
+	if (qf != 0 && u.files >= qf)
+		return ferry_errf(FERRY_E_NOSPACE,
+		    "%s's inbox on %s is full: %llu of %llu files",
+		    s->member.id, self, (unsigned long long)u.files,
+		    (unsigned long long)qf);
+	return 0;
+}
+
 /* What a PUT or PUTAT asks for, copied out of the frame. */
 struct upload {
 	uint32_t id;
@@ -157,6 +324,56 @@ struct upload {
 	int64_t mtime;
 	const uint8_t *prefix; /* PUTAT */
 };
+
+/*
+ * The end of a verified upload: the quota's last word, PRESERVE's time,
+ * the rename to leaf, OK. Every refusal here is answered; r is what ends
+ * the session, if anything.
+ */
+static int
+commit_file(struct session *s, const struct upload *u,
+    struct ferry_tmpfile *tmp, const char *leaf, uint64_t size,
+    const uint8_t digest[FERRY_SHA256_LEN])
+{
+	int replace = (u->flags & FERRY_PUT_FORCE) != 0;
+	int preserve = (u->flags & FERRY_PUT_PRESERVE) != 0;
+	mode_t mode = u->mode & 0777;
+	const char *name = u->path;
+	struct ferry_msg ok = {.type = FERRY_F_OK, .id = u->id, .size = size};
+	char hex[65];
+	int r;
+
+	/* The last word on the quota: nothing over it gets a final name. */
+	if ((r = quota_check(s, tmp, name, size)) != 0) {
+		ferry_tmpfile_keep(tmp, size);
+		return deny(s, u->id, "push", r);
+	}
+	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
+	if (preserve) {
+		struct timespec ts[2] = {
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
+
+		if (futimens(tmp->fd, ts) != 0)
+			return refuse(s, u->id, "push",
+			    ferry_errf_errno(FERRY_E_IO, errno,
+			        "%s: cannot set its modification time", name));
+	}
+	if ((r = ferry_tmpfile_commit(tmp, leaf,
+	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
+		/* The detail names the last component; say where it is. */
+		if (strcmp(leaf, name) != 0)
+			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		return refuse(s, u->id, "push", r);
+	}
+	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
+	ferry_sha256_hex(digest, hex);
+	ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who, name,
+	    (unsigned long long)size, hex);
+	s->stats->files_in++;
+	s->stats->bytes_in += size - u->offset;
+	return ferry_conn_send(s->c, &ok);
+}
 
 /*
  * Receives one file: the stream of a PUT or PUTAT, into a temporary or
@@ -170,10 +387,8 @@ receive_file(struct session *s, const struct upload *u)
 	struct ferry_tmpfile tmp = {.fd = -1};
 	struct ferry_msg m = {.type = FERRY_F_NONE};
 	const char *name = u->path, *leaf;
-	uint64_t size = u->size, done = 0, have = 0;
-	int replace = (u->flags & FERRY_PUT_FORCE) != 0;
-	int preserve = (u->flags & FERRY_PUT_PRESERVE) != 0;
-	mode_t mode = u->mode & 0777;
+	uint64_t size = u->size, done = 0, have = 0, checked = 0;
+	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
 	int dirfd = -1, sinking = 0, r;
 	struct stat st;
 
@@ -186,6 +401,10 @@ receive_file(struct session *s, const struct upload *u)
 		goto refused;
 	}
 	done = u->offset;
+	if ((r = push_check(s)) != 0) {
+		denied = 1;
+		goto refused;
+	}
 	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
 		goto refused;
 	/* Say so now, not after the whole file has crossed the network. */
@@ -204,6 +423,12 @@ receive_file(struct session *s, const struct upload *u)
 		r = ferry_tmpfile_open(dirfd, &tmp);
 	if (r != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
+		goto refused;
+	}
+	/* Refused early if it cannot fit; a kept partial stays kept. */
+	if ((r = quota_check(s, &tmp, name, size)) != 0) {
+		denied = 1;
+		keep = have > 0;
 		goto refused;
 	}
 	if (u->offset > 0) {
@@ -285,6 +510,14 @@ receive_file(struct session *s, const struct upload *u)
 			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 			goto refused;
 		}
+		/* Other sessions of this sender may have filled the inbox. */
+		if (done - checked >= FERRY_QUOTA_RECHECK) {
+			checked = done;
+			if ((r = quota_check(s, &tmp, name, size)) != 0) {
+				denied = keep = 1;
+				goto refused;
+			}
+		}
 	}
 	sinking = 0;
 	if ((r = ferry_sink_end(s->sink, digest)) != 0) {
@@ -303,40 +536,7 @@ receive_file(struct session *s, const struct upload *u)
 		r = send_err(s, u->id, r, ferry_err_detail(r));
 		goto out;
 	}
-	/* PROTOCOL.md 5.3: PRESERVE gives exactly mode & 0777 and mtime. */
-	if (preserve) {
-		struct timespec ts[2] = {
-		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
-		    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
-
-		if (futimens(tmp.fd, ts) != 0) {
-			r = ferry_errf_errno(FERRY_E_IO, errno,
-			    "%s: cannot set its modification time", name);
-			r = refuse(s, u->id, "push", r);
-			goto out;
-		}
-	}
-	if ((r = ferry_tmpfile_commit(&tmp, leaf,
-	         preserve ? mode : mode & ~s->umask, replace)) != 0) {
-		/* The detail names the last component; say where it is. */
-		if (strcmp(leaf, name) != 0)
-			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		r = refuse(s, u->id, "push", r);
-		goto out;
-	}
-	{
-		struct ferry_msg ok = {
-		    .type = FERRY_F_OK, .id = u->id, .size = size};
-		char hex[65];
-
-		memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
-		ferry_sha256_hex(digest, hex);
-		ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who,
-		    name, (unsigned long long)size, hex);
-		s->stats->files_in++;
-		s->stats->bytes_in += size - u->offset;
-		r = ferry_conn_send(s->c, &ok);
-	}
+	r = commit_file(s, u, &tmp, leaf, size, digest);
 out:
 	/* The worker must be done with tmp.fd before it is closed. */
 	if (sinking)
@@ -349,10 +549,13 @@ refused:
 	if (sinking)
 		ferry_sink_abandon(s->sink);
 	sinking = 0;
+	/* Over the quota: what arrived is kept for a resume (PROTOCOL.md 7.4). */
+	if (keep)
+		ferry_tmpfile_keep(&tmp, size);
 	ferry_tmpfile_discard(&tmp);
 	if (dirfd >= 0)
 		close(dirfd);
-	if ((r = refuse(s, u->id, "push", r)) != 0)
+	if ((r = (denied ? deny : refuse)(s, u->id, "push", r)) != 0)
 		return r;
 	/* The DATA already in flight for this file is read and dropped. */
 	return done == u->offset || m.type == FERRY_F_DATA
@@ -440,6 +643,8 @@ serve_probe(struct session *s, const struct ferry_msg *probe)
 
 	if ((r = request_path(probe, path, 0)) != 0)
 		return refuse(s, probe->id, "probe", r);
+	if ((r = push_check(s)) != 0)
+		return deny(s, probe->id, "probe", r);
 	if ((r = inbox_parent(s, path, &dirfd, &leaf)) != 0) {
 		/* A missing parent means nothing is there yet. */
 		if (r == FERRY_E_NOENT)
@@ -497,6 +702,8 @@ serve_mkdir(struct session *s, const struct ferry_msg *mk)
 
 	if ((r = request_path(mk, path, 0)) != 0)
 		return refuse(s, mk->id, "mkdir", r);
+	if ((r = push_check(s)) != 0)
+		return deny(s, mk->id, "mkdir", r);
 	if ((mk->flags & ~FERRY_PUT_PRESERVE) != 0)
 		return refuse(s, mk->id, "mkdir",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
@@ -547,6 +754,8 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 
 	if ((r = request_path(ln, path, 0)) != 0)
 		return refuse(s, ln->id, "link", r);
+	if ((r = push_check(s)) != 0)
+		return deny(s, ln->id, "link", r);
 	if ((ln->flags & ~FERRY_PUT_FORCE) != 0)
 		return refuse(s, ln->id, "link",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
@@ -592,7 +801,7 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 static int
 send_file(struct session *s, const struct ferry_msg *get, int at)
 {
-	char path[FERRY_MAX_PATH + 1];
+	char path[FERRY_MAX_PATH + 1], real[FERRY_MAX_PATH + 1];
 	uint8_t pre[FERRY_SHA256_LEN];
 	struct ferry_msg file = {
 	    .type = at ? FERRY_F_FILEAT : FERRY_F_FILE, .id = get->id};
@@ -608,10 +817,18 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 	if ((get->flags & ~known) != 0)
 		return refuse(s, get->id, "get",
 		    ferry_errf(FERRY_E_USAGE, "%s: unknown flags", path));
+	/* Refused before the file is looked at: no hint whether it exists. */
+	if ((r = read_check(s, path, -1, real)) != 0)
+		return deny(s, get->id, "get", r);
 	/* O_NONBLOCK: opening a FIFO someone left in the share must not hang. */
 	if ((r = ferry_fsafe_open(
 	         s->cfg->share_fd, path, O_RDONLY | O_NONBLOCK, &fd)) != 0)
 		return refuse(s, get->id, "get", r);
+	/* A link in the share must not lead around a read rule. */
+	if ((r = read_check(s, path, fd, real)) != 0) {
+		close(fd);
+		return deny(s, get->id, "get", r);
+	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(s, get->id, "get",
@@ -744,7 +961,7 @@ entry_kind(mode_t mode)
 static int
 serve_list(struct session *s, const struct ferry_msg *list)
 {
-	char path[FERRY_MAX_PATH + 1];
+	char path[FERRY_MAX_PATH + 1], real[FERRY_MAX_PATH + 1];
 	struct ferry_msg end = {.type = FERRY_F_LISTEND, .id = list->id};
 	struct dirent *d;
 	DIR *dir = NULL;
@@ -752,9 +969,15 @@ serve_list(struct session *s, const struct ferry_msg *list)
 
 	if ((r = request_path(list, path, 1)) != 0)
 		return refuse(s, list->id, "list", r);
+	if ((r = read_check(s, path, -1, real)) != 0)
+		return deny(s, list->id, "list", r);
 	if ((r = ferry_fsafe_open(
 	         s->cfg->share_fd, path, O_RDONLY | O_DIRECTORY, &fd)) != 0)
 		return refuse(s, list->id, "list", r);
+	if ((r = read_check(s, path, fd, real)) != 0) {
+		close(fd);
+		return deny(s, list->id, "list", r);
+	}
 	if ((dir = fdopendir(fd)) == NULL) {
 		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
 		close(fd);
@@ -782,6 +1005,7 @@ serve_list(struct session *s, const struct ferry_msg *list)
 			continue;
 		/* A name no peer could ask for is not offered either. */
 		if (ferry_fsafe_check_name(d->d_name, n) != 0 ||
+		    !entry_readable(s, path, real, d->d_name) ||
 		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
 		        0)
 			continue;
@@ -810,6 +1034,7 @@ struct walk {
 	struct session *s;
 	uint32_t count;
 	char path[FERRY_MAX_PATH + 1];
+	char real[FERRY_MAX_PATH + 1]; /* path as it really is in the share */
 };
 
 static int
@@ -853,7 +1078,7 @@ walk_node(struct walk *w, int dirfd, const char *name, const struct stat *st)
 static int
 walk_dir(struct walk *w, int fd, int depth)
 {
-	size_t len = strlen(w->path), n = 0, cap = 0;
+	size_t len = strlen(w->path), rlen = strlen(w->real), n = 0, cap = 0;
 	char **names = NULL;
 	struct dirent *d;
 	DIR *dir;
@@ -902,11 +1127,16 @@ walk_dir(struct walk *w, int fd, int depth)
 		struct stat st;
 		int sub;
 
+		/* Below a path the member may not read nothing is shown. */
 		if (len + (len > 0) + nl > FERRY_MAX_PATH ||
+		    rlen + (rlen > 0) + nl > FERRY_MAX_PATH ||
+		    !entry_readable(w->s, w->path, w->real, names[i]) ||
 		    fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		snprintf(w->path + len, sizeof(w->path) - len, "%s%s",
 		    len > 0 ? "/" : "", names[i]);
+		snprintf(w->real + rlen, sizeof(w->real) - rlen, "%s%s",
+		    rlen > 0 ? "/" : "", names[i]);
 		if ((r = walk_node(w, fd, names[i], &st)) == 0 &&
 		    S_ISDIR(st.st_mode)) {
 			sub = openat(fd, names[i],
@@ -917,10 +1147,33 @@ walk_dir(struct walk *w, int fd, int depth)
 			}
 		}
 		w->path[len] = '\0';
+		w->real[rlen] = '\0';
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	return r;
+}
+
+/*
+ * With read rules, where the top of a WALK really is: fd when it was
+ * reached through a link, else leaf in parent (whose path may hold a link).
+ */
+static int
+walk_top_check(
+    struct session *s, struct walk *w, int parent, const char *leaf, int fd)
+{
+	int probe = fd, r;
+
+	if (!ferry_access_has_read_rules(s->cfg->access))
+		return 0;
+	if (probe < 0 &&
+	    (probe = openat(parent, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", w->path);
+	r = read_check(s, w->path, probe, w->real);
+	if (probe != fd)
+		close(probe);
 	return r;
 }
 
@@ -937,11 +1190,17 @@ serve_walk(struct session *s, const struct ferry_msg *req)
 
 	if ((r = request_path(req, w.path, 1)) != 0)
 		return refuse(s, req->id, "walk", r);
+	if ((r = read_check(s, w.path, -1, w.real)) != 0)
+		return deny(s, req->id, "walk", r);
 	if (w.path[0] == '\0') {
 		r = ferry_fsafe_open(
 		    s->cfg->share_fd, "", O_RDONLY | O_DIRECTORY, &fd);
 		if (r != 0)
 			return refuse(s, req->id, "walk", r);
+		if ((r = read_check(s, "", fd, w.real)) != 0) {
+			close(fd);
+			return deny(s, req->id, "walk", r);
+		}
 		r = walk_dir(&w, fd, 0);
 		goto done;
 	}
@@ -980,6 +1239,12 @@ serve_walk(struct session *s, const struct ferry_msg *req)
 	if (r == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		r = ferry_errf(
 		    FERRY_E_NOTREG, "%s: not a file or a directory", w.path);
+	if (r == 0 && (r = walk_top_check(s, &w, parent, leaf, fd)) != 0) {
+		close(parent);
+		if (fd >= 0)
+			close(fd);
+		return deny(s, req->id, "walk", r);
+	}
 	if (r != 0) {
 		close(parent);
 		if (fd >= 0)
@@ -1029,6 +1294,42 @@ static const struct handler {
     {FERRY_F_WALK, serve_walk, FERRY_FEATURE_SYNC},
 };
 
+/*
+ * Who the peer is to the rules: its ID and the groups its certificate
+ * names. One not among the members is told so (ERR id 0) and let go.
+ */
+static int
+admit(struct session *s)
+{
+	char why[512];
+	int r;
+
+	s->member.id = ferry_conn_peer_id(s->c);
+	r = ferry_cert_groups(
+	    ferry_conn_peer_cert(s->c), &s->groups, &s->member.n_groups);
+	s->member.groups = s->groups;
+	if (r != 0) {
+		snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+		r = ferry_errf(FERRY_E_ACCESS, "%s: %s", s->member.id, why);
+	} else if (!ferry_access_may_connect(s->cfg->access, &s->member))
+		r = ferry_errf(FERRY_E_ACCESS, "%s is not a member %s serves",
+		    s->member.id,
+		    s->cfg->self_id != NULL ? s->cfg->self_id : "this server");
+	if (r == 0 && ferry_access_has_read_rules(s->cfg->access) &&
+	    real_root(s) != 0)
+		ferry_warn(
+		    "%s: cannot tell the share's own path; reads through "
+		    "it are refused while read rules apply",
+		    s->who);
+	if (r != 0) {
+		ferry_info("%s: refused: %s", s->who, ferry_err_detail(r));
+		if (send_err(s, 0, r, ferry_err_detail(r)) == 0 &&
+		    ferry_conn_flush(s->c) != 0)
+			ferry_debug("could not deliver the ERR frame");
+	}
+	return r;
+}
+
 static int
 serve_hello(struct session *s)
 {
@@ -1056,6 +1357,9 @@ serve_hello(struct session *s)
 		(void)send_err(s, 0, r, ferry_err_detail(r));
 		return r;
 	}
+	/* A peer not among the members gets ERR instead of HELLO. */
+	if ((r = admit(s)) != 0)
+		return r;
 	/* PROTOCOL.md 9.2: a feature is in use when both peers announce it. */
 	ferry_conn_set_features(s->c, m.features & FERRY_FEATURES_KNOWN);
 	return ferry_conn_send(s->c, &reply);
@@ -1120,6 +1424,7 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 out:
 	if (s.sender_fd >= 0)
 		close(s.sender_fd);
+	ferry_cert_groups_free(s.groups, s.member.n_groups);
 	ferry_frame_free(s.frame);
 	ferry_frame_free(s.spare);
 	ferry_sink_free(s.sink);

@@ -70,6 +70,10 @@ def get_frame(fid, path, flags=0):
     return frame(GET, struct.pack(">II", fid, flags) + text(path))
 
 
+def list_frame(fid, path):
+    return frame(LIST, struct.pack(">I", fid) + text(path))
+
+
 # --- encoders of the other frames (both directions), for tests that play
 # the server (evil_server.py) or speak SYNC ---------------------------------
 
@@ -212,6 +216,12 @@ def describe(ftype, p):
             return "FILE id=%d size=%d mode=%o" % (fid, size, mode)
         if ftype == END:
             return "END sha256=%s" % p[:32].hex()
+        if ftype == ENTRY:
+            n = struct.unpack(">H", p[21:23])[0]
+            return "ENTRY %s" % p[23:23 + n].decode("utf-8", "replace")
+        if ftype == LISTEND:
+            fid, count = struct.unpack(">II", p[:8])
+            return "LISTEND id=%d count=%d" % (fid, count)
     except struct.error:
         return "%s (malformed, %d bytes)" % (NAMES.get(ftype, "?"), len(p))
     return "%s (%d bytes)" % (NAMES.get(ftype, "0x%02x" % ftype), len(p))
@@ -329,6 +339,15 @@ def cmd_session(args):
                 label = "PUT %r" % name.decode("latin-1")
                 send(s, msg)
                 say("%s: %s" % (label, describe(*read_frame(s))))
+            elif kind == "list":
+                path = spec.encode()
+                label = "LIST %r" % spec
+                send(s, list_frame(fid, path))
+                while True:
+                    ftype, p = read_frame(s)
+                    say("%s: %s" % (label, describe(ftype, p)))
+                    if ftype != ENTRY:
+                        break
             else:
                 path = spec.encode().decode("unicode_escape").encode(
                     "latin-1")
@@ -383,6 +402,8 @@ def main():
                    help="NAME:ANNOUNCED:ACTUAL[:bad-hash][:force]")
     p.add_argument("--get", dest="ops", action="append",
                    type=lambda v: ("get", v), help="PATH")
+    p.add_argument("--list", dest="ops", action="append",
+                   type=lambda v: ("list", v), help="PATH")
     p.set_defaults(run=cmd_session)
 
     args = ap.parse_args()

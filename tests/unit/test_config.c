@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ferry/access.h"
 #include "ferry/config.h"
 #include "ferry/limits.h"
 
@@ -114,7 +115,8 @@ static void
 test_refused(void **state)
 {
 	(void)state;
-	refused("address = h\n", "cfg:1: a setting before any [peer NAME]");
+	refused("address = h\n",
+	    "cfg:1: a setting before any [peer NAME] or [serve]");
 	refused("[peer a]\naddress = h\n[peer a]\naddress = g\n",
 	    "cfg:3: peer 'a' already defined on line 1");
 	refused("[peer a\n", "cfg:1: missing ']'");
@@ -319,6 +321,90 @@ test_load(void **state)
 	rmdir(dir);
 }
 
+static void
+test_serve(void **state)
+{
+	static char *fin[] = {"finance"};
+	const struct ferry_member alice = {.id = "alice"},
+	                          carol = {.id = "carol"},
+	                          frank = {.id = "frank",
+	                              .groups = fin,
+	                              .n_groups = 1};
+	struct ferry_config *c;
+	struct ferry_access *a;
+	uint64_t bytes, files;
+
+	(void)state;
+	c = parse_ok("[peer bob]\naddress = h\n");
+	assert_null(ferry_config_serve(c));
+	ferry_config_free(c);
+	c = parse_ok("[peer bob]\naddress = h\n"
+	             "[serve]\n"
+	             "members = alice, carol,group:finance\n"
+	             "allow-push=alice\n"
+	             "inbox-quota = 10G\n"
+	             "inbox-files = 500\n"
+	             "[ read payroll/ ]\n"
+	             "allow = alice, group:finance\n"
+	             "[read /]\n"
+	             "allow = *\n"
+	             "[peer laptop]\naddress = g\n");
+	assert_non_null(ferry_config_peer(c, "laptop"));
+	a = ferry_config_serve(c);
+	assert_non_null(a);
+	assert_true(ferry_access_may_connect(a, &carol));
+	assert_true(ferry_access_may_push(a, &alice));
+	assert_false(ferry_access_may_push(a, &carol));
+	assert_false(ferry_access_may_read(a, &carol, "payroll/x"));
+	assert_true(ferry_access_may_read(a, &frank, "payroll/x"));
+	assert_true(ferry_access_may_read(a, &carol, "other"));
+	ferry_access_quota(a, &bytes, &files);
+	assert_true(bytes == 10ull << 30);
+	assert_true(files == 500);
+	ferry_config_free(c);
+	/* allow-read in [serve] is [read /]. */
+	c = parse_ok("[serve]\nallow-read = alice\n");
+	assert_false(ferry_access_may_read(ferry_config_serve(c), &carol, "x"));
+	ferry_config_free(c);
+}
+
+static void
+test_serve_refused(void **state)
+{
+	(void)state;
+	refused("[serve]\nallowed = a\n",
+	    "cfg:2: unknown key 'allowed' in [serve]");
+	refused("[serve]\nmembers = a\nmembers = b\n",
+	    "cfg:3: 'members' given twice");
+	refused("[serve]\nmembers =\n", "cfg:2: 'members' has no value");
+	refused("[serve]\nmembers = a,,b\n", "cfg:2: members: an empty entry");
+	refused("[serve]\nmembers = grp:x\n", "cfg:2: members: 'grp:x'");
+	refused("[serve]\nallow-push = group:a b\n",
+	    "cfg:2: allow-push: 'group:a b': group name");
+	refused("[serve]\ninbox-quota = 10 GB\n",
+	    "cfg:2: inbox-quota: '10 GB' is not a size");
+	refused("[serve]\ninbox-files = -1\n",
+	    "cfg:2: inbox-files: '-1' is not a number");
+	refused("[serve]\ninbox-files = 1000000001\n", "cfg:2: inbox-files");
+	refused("[serve]\n[peer a]\naddress = h\n[serve]\n",
+	    "cfg:4: [serve] already given on line 1");
+	refused("[serve x]\n", "cfg:1: [serve] takes no name");
+	refused("[servex]\n", "cfg:1: unknown section");
+	refused("[read]\n", "cfg:1: [read PATH] needs a path");
+	refused("[read ../x]\nallow = *\n", "cfg:1: read rule path '../x'");
+	refused("[read a//b]\nallow = *\n", "cfg:1: read rule path");
+	refused("[read a]\n", "cfg:1: [read a] has no 'allow ='");
+	refused("[read a]\n[read b]\nallow = *\n",
+	    "cfg:1: [read a] has no 'allow ='");
+	refused(
+	    "[read a]\nallow = *\nallow = b\n", "cfg:3: 'allow' given twice");
+	refused("[read a]\nmembers = b\n",
+	    "cfg:2: unknown key 'members' in [read PATH]");
+	refused("[serve]\naddress = h\n", "cfg:2: unknown key 'address'");
+	refused(
+	    "[peer a]\naddress = h\nallow = b\n", "cfg:3: unknown key 'allow'");
+}
+
 int
 main(void)
 {
@@ -326,6 +412,8 @@ main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_serve),
+	    cmocka_unit_test(test_serve_refused),
 	    cmocka_unit_test(test_blanks),
 	    cmocka_unit_test(test_nul),
 	    cmocka_unit_test(test_limits),
