@@ -95,6 +95,15 @@ for where in "localhost:$ALICE_LO" "127.0.0.2:$ALICE_IP"; do
 done
 [[ ! -e $T/ainbox/carol/f.txt ]] || fail "a file reached alice posing as bob's machine"
 
+# The account's group, carried in the certificate authd issued, is what
+# serve's rules see: carol (finance) is a member here, alice is not.
+start_daemon bob-fin serve "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --share "$T/share" \
+	--inbox "$T/inbox" --members group:finance
+expect_exit 0 "$FERRY" ls -i "$T/carol" "bob@127.0.0.1:$PORT"
+run "$FERRY" ls -i "$T/alice" "bob@127.0.0.1:$PORT"
+[[ $RC == 5 ]] || fail "alice (no group) listing a finance-only serve: exit $RC: $(cat "$ERR")"
+err_has 'bob refuses: alice is not a member'
+
 # --- authd's certificate is never a member's, a member's never authd's ------------
 run "$FERRY" ls -i "$T/carol" "127.0.0.1:$APORT"
 [[ $RC == 4 ]] || fail "ls against authd's port: exit $RC: $(cat "$ERR")"
