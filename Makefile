@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build check demo bench fuzz format clean audit demo-capture
+.PHONY: all deps build check check-asan demo bench fuzz format clean audit demo-capture
 
 all: build
 
@@ -17,6 +17,10 @@ build: deps
 # Every test: unit + integration, then the unit tests again under ASan+UBSan.
 check: deps
 	@BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) bash scripts/check.sh
+
+# Every test, the integration suite included, against ASan+UBSan builds.
+check-asan: deps
+	@ASAN_BUILD=$(ASAN_BUILD) bash scripts/check.sh asan
 
 # A throw-away organization on loopback: CA, two members, pushes and pulls.
 demo: build
@@ -43,7 +47,7 @@ demo-capture: build
 
 # The libFuzzer targets, briefly each.
 fuzz: deps
-	@CC=clang cmake -S . -B build-fuzz -G Ninja -DFERRY_FUZZ=ON -DFERRY_INTEGRATION=OFF >/dev/null
+	@CC=clang cmake -S . -B build-fuzz -G Ninja -DFERRY_FUZZ=ON -DFERRY_INTEGRATION=OFF -DFERRY_FUZZ_SECONDS=20 >/dev/null
 	@ninja -C build-fuzz
 	@ctest --test-dir build-fuzz -L fuzz --output-on-failure
 

@@ -1994,6 +1994,7 @@ ferry_ca_index_stamp(struct ferry_ca *ca, long long *stamp)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	uint64_t h;
 	int r;
 
 	*stamp = 0;
@@ -2002,8 +2003,9 @@ ferry_ca_index_stamp(struct ferry_ca *ca, long long *stamp)
 	if (stat(path, &st) == -1)
 		return ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", path);
-	*stamp = (long long)st.st_mtim.tv_sec * 1000000000LL +
-	         st.st_mtim.tv_nsec + (long long)st.st_size * 7919LL;
+	/* Unsigned: the mix wraps by design (signed overflow would be UB). */
+	h = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	    (uint64_t)st.st_mtim.tv_nsec + (uint64_t)st.st_size * 7919u;
 	/*
 	 * A CRL signed elsewhere (ferry ca crl) moves crlnumber on: whoever
 	 * serves CRLs must then sign a newer one, or clients holding that
@@ -2011,9 +2013,9 @@ ferry_ca_index_stamp(struct ferry_ca *ca, long long *stamp)
 	 */
 	if (path_join(path, sizeof(path), ca->dir, CA_CRLNUMBER) == 0 &&
 	    stat(path, &st) == 0)
-		*stamp = *stamp * 31 +
-		         (long long)st.st_mtim.tv_sec * 1000000000LL +
-		         st.st_mtim.tv_nsec;
+		h = h * 31u + (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+		    (uint64_t)st.st_mtim.tv_nsec;
+	*stamp = (long long)(h & (uint64_t)LLONG_MAX);
 	return 0;
 }
 
