@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ferry/log.h"
+#include "ferry/show.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -471,6 +472,42 @@ report_json(struct batch *b, const struct ferry_xfer_result *res)
 	fflush(stdout);
 }
 
+/*
+ * The checksum line of a received or sent file. Into a pipe or a file,
+ * exactly sha256sum's line, escapes included, so that sha256sum -c agrees;
+ * on a terminal, the name quoted as ls --quoting-style=shell-escape does,
+ * so that no byte of it (a CSI, a bidi override) acts on the terminal.
+ */
+static void
+print_sum(const char *hex, const char *name)
+{
+	char *q = NULL;
+
+	if (isatty(STDOUT_FILENO)) {
+		if (ferry_show_quote(name, &q) == 0)
+			printf("%s  %s\n", hex, q);
+		else
+			printf("%s  (name not shown: out of memory)\n", hex);
+		free(q);
+		return;
+	}
+	if (strpbrk(name, "\\\n\r") == NULL) {
+		printf("%s  %s\n", hex, name);
+		return;
+	}
+	printf("\\%s  ", hex);
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p == '\\')
+			fputs("\\\\", stdout);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\r')
+			fputs("\\r", stdout);
+		else
+			putchar(*p);
+	putchar('\n');
+}
+
 void
 client_report(const struct ferry_xfer_result *res, void *arg)
 {
@@ -512,22 +549,7 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	if (b->json || res->kind != FERRY_KIND_FILE)
 		return;
 	ferry_sha256_hex(res->sha256, hex);
-	/* Exactly sha256sum's line, escapes included, so sha256sum -c agrees. */
-	if (strpbrk(res->name, "\\\n\r") == NULL) {
-		printf("%s  %s\n", hex, res->name);
-	} else {
-		printf("\\%s  ", hex);
-		for (const char *p = res->name; *p != '\0'; p++)
-			if (*p == '\\')
-				fputs("\\\\", stdout);
-			else if (*p == '\n')
-				fputs("\\n", stdout);
-			else if (*p == '\r')
-				fputs("\\r", stdout);
-			else
-				putchar(*p);
-		putchar('\n');
-	}
+	print_sum(hex, res->name);
 	fflush(stdout);
 }
 
