@@ -206,12 +206,20 @@ skip_upload(struct session *s, uint64_t left)
 	}
 }
 
-/* Copies a request's path out of the frame and checks it. */
+/*
+ * Copies a request's path out of the frame and checks it; root ("share",
+ * "inbox") is what the path is relative to, for the refusal.
+ */
 static int
-request_path(const struct ferry_msg *m, char *path, int allow_empty)
+request_path(const struct ferry_msg *m, char *path, int allow_empty,
+    const char *root)
 {
 	int r;
 
+	if (m->text_len > 0 && m->text[0] == '/')
+		return ferry_errf(FERRY_E_BADNAME,
+		    "absolute path refused; paths are relative to the %s",
+		    root);
 	if ((r = ferry_fsafe_check_path(m->text, m->text_len)) != 0)
 		return r;
 	if (m->text_len == 0 && !allow_empty)
@@ -606,7 +614,7 @@ serve_putat(struct session *s, const struct ferry_msg *put)
 	int r;
 
 	memcpy(prefix, put->prefix, sizeof(prefix));
-	if ((r = request_path(put, path, 0)) != 0) {
+	if ((r = request_path(put, path, 0, "inbox")) != 0) {
 		if ((r = refuse(s, put->id, "push", r)) != 0)
 			return r;
 		return skip_upload(
@@ -641,7 +649,7 @@ serve_probe(struct session *s, const struct ferry_msg *probe)
 	struct stat st;
 	int dirfd = -1, fd = -1, r;
 
-	if ((r = request_path(probe, path, 0)) != 0)
+	if ((r = request_path(probe, path, 0, "inbox")) != 0)
 		return refuse(s, probe->id, "probe", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, probe->id, "probe", r);
@@ -700,7 +708,7 @@ serve_mkdir(struct session *s, const struct ferry_msg *mk)
 	const char *leaf;
 	int created, dirfd = -1, fd, r;
 
-	if ((r = request_path(mk, path, 0)) != 0)
+	if ((r = request_path(mk, path, 0, "inbox")) != 0)
 		return refuse(s, mk->id, "mkdir", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, mk->id, "mkdir", r);
@@ -752,7 +760,7 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 	struct stat st;
 	int dirfd = -1, r;
 
-	if ((r = request_path(ln, path, 0)) != 0)
+	if ((r = request_path(ln, path, 0, "inbox")) != 0)
 		return refuse(s, ln->id, "link", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, ln->id, "link", r);
@@ -812,7 +820,7 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 	uint64_t done = 0;
 	int fd = -1, hashing = 0, r;
 
-	if ((r = request_path(get, path, 0)) != 0)
+	if ((r = request_path(get, path, 0, "share")) != 0)
 		return refuse(s, get->id, "get", r);
 	if ((get->flags & ~known) != 0)
 		return refuse(s, get->id, "get",
@@ -967,7 +975,7 @@ serve_list(struct session *s, const struct ferry_msg *list)
 	DIR *dir = NULL;
 	int fd = -1, r;
 
-	if ((r = request_path(list, path, 1)) != 0)
+	if ((r = request_path(list, path, 1, "share")) != 0)
 		return refuse(s, list->id, "list", r);
 	if ((r = read_check(s, path, -1, real)) != 0)
 		return deny(s, list->id, "list", r);
@@ -1188,7 +1196,7 @@ serve_walk(struct session *s, const struct ferry_msg *req)
 	char *slash;
 	int parent = -1, fd = -1, r;
 
-	if ((r = request_path(req, w.path, 1)) != 0)
+	if ((r = request_path(req, w.path, 1, "share")) != 0)
 		return refuse(s, req->id, "walk", r);
 	if ((r = read_check(s, w.path, -1, w.real)) != 0)
 		return deny(s, req->id, "walk", r);
