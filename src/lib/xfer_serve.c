@@ -211,8 +211,8 @@ skip_upload(struct session *s, uint64_t left)
  * "inbox") is what the path is relative to, for the refusal.
  */
 static int
-request_path(const struct ferry_msg *m, char *path, int allow_empty,
-    const char *root)
+request_path(
+    const struct ferry_msg *m, char *path, int allow_empty, const char *root)
 {
 	int r;
 
