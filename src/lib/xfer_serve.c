@@ -973,6 +973,8 @@ serve_list(struct session *s, const struct ferry_msg *list)
 	struct ferry_msg end = {.type = FERRY_F_LISTEND, .id = list->id};
 	struct dirent *d;
 	DIR *dir = NULL;
+	char first[FERRY_MAX_NAME + 1] = "";
+	unsigned skipped = 0;
 	int fd = -1, r;
 
 	if ((r = request_path(list, path, 1, "share")) != 0)
@@ -1012,8 +1014,12 @@ serve_list(struct session *s, const struct ferry_msg *list)
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		/* A name no peer could ask for is not offered either. */
-		if (ferry_fsafe_check_name(d->d_name, n) != 0 ||
-		    !entry_readable(s, path, real, d->d_name) ||
+		if (ferry_fsafe_check_name(d->d_name, n) != 0) {
+			if (skipped++ == 0)
+				snprintf(first, sizeof(first), "%s", d->d_name);
+			continue;
+		}
+		if (!entry_readable(s, path, real, d->d_name) ||
 		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
 		        0)
 			continue;
@@ -1027,6 +1033,15 @@ serve_list(struct session *s, const struct ferry_msg *list)
 			goto out;
 		end.count++;
 	}
+	/* The owner of the share learns why a file is missing from ls. */
+	if (skipped > 0)
+		ferry_warn("%s: list %s: %u name%s not offered, as no peer "
+		           "could ask for %s (control characters): '%s'%s; "
+		           "rename %s to share %s",
+		    s->who, path[0] != '\0' ? path : "/", skipped,
+		    skipped == 1 ? "" : "s", skipped == 1 ? "it" : "them",
+		    first, skipped == 1 ? "" : " and others",
+		    skipped == 1 ? "it" : "them", skipped == 1 ? "it" : "them");
 	r = ferry_conn_send(s->c, &end);
 	ferry_info("%s: listed /%s (%lu entries)", s->who, path,
 	    (unsigned long)end.count);

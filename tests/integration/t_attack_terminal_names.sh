@@ -76,6 +76,8 @@ err_has "invalid path \('docs/x\?\]0;PWNED\?\?\[2Jy'\)"
 printf 'one\n' >"$SHARE/${RLO}gpj.exe"
 printf 'two\n' >"$SHARE/${CSI}x"
 printf 'three\n' >"$SHARE/back\\slash"
+# A name serve cannot offer: not listed, but the owner is told why.
+printf 'nl\n' >"$SHARE/"$'bad\nname\e[2J'
 start_serve
 run "$FERRY" ls -i "$ID" "bob@127.0.0.1:$PORT:"
 [[ $RC == 0 ]] || fail "ls: exit $RC: $(cat "$ERR")"
@@ -88,6 +90,8 @@ run "$FERRY" get -i "$ID" "bob@127.0.0.1:$PORT:${RLO}gpj.exe" -o "$T/got/"
 run "$FERRY" get -i "$ID" "bob@127.0.0.1:$PORT:${RLO}nothere" -o "$T/got/"
 [[ $RC == 6 ]] || fail "get of a missing bidi name: exit $RC, want 6"
 raw_free "$ERR" "get's error line for a missing name"
+grep -q 'bad' "$OUT" && fail "ls offered a name with a newline: $(cat -A "$OUT")"
+log_has "list /: 1 name not offered, as no peer could ask for it \(control characters\): 'bad\?name\?\[2J'; rename it"
 raw_free "$SERVE_LOG" "serve's log"
 
 # --- send: pipe lines for a newline and a backslash, sha256sum -c ----------
