@@ -101,6 +101,37 @@ path_of(char *out, const char *dir, const char *leaf)
 }
 
 /* "SHA256:ab12..." / "AB:12:..." / bare hex -> 64 lower-case hex digits. */
+/*
+ * mkdir -p DIR with mode 0700 for what it makes (an identity directory
+ * holds a private key); what exists is left as it is.
+ */
+static int
+make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return ferry_errf(FERRY_E_BADNAME, "%s: bad directory", dir);
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return ferry_errf_errno(ferry_err_from_errno(errno),
+			    errno, "%s: cannot create directory", path);
+		path[i] = dir[i];
+	}
+	if (stat(dir, &st) != 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return ferry_errf(FERRY_E_NOTDIR, "%s: not a directory", dir);
+	return 0;
+}
+
 static int
 fingerprint_norm(const char *in, char out[65])
 {
@@ -479,6 +510,14 @@ cmd_enroll(int argc, char **argv)
 		                   "another directory)",
 		                   path),
 		    "%s", cmd);
+		goto out;
+	}
+	/*
+	 * The directory, and its parents (~/.config), before authd issues
+	 * anything: a certificate must never come back to nowhere.
+	 */
+	if ((r = make_dirs(dir)) != 0) {
+		ret = cli_fail(r, "%s: identity directory", cmd);
 		goto out;
 	}
 	if ((r = ferry_estc_new(url, (int)timeout, &c)) != 0) {
