@@ -549,9 +549,8 @@ cmd_enroll(int argc, char **argv)
 		if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca),
 		        NID_commonName, cn, sizeof(cn)) < 0)
 			snprintf(cn, sizeof(cn), "?");
-		for (char *p = cn; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		/* A CA or peer chose it: no controls, no bidi overrides. */
+		ferry_sanitize(cn);
 		snprintf(question, sizeof(question),
 		    "authd %s offers the CA \"%s\"\n  %s\nTrust it as your "
 		    "organization's CA? [y/N] ",

@@ -50,9 +50,8 @@ describe_name(X509_NAME *name, char *out, size_t n)
 	if (name == NULL ||
 	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
 		snprintf(cn, sizeof(cn), "?");
-	for (char *p = cn; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* A CA or peer chose it: no controls, no bidi overrides. */
+	ferry_sanitize(cn);
 	snprintf(out, n, "CN=%s", cn);
 }
 
