@@ -41,6 +41,15 @@ grep -qF "/docs/'\$'\\302\\233''31mred'" "$OUT" ||
 	fail "U+009B not shown as \$'\\302\\233' on a terminal: $(cat -A "$OUT")"
 grep -qF "/docs/'\$'\\342\\200\\256''gpj.exe'" "$OUT" ||
 	fail "U+202E not shown as \$'\\342\\200\\256' on a terminal: $(cat -A "$OUT")"
+# Progress lines (stderr on the terminal too): the names with ?.
+mkdir -p "$T/tty2"
+RC=0
+python3 "$ONTTY" --stderr-too "$ERR" "$FERRY" get -r -i "$ID" \
+	"bob@127.0.0.1:$PORT:docs" -o "$T/tty2" >"$T/tty2.out" || RC=$?
+[[ $RC == 0 ]] || fail "get -r, both on a terminal: exit $RC: $(cat -A "$T/tty2.out")"
+grep -qa 'files' "$T/tty2.out" || fail "no progress line drawn: $(cat -A "$T/tty2.out")"
+LC_ALL=C grep -qaP '\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]' "$T/tty2.out" &&
+	fail "progress or checksum lines carry raw C1/bidi: $(cat -A "$T/tty2.out")"
 # The file is there under its real name: only the display changed.
 [[ -f $T/tty/docs/${RLO}gpj.exe && -f $T/tty/docs/${CSI}31mred ]] ||
 	fail "the files were not written under their names: $(ls "$T/tty/docs" | cat -A)"
