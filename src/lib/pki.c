@@ -1594,6 +1594,18 @@ out:
 }
 
 int
+ferry_key_write(const char *path, EVP_PKEY *key)
+{
+	BIO *bio = NULL;
+	int r;
+
+	if ((r = key_pem(key, &bio)) == 0)
+		r = write_bio(path, bio, 0600, 1);
+	BIO_free(bio);
+	return r;
+}
+
+int
 ferry_cert_load(const char *path, X509 **out)
 {
 	unsigned char *buf = NULL;
