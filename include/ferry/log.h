@@ -23,8 +23,9 @@ void ferry_log_stderr(enum ferry_log_level level, const char *file, int line,
 
 /*
  * Makes text from a peer or a file system safe for a terminal or a log, in
- * place: control characters (C0, DEL, and C1 as UTF-8), and bytes that are
- * not valid UTF-8, become '?'. Valid UTF-8 text is left as it is.
+ * place: ferry_show_sanitize() (show.h): control characters (C0, DEL, C1),
+ * bidirectional controls and bytes that are not valid UTF-8 become '?'.
+ * Valid UTF-8 text is left as it is.
  */
 void ferry_sanitize(char *s);
 

@@ -204,6 +204,12 @@ int ferry_crl_pem(X509_CRL *crl, char **out, size_t *outlen) FERRY_MUST_CHECK;
  */
 int ferry_identity_replace(const char *dir, const char *leaf, const void *data,
     size_t len, unsigned mode) FERRY_MUST_CHECK;
+/*
+ * Writes key to path as PKCS#8 PEM, created exclusively with mode 0600
+ * (FERRY_E_EXIST if path exists) and fsynced: enroll keeps its key on
+ * disk before it asks for a certificate.
+ */
+int ferry_key_write(const char *path, EVP_PKEY *key) FERRY_MUST_CHECK;
 /* PEM text of a certificate. Caller frees *out. */
 int ferry_cert_pem(X509 *cert, char **out, size_t *outlen) FERRY_MUST_CHECK;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ferry/log.h"
+#include "ferry/show.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -42,6 +43,13 @@ client_interrupted(void)
 	return stop != 0;
 }
 
+/*
+ * A bare host name on the command line that is also a peer of the
+ * configuration file ("ls bob" for "ls bob:"): named in the error when the
+ * name does not resolve.
+ */
+static char alias_hint[FERRY_MAX_ID + 1];
+
 int
 client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
     const struct ferry_addr *a, int timeout_ms, struct ferry_tls **tls,
@@ -56,7 +64,14 @@ client_open(const char *cmd, const char *idopt, enum ferry_tls_role role,
 		return code;
 	if ((r = ferry_conn_connect(*tls, a, timeout_ms, conn)) != 0 ||
 	    (role == FERRY_TLS_CLIENT && (r = ferry_xfer_hello(*conn)) != 0)) {
-		code = cli_fail(r, "%s", cmd);
+		if (r == FERRY_E_RESOLVE && alias_hint[0] != '\0' &&
+		    strcmp(alias_hint, a->host) == 0) {
+			cli_error("%s: %s; did you mean '%s:' (a peer in your "
+			          "configuration)?",
+			    cmd, ferry_err_detail(r), alias_hint);
+			code = cli_exit_code(r);
+		} else
+			code = cli_fail(r, "%s", cmd);
 		ferry_conn_free(*conn);
 		ferry_tls_free(*tls);
 		*conn = NULL;
@@ -76,7 +91,7 @@ client_addr(const char *cmd, const char *arg, int want_path,
 	int r;
 
 	/* Only "WORD:..." can be an alias; "ID@HOST" and "[v6]" are not. */
-	if (arg[n] == ':' && n > 0 && n < sizeof(alias)) {
+	if ((arg[n] == ':' || arg[n] == '\0') && n > 0 && n < sizeof(alias)) {
 		if (*cfg == NULL) {
 			char *dir = cli_identity_dir(NULL), *path = NULL;
 
@@ -88,12 +103,21 @@ client_addr(const char *cmd, const char *arg, int want_path,
 			r = ferry_config_load(path, cfg);
 			free(dir);
 			free(path);
-			if (r != 0)
+			/* A bare host needs no configuration file. */
+			if (r != 0 && arg[n] == '\0')
+				ferry_err_clear();
+			else if (r != 0)
 				return cli_fail(r, "%s: configuration", cmd);
 		}
 		memcpy(alias, arg, n);
 		alias[n] = '\0';
-		p = ferry_config_peer(*cfg, alias);
+		p = *cfg != NULL ? ferry_config_peer(*cfg, alias) : NULL;
+		if (arg[n] == '\0') {
+			/* "bob": a host name, unless it does not resolve. */
+			if (p != NULL)
+				memcpy(alias_hint, alias, n + 1);
+			p = NULL;
+		}
 	}
 	if (p == NULL) {
 		if ((r = ferry_addr_parse(arg, want_path, a)) != 0)
@@ -111,10 +135,6 @@ client_addr(const char *cmd, const char *arg, int want_path,
 		cli_error("%s: '%s': %s is a peer of the configuration file; "
 		          "name it as '%s:'",
 		    cmd, arg, alias, alias);
-		return EXIT_USAGE;
-	}
-	if (want_path == 2 && arg[n + 1] == '\0') {
-		cli_error("%s: '%s': no path after the peer", cmd, arg);
 		return EXIT_USAGE;
 	}
 	if ((r = ferry_config_addr(p, want_path ? arg + n + 1 : NULL, a)) != 0)
@@ -471,6 +491,42 @@ report_json(struct batch *b, const struct ferry_xfer_result *res)
 	fflush(stdout);
 }
 
+/*
+ * The checksum line of a received or sent file. Into a pipe or a file,
+ * exactly sha256sum's line, escapes included, so that sha256sum -c agrees;
+ * on a terminal, the name quoted as ls --quoting-style=shell-escape does,
+ * so that no byte of it (a CSI, a bidi override) acts on the terminal.
+ */
+static void
+print_sum(const char *hex, const char *name)
+{
+	char *q = NULL;
+
+	if (isatty(STDOUT_FILENO)) {
+		if (ferry_show_quote(name, &q) == 0)
+			printf("%s  %s\n", hex, q);
+		else
+			printf("%s  (name not shown: out of memory)\n", hex);
+		free(q);
+		return;
+	}
+	if (strpbrk(name, "\\\n\r") == NULL) {
+		printf("%s  %s\n", hex, name);
+		return;
+	}
+	printf("\\%s  ", hex);
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p == '\\')
+			fputs("\\\\", stdout);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\r')
+			fputs("\\r", stdout);
+		else
+			putchar(*p);
+	putchar('\n');
+}
+
 void
 client_report(const struct ferry_xfer_result *res, void *arg)
 {
@@ -512,22 +568,7 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	if (b->json || res->kind != FERRY_KIND_FILE)
 		return;
 	ferry_sha256_hex(res->sha256, hex);
-	/* Exactly sha256sum's line, escapes included, so sha256sum -c agrees. */
-	if (strpbrk(res->name, "\\\n\r") == NULL) {
-		printf("%s  %s\n", hex, res->name);
-	} else {
-		printf("\\%s  ", hex);
-		for (const char *p = res->name; *p != '\0'; p++)
-			if (*p == '\\')
-				fputs("\\\\", stdout);
-			else if (*p == '\n')
-				fputs("\\n", stdout);
-			else if (*p == '\r')
-				fputs("\\r", stdout);
-			else
-				putchar(*p);
-		putchar('\n');
-	}
+	print_sum(hex, res->name);
 	fflush(stdout);
 }
 

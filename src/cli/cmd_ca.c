@@ -628,6 +628,11 @@ ca_issue(int argc, char **argv)
 	describe(cert, &serial, until);
 	printf("issued %s serial %s valid until %s -> %s\n", req.id,
 	    serial != NULL ? serial : "?", until, out);
+	/* Allowed (tests, demonstrations), but never without a word. */
+	if (req.not_after != 0 && req.not_after <= time(NULL))
+		cli_warn("%s: --not-after %s is in the past: %s's certificate "
+		         "is expired already, and peers will refuse it",
+		    cmd, until, req.id);
 	ret = EXIT_OK;
 out:
 	OPENSSL_free(serial);

@@ -101,6 +101,47 @@ path_of(char *out, const char *dir, const char *leaf)
 }
 
 /* "SHA256:ab12..." / "AB:12:..." / bare hex -> 64 lower-case hex digits. */
+/*
+ * mkdir -p DIR with mode 0700 for what it makes (an identity directory
+ * holds a private key); what exists is left as it is.
+ */
+/* 1 when DIR has no cert.pem. */
+static int
+cert_missing(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	return path_of(p, dir, "cert.pem") == 0 && lstat(p, &st) != 0;
+}
+
+static int
+make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return ferry_errf(FERRY_E_BADNAME, "%s: bad directory", dir);
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return ferry_errf_errno(ferry_err_from_errno(errno),
+			    errno, "%s: cannot create directory", path);
+		path[i] = dir[i];
+	}
+	if (stat(dir, &st) != 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return ferry_errf(FERRY_E_NOTDIR, "%s: not a directory", dir);
+	return 0;
+}
+
 static int
 fingerprint_norm(const char *in, char out[65])
 {
@@ -284,6 +325,44 @@ out:
 	return r;
 }
 
+/* cert.pem = leaf + issuing CA (if any); ca.pem = the root. */
+static int
+write_certs(const char *dir, X509 *cert, X509 *issuer, X509 *ca)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = chain_pem(cert, issuer, &pem, &len)) == 0)
+		r = ferry_identity_replace(dir, "cert.pem", pem, len, 0644);
+	free(pem);
+	pem = NULL;
+	if (r == 0 && (r = ferry_cert_pem(ca, &pem, &len)) == 0)
+		r = ferry_identity_replace(dir, "ca.pem", pem, len, 0644);
+	free(pem);
+	return r;
+}
+
+/*
+ * Issued, key.pem written, cert.pem not: the certificate goes to standard
+ * output so that it is not lost either. Returns the exit code.
+ */
+static int
+keep_cert(const char *cmd, int r, const char *dir, X509 *cert, X509 *issuer)
+{
+	char *pem = NULL;
+	size_t len = 0;
+
+	cli_error("%s: enrolled, but the certificate could not be written "
+	          "(%s); %s/key.pem is kept, and the certificate follows on "
+	          "standard output: save it as %s/cert.pem",
+	    cmd, ferry_err_detail(r), dir, dir);
+	if (chain_pem(cert, issuer, &pem, &len) == 0)
+		fwrite(pem, 1, len, stdout);
+	free(pem);
+	return cli_exit_code(r);
+}
+
 /* FERRY_E_REFUSED if fresh's CRL number is below that of old's (checked). */
 static int
 crl_not_older(X509_CRL *fresh, X509_CRL *old, X509 *ca, const char *path)
@@ -386,7 +465,7 @@ cmd_enroll(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	struct stat st;
 	long timeout = DEFAULT_TIMEOUT;
-	int ch, r, verbose = 0, from_stdin = 0, n_revoked = 0;
+	int ch, r, verbose = 0, from_stdin = 0, n_revoked = 0, made_key = 0;
 	int ret = EXIT_USAGE;
 
 	pw[0] = '\0';
@@ -473,12 +552,25 @@ cmd_enroll(int argc, char **argv)
 		goto out;
 	}
 	if (lstat(path, &st) == 0) {
-		ret = cli_fail(ferry_errf(FERRY_E_EXIST,
-		                   "%s already exists; this identity is "
-		                   "enrolled (use 'ferry renew', or -i for "
-		                   "another directory)",
-		                   path),
+		ret = cli_fail(
+		    ferry_errf(FERRY_E_EXIST,
+		        "%s already exists; this identity is "
+		        "enrolled (use 'ferry renew', or -i for "
+		        "another directory%s)",
+		        path,
+		        cert_missing(dir) ? "; it has no cert.pem: if an "
+		                            "enrollment was cut short, "
+		                            "remove key.pem first"
+		                          : ""),
 		    "%s", cmd);
+		goto out;
+	}
+	/*
+	 * The directory, and its parents (~/.config), before authd issues
+	 * anything: a certificate must never come back to nowhere.
+	 */
+	if ((r = make_dirs(dir)) != 0) {
+		ret = cli_fail(r, "%s: identity directory", cmd);
 		goto out;
 	}
 	if ((r = ferry_estc_new(url, (int)timeout, &c)) != 0) {
@@ -510,9 +602,8 @@ cmd_enroll(int argc, char **argv)
 		if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca),
 		        NID_commonName, cn, sizeof(cn)) < 0)
 			snprintf(cn, sizeof(cn), "?");
-		for (char *p = cn; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		/* A CA or peer chose it: no controls, no bidi overrides. */
+		ferry_sanitize(cn);
 		snprintf(question, sizeof(question),
 		    "authd %s offers the CA \"%s\"\n  %s\nTrust it as your "
 		    "organization's CA? [y/N] ",
@@ -546,6 +637,16 @@ cmd_enroll(int argc, char **argv)
 		goto out;
 	}
 
+	/*
+	 * key.pem first, exclusively, 0600: a certificate authd issues must
+	 * never come back to a key that could not be kept.
+	 */
+	if ((r = ferry_key_write(path, key)) != 0) {
+		ret = cli_fail(r, "%s: cannot write the key", cmd);
+		goto out;
+	}
+	made_key = 1;
+
 	/* 3. Enroll over a verified connection. */
 	if ((r = ferry_estc_enroll(c, user, pw, pwlen, csr, csrlen, &cert)) !=
 	        0 ||
@@ -555,9 +656,9 @@ cmd_enroll(int argc, char **argv)
 		goto out;
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
-	/* cert.pem = leaf + issuing CA (if any); ca.pem = the root. */
-	if ((r = ferry_identity_write_chain(dir, key, cert, issuer, ca)) != 0) {
-		ret = cli_fail(r, "%s: cannot write the identity", cmd);
+	made_key = 0; /* issued: the key stays, whatever happens next */
+	if ((r = write_certs(dir, cert, issuer, ca)) != 0) {
+		ret = keep_cert(cmd, r, dir, cert, issuer);
 		goto out;
 	}
 	snprintf(line, sizeof(line), "%s\n", url);
@@ -573,6 +674,9 @@ cmd_enroll(int argc, char **argv)
 	    serial != NULL ? serial : "?", until, dir);
 	ret = EXIT_OK;
 out:
+	/* Nothing was issued for it: let the next enroll start afresh. */
+	if (made_key)
+		unlink(path);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	OPENSSL_free(serial);
 	free(csr);

@@ -140,6 +140,16 @@ cmd_get(int argc, char **argv)
 		for (size_t l = strlen(addrs[i].path);
 		     l > 1 && addrs[i].path[l - 1] == '/'; l--)
 			addrs[i].path[l - 1] = '\0';
+		/* "PEER:/" is the top of the share, as for ls. */
+		if (strcmp(addrs[i].path, "/") == 0)
+			addrs[i].path[0] = '\0';
+		if (addrs[i].path[0] == '\0' && !x.recursive) {
+			cli_error("get: '%s': no path after the peer; name a "
+			          "file, or use -r -o DEST for the whole share",
+			    arg);
+			code = EXIT_USAGE;
+			goto out;
+		}
 		if ((remote[i] = strdup(addrs[i].path)) == NULL)
 			goto out;
 		local = last_component(remote[i]);

@@ -464,6 +464,17 @@ check_section(const struct ferry_config *c, const char *file)
 	return 0;
 }
 
+/* A UTF-8 byte order mark, as some Windows editors write, is skipped. */
+static void
+skip_bom(struct ferry_rd *rd)
+{
+	struct ferry_rd t = *rd;
+	const uint8_t *p;
+
+	if (ferry_rd_bytes(&t, 3, &p) == 0 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		*rd = t;
+}
+
 int
 ferry_config_parse(
     const char *text, size_t len, const char *file, struct ferry_config **out)
@@ -480,6 +491,7 @@ ferry_config_parse(
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return FERRY_E_NOMEM;
 	ferry_rd_init(&rd, text, len);
+	skip_bom(&rd);
 	while (ferry_rd_left(&rd) > 0 && r == 0) {
 		struct ferry_rd ln;
 		const uint8_t *s;
@@ -548,7 +560,9 @@ ferry_config_load(const char *path, struct ferry_config **out)
 	int fd, r;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	/* O_NONBLOCK: a FIFO here must not hang every command. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0) {
 		if (errno == ENOENT)
 			return ferry_config_parse("", 0, path, out);
 		return ferry_errf_errno(

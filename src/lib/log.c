@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 
 #include "ferry/log.h"
+#include "ferry/show.h"
 
 #include "internal.h"
 
@@ -43,54 +44,10 @@ ferry_log_stderr(enum ferry_log_level level, const char *file, int line,
 		    names[level], msg);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 void
 ferry_sanitize(char *s)
 {
-	unsigned char *p = (unsigned char *)s;
-
-	while (*p != '\0') {
-		size_t n = utf8_len(p);
-
-		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			/* Each byte of a bad sequence becomes one '?'. */
-			size_t k = n == 0 ? 1 : n;
-
-			memset(p, '?', k);
-			p += k;
-			continue;
-		}
-		p += n;
-	}
+	ferry_show_sanitize(s);
 }
 
 void

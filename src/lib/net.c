@@ -48,6 +48,30 @@ parse_port(const char *p, size_t n, char out[6])
 	return 0;
 }
 
+/* 1 if s, or s up to one of its ':', is an IPv6 address. */
+static int
+ipv6_prefix(const char *s)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = 0;
+
+	for (;;) {
+		size_t k = strcspn(s + n, ":");
+
+		n += k;
+		if (n >= sizeof(buf))
+			return 0;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, tmp) == 1)
+			return 1;
+		if (s[n] == '\0')
+			return 0;
+		n++;
+	}
+}
+
 int
 ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 {
@@ -104,7 +128,16 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 		const char *p = rest + 1, *colon = strchr(p, ':');
 		size_t plen = colon == NULL ? strlen(p) : (size_t)(colon - p);
 
-		if (parse_port(p, plen, a->port) != 0)
+		/* ferry.1: "HOST::PATH", the port left empty, means 7443;
+		 * but "fe80::1:7443:x" is an IPv6 address without brackets. */
+		if (plen == 0 && colon != NULL && *s != '[' && ipv6_prefix(s))
+			return ferry_errf(FERRY_E_USAGE,
+			    "%s: put IPv6 addresses in brackets, like "
+			    "[::1]:7443",
+			    s);
+		if (plen == 0 && colon != NULL)
+			rest = colon;
+		else if (parse_port(p, plen, a->port) != 0)
 			return ferry_errf(FERRY_E_USAGE,
 			    "%s: '%.*s' is not a port number (1-65535)%s", s,
 			    (int)plen, p,
@@ -112,8 +145,10 @@ ferry_addr_parse(const char *s, int want_path, struct ferry_addr *a)
 			        ? "; put IPv6 addresses in brackets, like "
 			          "[::1]:7443"
 			        : "");
-		a->has_port = 1;
-		rest = colon == NULL ? p + plen : colon;
+		else {
+			a->has_port = 1;
+			rest = colon == NULL ? p + plen : colon;
+		}
 	}
 	if (*rest == ':') {
 		if (!want_path)

@@ -258,7 +258,9 @@ read_file_max(const char *path, const char *what, off_t max,
 	struct stat st;
 	int fd = -1, r = FERRY_E_INTERNAL, e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO in its place must not hang every command. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		e = errno;
 		r = ferry_errf_errno(ferry_err_from_errno(e), e,
 		    "%s: cannot open %s", path, what);
@@ -270,7 +272,8 @@ read_file_max(const char *path, const char *what, off_t max,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = ferry_errf(FERRY_E_NOTREG, "%s: not a regular file", path);
+		r = ferry_errf(FERRY_E_NOTREG,
+		    "%s: not a regular file (a %s must be one)", path, what);
 		goto out;
 	}
 	if (st.st_size > max) {
@@ -1344,15 +1347,15 @@ ferry_cert_is_authd(X509 *cert)
 	ASN1_OBJECT *mark;
 	int found = 0;
 
-	if (cert == NULL ||
-	    (eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL)) ==
-	        NULL) {
+	if (cert == NULL || (eku = X509_get_ext_d2i(cert, NID_ext_key_usage,
+	                         NULL, NULL)) == NULL) {
 		ERR_clear_error();
 		return 0;
 	}
 	if ((mark = OBJ_txt2obj(FERRY_OID_AUTHD, 1)) != NULL)
 		for (int i = 0; i < sk_ASN1_OBJECT_num(eku) && !found; i++)
-			found = OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), mark) == 0;
+			found =
+			    OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), mark) == 0;
 	ASN1_OBJECT_free(mark);
 	EXTENDED_KEY_USAGE_free(eku);
 	ERR_clear_error();
@@ -1587,6 +1590,18 @@ out:
 	BIO_free(key_bio);
 	BIO_free(cert_bio);
 	BIO_free(ca_bio);
+	return r;
+}
+
+int
+ferry_key_write(const char *path, EVP_PKEY *key)
+{
+	BIO *bio = NULL;
+	int r;
+
+	if ((r = key_pem(key, &bio)) == 0)
+		r = write_bio(path, bio, 0600, 1);
+	BIO_free(bio);
 	return r;
 }
 
@@ -2290,9 +2305,8 @@ name_cn_text(X509_NAME *name, char *out, size_t n)
 	if (name == NULL ||
 	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
 		snprintf(cn, sizeof(cn), "?");
-	for (char *p = cn; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* A CA or peer chose it: no controls, no bidi overrides. */
+	ferry_sanitize(cn);
 	snprintf(out, n, "CN=%s", cn);
 	ERR_clear_error();
 }

@@ -50,9 +50,8 @@ describe_name(X509_NAME *name, char *out, size_t n)
 	if (name == NULL ||
 	    X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) < 0)
 		snprintf(cn, sizeof(cn), "?");
-	for (char *p = cn; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* A CA or peer chose it: no controls, no bidi overrides. */
+	ferry_sanitize(cn);
 	snprintf(out, n, "CN=%s", cn);
 }
 
@@ -261,6 +260,29 @@ check_key_mode(const char *path)
 	return 0;
 }
 
+/*
+ * A file OpenSSL opens by name must be a regular file: a FIFO in its place
+ * would hang the open. Checked through an O_NONBLOCK open.
+ */
+static int
+check_regular(const char *path, const char *what)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s (%s)", path, what);
+	if (fstat(fd, &st) != 0)
+		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		r = ferry_errf(FERRY_E_NOTREG,
+		    "%s: not a regular file (%s must be one)", path, what);
+	close(fd);
+	return r;
+}
+
 static int
 load_identity(
     SSL_CTX *ctx, const char *dir, int need, int warn_validity, char *self_id)
@@ -280,7 +302,8 @@ load_identity(
 		    "%s: no identity here (missing cert.pem); create one with "
 		    "'ferry ca issue' and pass it with -i",
 		    dir);
-	if ((r = check_key_mode(key)) != 0)
+	if ((r = check_key_mode(key)) != 0 ||
+	    (r = check_regular(cert, "the certificate")) != 0)
 		return r;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		ferry_log_openssl();
@@ -325,6 +348,8 @@ load_trust(SSL_CTX *ctx, const char *dir)
 	if (access(ca, R_OK) != 0)
 		return ferry_errf_errno(ferry_err_from_errno(errno), errno,
 		    "%s (the organization's CA certificate)", ca);
+	if ((r = check_regular(ca, "the organization's CA certificate")) != 0)
+		return r;
 	/* Only the organization's CA; never the system store. */
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		ferry_log_openssl();

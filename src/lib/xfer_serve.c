@@ -206,12 +206,20 @@ skip_upload(struct session *s, uint64_t left)
 	}
 }
 
-/* Copies a request's path out of the frame and checks it. */
+/*
+ * Copies a request's path out of the frame and checks it; root ("share",
+ * "inbox") is what the path is relative to, for the refusal.
+ */
 static int
-request_path(const struct ferry_msg *m, char *path, int allow_empty)
+request_path(
+    const struct ferry_msg *m, char *path, int allow_empty, const char *root)
 {
 	int r;
 
+	if (m->text_len > 0 && m->text[0] == '/')
+		return ferry_errf(FERRY_E_BADNAME,
+		    "absolute path refused; paths are relative to the %s",
+		    root);
 	if ((r = ferry_fsafe_check_path(m->text, m->text_len)) != 0)
 		return r;
 	if (m->text_len == 0 && !allow_empty)
@@ -606,7 +614,7 @@ serve_putat(struct session *s, const struct ferry_msg *put)
 	int r;
 
 	memcpy(prefix, put->prefix, sizeof(prefix));
-	if ((r = request_path(put, path, 0)) != 0) {
+	if ((r = request_path(put, path, 0, "inbox")) != 0) {
 		if ((r = refuse(s, put->id, "push", r)) != 0)
 			return r;
 		return skip_upload(
@@ -641,7 +649,7 @@ serve_probe(struct session *s, const struct ferry_msg *probe)
 	struct stat st;
 	int dirfd = -1, fd = -1, r;
 
-	if ((r = request_path(probe, path, 0)) != 0)
+	if ((r = request_path(probe, path, 0, "inbox")) != 0)
 		return refuse(s, probe->id, "probe", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, probe->id, "probe", r);
@@ -700,7 +708,7 @@ serve_mkdir(struct session *s, const struct ferry_msg *mk)
 	const char *leaf;
 	int created, dirfd = -1, fd, r;
 
-	if ((r = request_path(mk, path, 0)) != 0)
+	if ((r = request_path(mk, path, 0, "inbox")) != 0)
 		return refuse(s, mk->id, "mkdir", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, mk->id, "mkdir", r);
@@ -752,7 +760,7 @@ serve_link(struct session *s, const struct ferry_msg *ln)
 	struct stat st;
 	int dirfd = -1, r;
 
-	if ((r = request_path(ln, path, 0)) != 0)
+	if ((r = request_path(ln, path, 0, "inbox")) != 0)
 		return refuse(s, ln->id, "link", r);
 	if ((r = push_check(s)) != 0)
 		return deny(s, ln->id, "link", r);
@@ -812,7 +820,7 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 	uint64_t done = 0;
 	int fd = -1, hashing = 0, r;
 
-	if ((r = request_path(get, path, 0)) != 0)
+	if ((r = request_path(get, path, 0, "share")) != 0)
 		return refuse(s, get->id, "get", r);
 	if ((get->flags & ~known) != 0)
 		return refuse(s, get->id, "get",
@@ -965,9 +973,11 @@ serve_list(struct session *s, const struct ferry_msg *list)
 	struct ferry_msg end = {.type = FERRY_F_LISTEND, .id = list->id};
 	struct dirent *d;
 	DIR *dir = NULL;
+	char first[FERRY_MAX_NAME + 1] = "";
+	unsigned skipped = 0;
 	int fd = -1, r;
 
-	if ((r = request_path(list, path, 1)) != 0)
+	if ((r = request_path(list, path, 1, "share")) != 0)
 		return refuse(s, list->id, "list", r);
 	if ((r = read_check(s, path, -1, real)) != 0)
 		return deny(s, list->id, "list", r);
@@ -1004,8 +1014,12 @@ serve_list(struct session *s, const struct ferry_msg *list)
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		/* A name no peer could ask for is not offered either. */
-		if (ferry_fsafe_check_name(d->d_name, n) != 0 ||
-		    !entry_readable(s, path, real, d->d_name) ||
+		if (ferry_fsafe_check_name(d->d_name, n) != 0) {
+			if (skipped++ == 0)
+				snprintf(first, sizeof(first), "%s", d->d_name);
+			continue;
+		}
+		if (!entry_readable(s, path, real, d->d_name) ||
 		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
 		        0)
 			continue;
@@ -1019,6 +1033,15 @@ serve_list(struct session *s, const struct ferry_msg *list)
 			goto out;
 		end.count++;
 	}
+	/* The owner of the share learns why a file is missing from ls. */
+	if (skipped > 0)
+		ferry_warn("%s: list %s: %u name%s not offered, as no peer "
+		           "could ask for %s (control characters): '%s'%s; "
+		           "rename %s to share %s",
+		    s->who, path[0] != '\0' ? path : "/", skipped,
+		    skipped == 1 ? "" : "s", skipped == 1 ? "it" : "them",
+		    first, skipped == 1 ? "" : " and others",
+		    skipped == 1 ? "it" : "them", skipped == 1 ? "it" : "them");
 	r = ferry_conn_send(s->c, &end);
 	ferry_info("%s: listed /%s (%lu entries)", s->who, path,
 	    (unsigned long)end.count);
@@ -1188,7 +1211,7 @@ serve_walk(struct session *s, const struct ferry_msg *req)
 	char *slash;
 	int parent = -1, fd = -1, r;
 
-	if ((r = request_path(req, w.path, 1)) != 0)
+	if ((r = request_path(req, w.path, 1, "share")) != 0)
 		return refuse(s, req->id, "walk", r);
 	if ((r = read_check(s, w.path, -1, w.real)) != 0)
 		return deny(s, req->id, "walk", r);

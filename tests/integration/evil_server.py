@@ -21,6 +21,12 @@ chosen by --mode:
     badlink     docs (d), docs/ok.txt (f), docs/up (l -> ../../../../tmp),
                 docs/abs (l -> /tmp): a valid tree, but links a client
                 must not create (the LINK target rule, 5.14)
+    termesc     docs (d), docs/ok.txt (f), docs/x ESC ]0;PWNED BEL ESC [2J y
+                (f): an invalid path whose bytes would retitle and clear
+                the terminal if the client's error line showed them raw
+    termname    docs (d), docs/ok.txt (f), docs/U+009B 31mred (f),
+                docs/U+202E gpj.exe (f): a valid tree of names a terminal
+                must not see raw (a one-byte CSI, a right-to-left override)
 
 Or it answers a pull with a hostile stream (the tree is honest):
 
@@ -60,7 +66,8 @@ import ferrywire as fw  # noqa: E402
 
 MODES = ("honest", "dotdot", "dotdotin", "absolute", "unasked", "linkparent",
          "dup", "orphan", "badkind", "badcount", "badlink", "resume_past",
-         "resume_lie", "fileat_for_get", "v1", "reserved")
+         "resume_lie", "fileat_for_get", "v1", "reserved", "termesc",
+         "termname")
 
 
 def log(*words):
@@ -101,6 +108,11 @@ def tree(mode, root):
     if mode == "reserved":
         return ok + [("f", r + b"/.ferry-resume-0123456789abcdef.part",
                       b"")], None
+    if mode == "termesc":
+        return ok + [("f", r + b"/x\x1b]0;PWNED\x07\x1b[2Jy", b"")], None
+    if mode == "termname":
+        return ok + [("f", r + b"/\xc2\x9b31mred", b""),
+                     ("f", r + b"/\xe2\x80\xaegpj.exe", b"")], None
     if mode == "badlink":
         return ok + [("l", r + b"/up", b"../../../../tmp"),
                      ("l", r + b"/abs", b"/tmp")], None

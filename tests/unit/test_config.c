@@ -176,6 +176,24 @@ test_blanks(void **state)
 	ferry_config_free(c);
 }
 
+/* A UTF-8 byte order mark is skipped at the start, and only there. */
+static void
+test_bom(void **state)
+{
+	struct ferry_config *c;
+
+	(void)state;
+	c = parse_ok("\xef\xbb\xbf[peer a]\naddress = h\n");
+	assert_non_null(ferry_config_peer(c, "a"));
+	ferry_config_free(c);
+	c = parse_ok("\xef\xbb\xbf");
+	ferry_config_free(c);
+	refused("[peer a]\n\xef\xbb\xbf"
+	        "address = h\n",
+	    "cfg:2:");
+	refused("\xef\xbb\xbf\xef\xbb\xbf[peer a]\n", "cfg:1:");
+}
+
 static void
 test_nul(void **state)
 {
@@ -410,6 +428,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bom),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_serve),

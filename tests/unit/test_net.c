@@ -79,6 +79,12 @@ test_parse_good(void **state)
 	    {"bob@[::1]:7443:x", 1, "bob", "::1", "7443", 1, "x"},
 	    {"bob@h:1:a@b", 1, "bob", "h", "1", 1, "a@b"},
 	    {"[::1]:1:a@b", 1, "", "::1", "1", 1, "a@b"},
+	    /* ferry.1: the port left empty means 7443 (issue 10). */
+	    {"bob@bob-laptop::docs", 1, "bob", "bob-laptop", "7443", 1, "docs"},
+	    {"bob@bob-laptop::docs/a.txt", 1, "bob", "bob-laptop", "7443", 1,
+	        "docs/a.txt"},
+	    {"[::1]::docs", 1, "", "::1", "7443", 1, "docs"},
+	    {"bob@host::", 1, "bob", "host", "7443", 1, ""},
 	};
 
 	(void)state;
@@ -120,6 +126,10 @@ test_parse_bad(void **state)
 	    {":7443", 0},
 	    {"h:1:x", 0},
 	    {"[::1]:1:x", 0},
+	    {"h::x", 0}, /* an empty port, then a path where none belongs */
+	    {"[::1]::x", 0},
+	    {"h:", 0}, /* an empty port and no path: not a port */
+	    {"h:", 1},
 	    {"ho st:1", 0},
 	    {"h\t:1", 0},
 	    {"h\n", 0},
@@ -223,8 +233,9 @@ test_parse_unbracketed_ipv6(void **state)
 	for (size_t i = 0; i < NELEM(bad); i++)
 		check_bad(bad[i].in, bad[i].want_path);
 	/*
-	 * BUG (src/lib/net.c ferry_addr_parse): "fe80::1:7443:x" is taken as
-	 * host "fe80", empty port (so 7443), path "1:7443:x".
+	 * Not host "fe80", empty port (so 7443), path "1:7443:x": the empty
+	 * port form "HOST::PATH" is not taken when the text before one of
+	 * its colons is an IPv6 address.
 	 */
 	check_bad("fe80::1:7443:x", 1);
 }
