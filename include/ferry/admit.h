@@ -75,6 +75,13 @@ size_t ferry_admit_count(const struct ferry_admit *a, const char *host);
  */
 uint64_t ferry_admit_expired(
     const struct ferry_admit *a, double now, double *next);
+/*
+ * Logs a verdict other than YES for the connection of name ("serve") from
+ * host: the first of each kind at once, then one line a second with how
+ * many there were.
+ */
+void ferry_admit_log(struct ferry_admit *a, enum ferry_admit_verdict v,
+    const char *name, const char *host);
 /* A uniform random number in [0, 1) for ferry_admit_decide. */
 double ferry_admit_random(void);
 /*

@@ -163,36 +163,6 @@ conn_cut(struct conn *k)
 		(void)shutdown(fd, SHUT_RDWR);
 }
 
-/* The pool's refusals, counted and said once a second. */
-static void
-pool_say(struct authd *a, enum ferry_admit_verdict v, const char *addr)
-{
-	static unsigned count[FERRY_ADMIT_DROP_FULL + 1];
-	static time_t last;
-	const struct ferry_admit_policy *p = ferry_admit_policy(a->pool);
-
-	count[v]++;
-	if (last == time(NULL))
-		return;
-	last = time(NULL);
-	if (count[FERRY_ADMIT_DROP_SOURCE] > 0)
-		ferry_warn("authd: %s: refused %u connections: %d handshakes "
-		           "under way from one address (--per-source)",
-		    addr, count[FERRY_ADMIT_DROP_SOURCE], p->per_source);
-	if (count[FERRY_ADMIT_DROP_EARLY] + count[FERRY_ADMIT_DROP_FULL] > 0)
-		ferry_warn("authd: refused %u connections: %zu handshakes "
-		           "under way (--max-startups %d:%d:%d)",
-		    count[FERRY_ADMIT_DROP_EARLY] +
-		        count[FERRY_ADMIT_DROP_FULL],
-		    ferry_admit_count(a->pool, NULL), p->start, p->rate,
-		    p->full);
-	if (count[FERRY_ADMIT_EVICT] > 0)
-		ferry_info("authd: ended %u handshakes of the busiest "
-		           "addresses to let new ones in",
-		    count[FERRY_ADMIT_EVICT]);
-	memset(count, 0, sizeof(count));
-}
-
 /* 1 if k may start its handshake: the pool's say (admit.md). */
 static int
 pool_enter(struct conn *k)
@@ -210,7 +180,7 @@ pool_enter(struct conn *k)
 		conn_cut(old);
 	}
 	if (v != FERRY_ADMIT_YES)
-		pool_say(a, v, k->addr);
+		ferry_admit_log(a->pool, v, "authd", k->addr);
 	if (v != FERRY_ADMIT_YES && v != FERRY_ADMIT_EVICT)
 		return 0;
 	if (ferry_admit_add(a->pool, (uint64_t)(uintptr_t)k, k->addr,

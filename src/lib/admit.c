@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
 #include "ferry/admit.h"
+#include "ferry/log.h"
 
 /* "[v6]:port" -> 47 characters of address at most, with brackets. */
 #define HOST_MAX 64
@@ -22,6 +24,9 @@ struct ferry_admit {
 	struct ferry_admit_policy p;
 	struct entry *e; /* p.full entries */
 	size_t n;
+	/* ferry_admit_log: refusals of each verdict since its last line. */
+	unsigned count[FERRY_ADMIT_DROP_FULL + 1];
+	time_t said[FERRY_ADMIT_DROP_FULL + 1];
 };
 
 static int
@@ -280,4 +285,38 @@ ferry_admit_host(const char *peer, char *out, size_t n)
 	else
 		len = strlen(peer); /* a bare address, v4 or v6 */
 	snprintf(out, n, "%.*s", (int)len, peer);
+}
+
+void
+ferry_admit_log(struct ferry_admit *a, enum ferry_admit_verdict v,
+    const char *name, const char *host)
+{
+	time_t now = time(NULL);
+	unsigned n;
+
+	if (v == FERRY_ADMIT_YES || v > FERRY_ADMIT_DROP_FULL)
+		return;
+	n = ++a->count[v];
+	if (a->said[v] == now)
+		return;
+	a->said[v] = now;
+	a->count[v] = 0;
+	switch (v) {
+	case FERRY_ADMIT_DROP_SOURCE:
+		ferry_warn("%s: %s: refused %u connection%s: %d handshakes "
+		           "under way from one address (--per-source)",
+		    name, host, n, n == 1 ? "" : "s", a->p.per_source);
+		break;
+	case FERRY_ADMIT_DROP_EARLY:
+	case FERRY_ADMIT_DROP_FULL:
+		ferry_warn("%s: refused %u connection%s: %zu handshakes under "
+		           "way (--max-startups %d:%d:%d)",
+		    name, n, n == 1 ? "" : "s", a->n, a->p.start, a->p.rate,
+		    a->p.full);
+		break;
+	default:
+		ferry_info("%s: ended %u handshake%s of the busiest addresses "
+		           "to let new ones in",
+		    name, n, n == 1 ? "" : "s");
+	}
 }

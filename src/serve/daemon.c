@@ -309,36 +309,6 @@ pool_expire(const char *name)
 	return next < 0 ? -1 : (int)(next * 1000) + 10;
 }
 
-/* Refusals of the handshake pool, counted and said once a second. */
-static void
-say_refused(const char *name, enum ferry_admit_verdict v, const char *host)
-{
-	static unsigned count[FERRY_ADMIT_DROP_FULL + 1];
-	static time_t last;
-	const struct ferry_admit_policy *p = ferry_admit_policy(dpool);
-
-	count[v]++;
-	if (last == time(NULL))
-		return;
-	last = time(NULL);
-	if (count[FERRY_ADMIT_DROP_SOURCE] > 0)
-		ferry_warn("%s: %s: refused %u connections: %d handshakes "
-		           "under way from one address (--per-source)",
-		    name, host, count[FERRY_ADMIT_DROP_SOURCE], p->per_source);
-	if (count[FERRY_ADMIT_DROP_EARLY] + count[FERRY_ADMIT_DROP_FULL] > 0)
-		ferry_warn("%s: refused %u connections: %zu handshakes under "
-		           "way (--max-startups %d:%d:%d)",
-		    name,
-		    count[FERRY_ADMIT_DROP_EARLY] +
-		        count[FERRY_ADMIT_DROP_FULL],
-		    ferry_admit_count(dpool, NULL), p->start, p->rate, p->full);
-	if (count[FERRY_ADMIT_EVICT] > 0)
-		ferry_info("%s: ended %u handshakes of the busiest addresses "
-		           "to let new ones in",
-		    name, count[FERRY_ADMIT_EVICT]);
-	memset(count, 0, sizeof(count));
-}
-
 /* 1 if a new connection from peer may start its handshake now. */
 static int
 may_start(struct daemon_cfg *cfg, const char *peer)
@@ -350,7 +320,7 @@ may_start(struct daemon_cfg *cfg, const char *peer)
 	if (!admit(peer))
 		return 0;
 	if (nkids >= maxkids) {
-		say_refused(cfg->name, FERRY_ADMIT_DROP_FULL, peer);
+		ferry_admit_log(dpool, FERRY_ADMIT_DROP_FULL, cfg->name, peer);
 		return 0;
 	}
 	ferry_admit_host(peer, host, sizeof(host));
@@ -359,7 +329,7 @@ may_start(struct daemon_cfg *cfg, const char *peer)
 	if (v == FERRY_ADMIT_EVICT)
 		end_handshake((pid_t)victim);
 	if (v != FERRY_ADMIT_YES)
-		say_refused(cfg->name, v, host);
+		ferry_admit_log(dpool, v, cfg->name, host);
 	return v == FERRY_ADMIT_YES || v == FERRY_ADMIT_EVICT;
 }
 
