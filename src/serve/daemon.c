@@ -77,19 +77,26 @@ sessions(void)
 	return n;
 }
 
-/* A handshake failure, said once: the detail may name the peer already. */
+/*
+ * A handshake failure, said once: the detail may name the peer already
+ * ("ADDR: ..." or "ADDR closed ..."), and conn.c's may already start with
+ * "TLS handshake failed".
+ */
 static void
 say_failed(const char *peer, int r)
 {
-	const char *why = ferry_err_detail(r);
+	const char *why = ferry_err_detail(r), *who = "";
 	size_t n = strlen(peer);
 
 	if (strncmp(why, peer, n) == 0 && why[n] == ':' && why[n + 1] == ' ')
 		why += n + 2;
-	/* tls.c's detail may already start with the same words. */
+	else if (strncmp(why, peer, n) == 0 && why[n] == ' ') {
+		why += n + 1;
+		who = "the client ";
+	}
 	if (strncmp(why, "TLS handshake failed: ", 22) == 0)
 		why += 22;
-	ferry_info("%s: TLS handshake failed: %s", peer, why);
+	ferry_info("%s: TLS handshake failed: %s%s", peer, who, why);
 }
 
 /*
