@@ -74,6 +74,22 @@ wait "$held" 2>/dev/null || true
 wait_until 5 grep -q "TLS handshake failed: the client closed the connection during the TLS handshake" \
 	"$T/serve-full.log" || fail "no log line for the idle client's close: $(tail -3 "$T/serve-full.log")"
 
+# --- a malformed ClientHello (OpenSSL's own reason): logged with the
+# words "TLS handshake failed" once
+python3 - "$MAIN_PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+# A ClientHello record whose handshake length disagrees with the record's.
+s.sendall(bytes([0x16, 0x03, 0x01, 0x00, 0x06, 0x01, 0x00, 0x00, 0x02, 0x03, 0x03]))
+s.settimeout(3)
+try:
+    s.recv(100)
+except OSError:
+    pass
+PY
+wait_until 5 grep -q "TLS handshake failed: .*length mismatch" "$T/serve.log" ||
+	fail "no log line for the malformed ClientHello: $(tail -3 "$T/serve.log")"
+
 # --- no log line says it twice
 for log in "$SERVE_LOG" "$T/serve.log" "$T/serve-early.log"; do
 	grep -q "TLS handshake failed: TLS handshake failed" "$log" &&
