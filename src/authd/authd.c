@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "ferry/admit.h"
 #include "ferry/buf.h"
 #include "ferry/est.h"
 #include "ferry/log.h"
@@ -85,7 +86,9 @@ struct authd {
 	long long crl_stamp;
 	time_t crl_made;
 	unsigned live; /* open connections */
-	int paused; /* the listener is disabled: max_conns reached */
+	unsigned sessions; /* of them, past the TLS handshake */
+	struct ferry_admit *pool; /* those still in it (admit.md) */
+	int paused; /* the listener is disabled: max_conns + pool full */
 	time_t server_until; /* our certificate's notAfter */
 	struct {
 		char name[FERRY_MAX_HOSTNAME + 1]; /* normalized */
@@ -108,16 +111,21 @@ static int conn_index = -1;
 /*
  * One connection, from the bufferevent authd makes for it to the SSL's
  * free (conn_gone). Its timer first learns the peer's address (not known
- * yet when evhttp asks for the bufferevent) to enforce PER_ADDR_CONNS, then
- * ends the connection at its deadline however slowly it trickles: evhttp's
- * own timeout is an idle timeout only.
+ * yet when evhttp asks for the bufferevent) to enforce PER_ADDR_CONNS and
+ * admit it to the handshake pool, then ends it if the handshake is not
+ * done within --login-grace, then at its deadline however slowly it
+ * trickles: evhttp's own timeout is an idle timeout only.
  */
 struct conn {
 	struct authd *a;
 	struct bufferevent *bev;
 	struct event *timer;
 	char addr[INET6_ADDRSTRLEN];
+	time_t since;
 	int counted; /* holds a slot in per_addr */
+	int pooled; /* in a->pool: handshake under way */
+	int session; /* handshake done; counted in a->sessions */
+	int busy; /* done while max_conns sessions ran: answered 503 */
 };
 
 /* Open connections per client address (a small table; most recent wins). */
@@ -155,23 +163,43 @@ conn_cut(struct conn *k)
 		(void)shutdown(fd, SHUT_RDWR);
 }
 
-static void
-conn_timer(evutil_socket_t fd, short what, void *arg)
+/* 1 if k may start its handshake: the pool's say (admit.md). */
+static int
+pool_enter(struct conn *k)
 {
-	struct conn *k = arg;
+	struct authd *a = k->a;
+	enum ferry_admit_verdict v;
+	uint64_t victim;
+
+	v = ferry_admit_decide(a->pool, k->addr, ferry_admit_random(), &victim);
+	if (v == FERRY_ADMIT_EVICT) {
+		struct conn *old = (struct conn *)(uintptr_t)victim;
+
+		(void)ferry_admit_remove(a->pool, victim);
+		old->pooled = 0;
+		conn_cut(old);
+	}
+	if (v != FERRY_ADMIT_YES)
+		ferry_admit_log(a->pool, v, "authd", k->addr);
+	if (v != FERRY_ADMIT_YES && v != FERRY_ADMIT_EVICT)
+		return 0;
+	if (ferry_admit_add(a->pool, (uint64_t)(uintptr_t)k, k->addr,
+	        (double)time(NULL)) == 0)
+		k->pooled = 1;
+	return 1;
+}
+
+/* The first run: who the peer is, and whether it may go on. */
+static void
+conn_admit(struct conn *k)
+{
 	struct authd *a = k->a;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	unsigned *open;
+	int grace = ferry_admit_policy(a->pool)->grace_s;
+	int life = CONN_LIFETIME_FACTOR * a->cfg->timeout_s;
 
-	(void)fd;
-	(void)what;
-	if (k->addr[0] != '\0') { /* the deadline */
-		ferry_info("authd: %s: connection open for %d s: closed",
-		    k->addr, CONN_LIFETIME_FACTOR * a->cfg->timeout_s);
-		conn_cut(k);
-		return;
-	}
 	if (getpeername(
 	        bufferevent_getfd(k->bev), (struct sockaddr *)&ss, &len) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, len, k->addr, sizeof(k->addr),
@@ -194,12 +222,85 @@ conn_timer(evutil_socket_t fd, short what, void *arg)
 		(*open)++;
 		k->counted = 1;
 	}
-	{
-		struct timeval life = {
-		    CONN_LIFETIME_FACTOR * a->cfg->timeout_s, 0};
-
-		evtimer_add(k->timer, &life);
+	if (!k->session && !pool_enter(k)) {
+		conn_cut(k);
+		return;
 	}
+	{
+		struct timeval tv = {
+		    k->session || life < grace ? life : grace, 0};
+
+		evtimer_add(k->timer, &tv);
+	}
+}
+
+static void
+conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *k = arg;
+	struct authd *a = k->a;
+
+	(void)fd;
+	(void)what;
+	if (k->addr[0] == '\0') {
+		conn_admit(k);
+		return;
+	}
+	if (!k->session) { /* --login-grace */
+		ferry_info("authd: %s: TLS handshake not done within %d s: "
+		           "closed",
+		    k->addr, ferry_admit_policy(a->pool)->grace_s);
+		if (k->pooled)
+			(void)ferry_admit_remove(
+			    a->pool, (uint64_t)(uintptr_t)k);
+		k->pooled = 0;
+		conn_cut(k);
+		return;
+	}
+	ferry_info("authd: %s: connection open for %d s: closed", k->addr,
+	    CONN_LIFETIME_FACTOR * a->cfg->timeout_s);
+	conn_cut(k);
+}
+
+/*
+ * SSL_CB_HANDSHAKE_DONE: k leaves the handshake pool and becomes a
+ * session; its timer now runs to the connection's deadline. Over
+ * max_conns sessions it is marked busy, and its request gets a 503.
+ */
+static void
+on_tls_info(const SSL *ssl, int where, int ret)
+{
+	struct conn *k = SSL_get_ex_data(ssl, conn_index);
+	struct authd *a;
+	long left;
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || k == NULL || k->session)
+		return;
+	a = k->a;
+	k->session = 1;
+	a->sessions++;
+	k->busy = a->sessions > (unsigned)a->cfg->max_conns;
+	if (k->pooled)
+		(void)ferry_admit_remove(a->pool, (uint64_t)(uintptr_t)k);
+	k->pooled = 0;
+	if (k->addr[0] == '\0')
+		return; /* conn_admit sets the deadline */
+	left = (long)(k->since + CONN_LIFETIME_FACTOR * a->cfg->timeout_s -
+	              time(NULL));
+	{
+		struct timeval tv = {left > 0 ? left : 0, 0};
+
+		evtimer_add(k->timer, &tv);
+	}
+}
+
+/* Connections open at most: sessions, and the handshake pool. */
+static unsigned
+conn_cap(const struct authd *a)
+{
+	return (unsigned)a->cfg->max_conns +
+	       (unsigned)ferry_admit_policy(a->pool)->full;
 }
 
 static void
@@ -223,12 +324,15 @@ conn_gone(
 		if (open != NULL && *open > 0)
 			(*open)--;
 	}
+	if (k->pooled && a->pool != NULL)
+		(void)ferry_admit_remove(a->pool, (uint64_t)(uintptr_t)k);
+	if (k->session)
+		a->sessions--;
 	if (k->timer != NULL)
 		event_free(k->timer);
 	free(k);
 	a->live--;
-	if (a->paused && a->live < (unsigned)a->cfg->max_conns &&
-	    a->listener != NULL) {
+	if (a->paused && a->live < conn_cap(a) && a->listener != NULL) {
 		evconnlistener_enable(a->listener);
 		a->paused = 0;
 	}
@@ -251,11 +355,11 @@ new_conn(struct event_base *base, void *arg)
 		return NULL;
 	}
 	k->a = a;
+	k->since = time(NULL);
 	/* From here on conn_gone, at the SSL's free, releases k. */
 	SSL_set_ex_data(ssl, conn_index, k);
 	a->live++;
-	if (a->live >= (unsigned)a->cfg->max_conns && !a->paused &&
-	    a->listener != NULL) {
+	if (a->live >= conn_cap(a) && !a->paused && a->listener != NULL) {
 		evconnlistener_disable(a->listener);
 		a->paused = 1;
 		ferry_warn("authd: %u connections open; accepting no more "
@@ -840,6 +944,18 @@ static const struct route {
     {"/crl.pem", EVHTTP_REQ_GET, h_crl_pem},
 };
 
+/* The connection a request came on, NULL if that cannot be told. */
+static struct conn *
+req_conn(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev =
+	    evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl != NULL ? SSL_get_ex_data(ssl, conn_index) : NULL;
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -859,6 +975,20 @@ dispatch(struct evhttp_request *req, void *arg)
 	c.path = uri != NULL && evhttp_uri_get_path(uri) != NULL
 	             ? evhttp_uri_get_path(uri)
 	             : "?";
+	/* Its handshake ended while --max-conns sessions ran. */
+	if (req_conn(req) != NULL && req_conn(req)->busy) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+		    "authd is busy (%d connections); try again later",
+		    c.a->cfg->max_conns);
+		evhttp_add_header(
+		    evhttp_request_get_output_headers(req), "Retry-After", "5");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		fail(&c, 503, "Service Unavailable", msg);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(c.path, routes[i].path) != 0)
 			continue;
@@ -1039,6 +1169,8 @@ tls_setup(struct authd *a)
 	    SSL_CTX_set_purpose(a->ctx, X509_PURPOSE_SSL_CLIENT) != 1)
 		goto fail;
 	SSL_CTX_set_verify(a->ctx, SSL_VERIFY_PEER, verify_later);
+	/* A connection leaves the handshake pool when this says done. */
+	SSL_CTX_set_info_callback(a->ctx, on_tls_info);
 	SSL_CTX_set_verify_depth(a->ctx, 4);
 	return 0;
 fail:
@@ -1061,6 +1193,8 @@ authd_free(struct authd *a)
 	ferry_store_close(a->st);
 	ratelimit_free(a->rl_user);
 	ratelimit_free(a->rl_addr);
+	ferry_admit_free(a->pool);
+	a->pool = NULL;
 	free(a->cacerts);
 	OPENSSL_free(a->crl);
 	free(a->crl_pem);
@@ -1096,6 +1230,8 @@ authd_run(const struct authd_cfg *cfg)
 	         &a.cacerts, &a.cacerts_len)) != 0 ||
 	    (r = tls_setup(&a)) != 0 || (r = own_names(&a)) != 0 ||
 	    (r = server_identity(&a)) != 0 || (r = crl_refresh(&a)) != 0)
+		goto out;
+	if ((r = ferry_admit_new(&cfg->admit, &a.pool)) != 0)
 		goto out;
 	if ((a.rl_user = ratelimit_new(USER_THRESHOLD, RATE_ENTRIES)) == NULL ||
 	    (a.rl_addr = ratelimit_new(ADDR_THRESHOLD, RATE_ENTRIES)) == NULL) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ferry/admit.h"
 #include "ferry/est.h"
 #include "ferry/limits.h"
 #include "ferry/store.h"
@@ -20,7 +21,9 @@ struct authd_cfg {
 	int cert_days; /* issued certificates' validity */
 	int crl_days; /* the CRL's nextUpdate */
 	int timeout_s; /* per connection: idle read/write */
-	int max_conns; /* open connections; more wait in the backlog */
+	int max_conns; /* past the TLS handshake; more are answered 503 */
+	/* The handshake pool: --max-startups, --per-source, --login-grace. */
+	struct ferry_admit_policy admit;
 	int allow_tls12;
 	const char *const *names; /* extra names for authd's own certificate */
 	size_t n_names;

@@ -19,6 +19,8 @@ static const char authd_usage[] =
     "SUFFIX]...\n"
     "                   [--allow-tls12] [--timeout SECS] [--max-conns N] "
     "[-v]\n"
+    "                   [--max-startups START:RATE:FULL] [--per-source N]\n"
+    "                   [--login-grace SECS]\n"
     "\n"
     "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
     "Members log in with their account (ferry user) and get a certificate\n"
@@ -38,7 +40,14 @@ static const char authd_usage[] =
     "  --allow-tls12      also accept TLS 1.2 (ECDHE + AEAD) for old "
     "clients\n"
     "  --timeout SECS     drop a connection idle this long (default 10)\n"
-    "  --max-conns N      open connections at most (default 256)\n"
+    "  --max-conns N      connections past the TLS handshake at most\n"
+    "                     (default 256); more are answered 503 (busy)\n"
+    "  --max-startups START:RATE:FULL\n"
+    "                     connections still in the handshake: random\n"
+    "                     early drop from START, none past FULL\n"
+    "                     (default 10:30:60; see ferry(1) serve)\n"
+    "  --per-source N     handshakes under way from one address (10)\n"
+    "  --login-grace SECS time to finish the handshake (default 10)\n"
     "  -v, --verbose      debug logging\n";
 
 enum {
@@ -52,7 +61,40 @@ enum {
 	OPT_ALLOW_TLS12,
 	OPT_TIMEOUT,
 	OPT_MAX_CONNS,
+	OPT_MAX_STARTUPS,
+	OPT_PER_SOURCE,
+	OPT_LOGIN_GRACE,
 };
+
+/* The handshake pool's options: 0 taken, 1 not one of them, else EXIT_USAGE. */
+static int
+admit_opt(int c, const char *arg, struct ferry_admit_policy *p)
+{
+	long v;
+	int r;
+
+	switch (c) {
+	case OPT_MAX_STARTUPS:
+		if ((r = ferry_admit_parse(arg, p)) != 0) {
+			cli_fail(r, "authd: --max-startups");
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_PER_SOURCE:
+		if (cli_parse_int("authd: --per-source", arg, 1,
+		        FERRY_ADMIT_MAX_FULL, &v) != 0)
+			return EXIT_USAGE;
+		p->per_source = (int)v;
+		return 0;
+	case OPT_LOGIN_GRACE:
+		if (cli_parse_int("authd: --login-grace", arg, 1,
+		        FERRY_ADMIT_MAX_GRACE_S, &v) != 0)
+			return EXIT_USAGE;
+		p->grace_s = (int)v;
+		return 0;
+	}
+	return 1;
+}
 
 /*
  * "HOST:PORT", "[V6]:PORT", or either without the port (8443): the host
@@ -144,6 +186,9 @@ cmd_authd(int argc, char **argv)
 	    {"allow-tls12", no_argument, NULL, OPT_ALLOW_TLS12},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	    {"max-startups", required_argument, NULL, OPT_MAX_STARTUPS},
+	    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
+	    {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -220,7 +265,9 @@ cmd_authd(int argc, char **argv)
 			ret = EXIT_OK;
 			goto out;
 		default:
-			ret = cli_opt_error(cmd, c, argv);
+			if ((r = admit_opt(c, optarg, &cfg.admit)) == 0)
+				break;
+			ret = r == 1 ? cli_opt_error(cmd, c, argv) : r;
 			goto out;
 		}
 	}

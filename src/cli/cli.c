@@ -196,6 +196,27 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 			return EXIT_USAGE;
 		o->max_conns = (int)v;
 		return 0;
+	case CLI_OPT_MAX_STARTUPS: {
+		int r;
+
+		if ((r = ferry_admit_parse(optarg, &o->admit)) != 0) {
+			cli_fail(r, "%s: --max-startups", o->cmd);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	case CLI_OPT_PER_SOURCE:
+		if (cli_parse_int("--per-source", optarg, 1,
+		        FERRY_ADMIT_MAX_FULL, &v) != 0)
+			return EXIT_USAGE;
+		o->admit.per_source = (int)v;
+		return 0;
+	case CLI_OPT_LOGIN_GRACE:
+		if (cli_parse_int("--login-grace", optarg, 1,
+		        FERRY_ADMIT_MAX_GRACE_S, &v) != 0)
+			return EXIT_USAGE;
+		o->admit.grace_s = (int)v;
+		return 0;
 	case 'h':
 		printf("usage: ferry %s\n", o->usage);
 		exit(EXIT_OK);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/admit.h"
 #include "ferry/err.h"
 
 /* Exit codes, documented in docs/ferry.1 (EXIT STATUS). */
@@ -54,6 +55,9 @@ enum cli_opt {
 	CLI_OPT_TIMEOUT = 0x100,
 	CLI_OPT_LISTEN,
 	CLI_OPT_MAX_CONNS,
+	CLI_OPT_MAX_STARTUPS,
+	CLI_OPT_PER_SOURCE,
+	CLI_OPT_LOGIN_GRACE,
 	CLI_OPT_JSON,
 	CLI_OPT_LIMIT_RATE,
 	CLI_OPT_NO_RESUME,
@@ -67,6 +71,9 @@ enum cli_opt {
 #define CLI_LONGOPTS_DAEMON                                                    \
 	{"listen", required_argument, NULL, CLI_OPT_LISTEN},                   \
 	{"max-conns", required_argument, NULL, CLI_OPT_MAX_CONNS},             \
+	{"max-startups", required_argument, NULL, CLI_OPT_MAX_STARTUPS},       \
+	{"per-source", required_argument, NULL, CLI_OPT_PER_SOURCE},           \
+	{"login-grace", required_argument, NULL, CLI_OPT_LOGIN_GRACE},         \
 	{"verbose", no_argument, NULL, 'v'}
 #define CLI_LONGOPTS_XFER                                                      \
 	{"force", no_argument, NULL, 'f'},                                     \
@@ -101,6 +108,8 @@ struct cli_common {
 	int verbose;
 	const char *listen; /* daemons */
 	int max_conns;
+	/* --max-startups, --per-source, --login-grace; 0: admit.h defaults */
+	struct ferry_admit_policy admit;
 };
 
 /*

@@ -1,4 +1,5 @@
 /* cmd_echo.c - `ferry echo-server` and `ferry echo`: the TLS echo diagnostic. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,24 @@ echo_session(struct ferry_conn *c, void *arg, char *summary, size_t len)
 	return r;
 }
 
+/* --max-conns sessions run already: one line says so, then the close. */
+static void
+echo_busy(struct ferry_conn *c, void *arg, int sessions)
+{
+	char line[128];
+	int n;
+
+	(void)arg;
+	n = snprintf(line, sizeof(line),
+	    "ferry echo-server: busy (%d sessions); try again later\n",
+	    sessions);
+	ferry_conn_set_timeout(c, 2000);
+	if (ferry_conn_write_raw(c, line, (size_t)n) != 0 ||
+	    ferry_conn_close(c) != 0)
+		ferry_debug(
+		    "%s: could not say it is busy", ferry_conn_peer_addr(c));
+}
+
 int
 cmd_echo_server(int argc, char **argv)
 {
@@ -51,8 +70,10 @@ cmd_echo_server(int argc, char **argv)
 	    .max_conns = 64};
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_ECHO_SERVER};
 	struct echo_cfg ecfg = {0};
-	struct daemon_cfg dcfg = {
-	    .name = "echo-server", .session = echo_session, .arg = &ecfg};
+	struct daemon_cfg dcfg = {.name = "echo-server",
+	    .session = echo_session,
+	    .busy = echo_busy,
+	    .arg = &ecfg};
 	int ch, code, r;
 
 	optind = 0;
@@ -73,9 +94,48 @@ cmd_echo_server(int argc, char **argv)
 	dcfg.listen = o.listen;
 	dcfg.timeout_ms = o.timeout_ms;
 	dcfg.max_conns = o.max_conns;
+	dcfg.admit = o.admit;
 	r = daemon_run(&dcfg);
 	ferry_tls_free(dcfg.tls);
 	return r == 0 ? EXIT_OK : cli_fail(r, "echo-server");
+}
+
+/* 1 if got is what was sent, up to the server's --upper. */
+static int
+echoed(const char *sent, const char *got, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (toupper((unsigned char)sent[i]) !=
+		    toupper((unsigned char)got[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The server answered something else than the echo: a notice such as
+ * "ferry echo-server: busy (64 sessions); try again later". Reads the rest
+ * of it (until the close, at most a line's worth) and shows it as one line.
+ */
+static int
+echo_notice(struct ferry_conn *c, const char *got, size_t n)
+{
+	char text[256];
+	size_t len = n < sizeof(text) - 1 ? n : sizeof(text) - 1, more;
+
+	memcpy(text, got, len);
+	while (len < sizeof(text) - 1 && memchr(text, '\n', len) == NULL &&
+	       ferry_conn_read_raw(
+	           c, text + len, sizeof(text) - 1 - len, &more) == 0 &&
+	       more > 0)
+		len += more;
+	text[len] = '\0';
+	text[strcspn(text, "\r\n")] = '\0';
+	for (char *p = text; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	cli_error("echo: %s did not echo; it said: %s", ferry_conn_peer_addr(c),
+	    text);
+	return strstr(text, "busy") != NULL ? EXIT_REFUSED : EXIT_NET;
 }
 
 int
@@ -137,6 +197,10 @@ cmd_echo(int argc, char **argv)
 				cli_error("echo: %s closed the connection",
 				    ferry_conn_peer_addr(c));
 				code = EXIT_NET;
+				goto out;
+			}
+			if (!echoed(line + ((size_t)n - want), reply, got)) {
+				code = echo_notice(c, reply, got);
 				goto out;
 			}
 			fwrite(reply, 1, got, stdout);

@@ -20,6 +20,8 @@
 static const char usage[] =
     "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
     "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
+    "             [--max-startups START:RATE:FULL] [--per-source N]\n"
+    "             [--login-grace SECS]\n"
     "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
     "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
     "[-v]";
@@ -243,13 +245,38 @@ serve_rules(const struct serve_args *a, struct ferry_config **cfg,
 	return 0;
 }
 
+/*
+ * PROTOCOL.md 5.1: --max-conns sessions run already. The client has sent
+ * HELLO; it gets ERR id 0, code 47 (BUSY), saying how many, and the close.
+ */
+static void
+serve_busy(struct ferry_conn *c, void *arg, int sessions)
+{
+	char text[128];
+	struct ferry_msg m = {
+	    .type = FERRY_F_ERR, .code = (uint16_t)-FERRY_E_BUSY, .text = text};
+
+	(void)arg;
+	snprintf(text, sizeof(text), "busy (%d sessions); try again later",
+	    sessions);
+	m.text_len = strlen(text);
+	/* Its HELLO read first, so the close does not reset the answer. */
+	ferry_conn_set_timeout(c, 2000);
+	if (ferry_conn_read(c, &(struct ferry_msg){0}, 1) != 0 ||
+	    ferry_conn_send(c, &m) != 0 || ferry_conn_close(c) != 0)
+		ferry_debug(
+		    "%s: could not say it is busy", ferry_conn_peer_addr(c));
+}
+
 static int
 serve_run(const struct serve_args *a)
 {
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
 	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
-	struct daemon_cfg dcfg = {
-	    .name = "serve", .session = session, .arg = &scfg};
+	struct daemon_cfg dcfg = {.name = "serve",
+	    .session = session,
+	    .busy = serve_busy,
+	    .arg = &scfg};
 	struct ferry_config *cfg = NULL;
 	struct ferry_access *own = NULL;
 	char *share = NULL, *inbox = NULL, self[FERRY_MAX_ID + 1];
@@ -273,6 +300,7 @@ serve_run(const struct serve_args *a)
 	dcfg.listen = a->o.listen;
 	dcfg.timeout_ms = a->o.timeout_ms;
 	dcfg.max_conns = a->o.max_conns;
+	dcfg.admit = a->o.admit;
 	if ((r = daemon_run(&dcfg)) != 0) {
 		code = cli_fail(r, "serve");
 		goto out;

@@ -133,6 +133,61 @@ alert_is_cert(int alert)
 	return 0;
 }
 
+/*
+ * The peer's alert says only "bad certificate" or "handshake failure"
+ * (OpenSSL sends that for a certificate not yet valid, and for one a
+ * callback refused). What our own certificate says may tell why: "" if
+ * nothing is wrong with it that we can see.
+ */
+static void
+own_cert_problem(struct ferry_conn *c, char *out, size_t n)
+{
+	X509 *me = SSL_get_certificate(c->ssl);
+	char id[FERRY_MAX_ID + 1], when[64] = "?";
+	int early, late;
+	BIO *b;
+
+	out[0] = '\0';
+	if (me == NULL)
+		return;
+	early = X509_cmp_current_time(X509_get0_notBefore(me)) > 0;
+	late = X509_cmp_current_time(X509_get0_notAfter(me)) < 0;
+	if ((early || late) && (b = BIO_new(BIO_s_mem())) != NULL) {
+		if (ASN1_TIME_print(b, early ? X509_get0_notBefore(me)
+		                             : X509_get0_notAfter(me)) == 1) {
+			int k = BIO_read(b, when, sizeof(when) - 1);
+
+			when[k > 0 ? k : 0] = '\0';
+		}
+		BIO_free(b);
+	}
+	if (early)
+		snprintf(out, n,
+		    "ours is not valid before %s; check this machine's clock "
+		    "and the peer's",
+		    when);
+	else if (late)
+		snprintf(out, n, "ours expired on %s; run 'ferry renew'", when);
+	else if (c->verify.role == FERRY_TLS_CLIENT &&
+	         ferry_cert_id(me, id) != 0)
+		snprintf(out, n,
+		    "ours names no ferry member (URI SAN ferry:<ID>); get one "
+		    "with 'ferry enroll' or 'ferry ca issue'");
+	ferry_err_clear();
+}
+
+/* Closed mid-handshake, as a server does that drops us before TLS. */
+static int
+closed_in_handshake(struct ferry_conn *c)
+{
+	return ferry_errf(FERRY_E_CLOSED,
+	    "%s closed the connection during the TLS handshake%s", c->peer_addr,
+	    c->verify.role == FERRY_TLS_CLIENT ||
+	            c->verify.role == FERRY_TLS_ECHO_CLIENT
+	        ? " (it may be too busy to start one; try again later)"
+	        : "");
+}
+
 /* Turns a failed SSL_* call into one FERRY_E_* with a line a user can act on. */
 static int
 ssl_failure(struct ferry_conn *c, int ret, const char *doing)
@@ -149,6 +204,9 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf(
 		    FERRY_E_CLOSED, "%s closed the connection", c->peer_addr);
 	if (e == SSL_ERROR_SYSCALL && err == 0) {
+		if ((saved == 0 || saved == ECONNRESET || saved == EPIPE) &&
+		    strcmp(doing, "handshake") == 0)
+			return closed_in_handshake(c);
 		if (saved == 0 || saved == ECONNRESET || saved == EPIPE)
 			return ferry_errf(FERRY_E_CLOSED,
 			    "%s closed the connection while %s", c->peer_addr,
@@ -166,6 +224,15 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 			    "%s requires a client certificate; pass an "
 			    "identity with -i",
 			    c->peer_addr);
+		if (alert_is_cert(alert) || alert == SSL_AD_HANDSHAKE_FAILURE) {
+			char why[256];
+
+			own_cert_problem(c, why, sizeof(why));
+			if (why[0] != '\0')
+				return ferry_errf(FERRY_E_CERT,
+				    "%s rejected our certificate (%s): %s",
+				    c->peer_addr, desc, why);
+		}
 		if (alert_is_cert(alert))
 			return ferry_errf(FERRY_E_CERT,
 			    "%s rejected our certificate (%s)", c->peer_addr,
@@ -191,6 +258,9 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf(FERRY_E_TLS,
 		    "%s: no TLS 1.3 parameters in common (%s)", c->peer_addr,
 		    ERR_reason_error_string(err));
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING &&
+	    strcmp(doing, "handshake") == 0)
+		return closed_in_handshake(c);
 	return ferry_errf(FERRY_E_TLS, "%s: TLS %s failed: %s", c->peer_addr,
 	    doing,
 	    err != 0 && ERR_reason_error_string(err) != NULL

@@ -65,6 +65,10 @@ peer_error(struct ferry_conn *c, const struct ferry_msg *m)
 	if ((r == FERRY_E_ACCESS || r == FERRY_E_NOSPACE) && id[0] != '\0')
 		return ferry_errf(
 		    r, "%s refuses: %.*s", id, (int)m->text_len, m->text);
+	/* PROTOCOL.md 5.1: "bob is busy (64 sessions); try again later". */
+	if (r == FERRY_E_BUSY && id[0] != '\0')
+		return ferry_errf(
+		    r, "%s is %.*s", id, (int)m->text_len, m->text);
 	return ferry_errf(
 	    r, "%s: %.*s", ferry_conn_peer_addr(c), (int)m->text_len, m->text);
 }

@@ -9,17 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ferry/admit.h"
 #include "ferry/log.h"
 #include "ferry/net.h"
 
 #include "daemon.h"
 
 static volatile sig_atomic_t got_stop, got_child, got_hup;
+static struct ferry_admit *dpool; /* the parent's handshake pool */
 
 static void
 on_signal(int sig)
@@ -53,15 +56,76 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * What the parent and its children share (one MAP_SHARED page or a few):
+ * a slot per child, which the child marks once its handshake is done. The
+ * parent only reads these flags; it never reads a peer byte.
+ */
+enum { SLOT_HANDSHAKE = 0, SLOT_SESSION, SLOT_BUSY };
+static int *slots;
+static int nslots;
+
+/* Sessions (children past their handshake) now, by the slots. */
+static int
+sessions(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < nslots; i++)
+		n += __atomic_load_n(&slots[i], __ATOMIC_SEQ_CST) ==
+		     SLOT_SESSION;
+	return n;
+}
+
+/*
+ * A handshake failure, said once: the detail may name the peer already
+ * ("ADDR: ..." or "ADDR closed ..."), and conn.c's may already start with
+ * "TLS handshake failed".
+ */
+static void
+say_failed(const char *peer, int r)
+{
+	const char *why = ferry_err_detail(r), *who = "";
+	size_t n = strlen(peer);
+
+	if (strncmp(why, peer, n) == 0 && why[n] == ':' && why[n + 1] == ' ')
+		why += n + 2;
+	else if (strncmp(why, peer, n) == 0 && why[n] == ' ') {
+		why += n + 1;
+		who = "the client ";
+	}
+	if (strncmp(why, "TLS handshake failed: ", 22) == 0)
+		why += 22;
+	ferry_info("%s: TLS handshake failed: %s%s", peer, who, why);
+}
+
+/*
+ * Past the handshake: the child takes a session place, or when --max-conns
+ * sessions run already gives it back and tells the client it is busy.
+ * Two children racing for the last place may both be turned away.
+ */
+static int
+claim_session(const struct daemon_cfg *cfg, int slot)
+{
+	int n;
+
+	__atomic_store_n(&slots[slot], SLOT_SESSION, __ATOMIC_SEQ_CST);
+	if ((n = sessions()) <= cfg->max_conns)
+		return 0;
+	__atomic_store_n(&slots[slot], SLOT_BUSY, __ATOMIC_SEQ_CST);
+	return n - 1;
+}
+
 /* The child: handshake, session, one summary line. Never returns. */
 static void
-child(const struct daemon_cfg *cfg, int fd, const char *peer)
+child(const struct daemon_cfg *cfg, int fd, const char *peer, int slot)
 {
 	struct ferry_conn *c = NULL;
 	char summary[256] = "";
 	double t0 = now_s();
+	int grace_ms = ferry_admit_policy(cfg->pool)->grace_s * 1000;
 	sigset_t none;
-	int r;
+	int busy, r;
 
 	set_handler(SIGTERM, on_signal);
 	set_handler(SIGINT, on_signal);
@@ -70,15 +134,22 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	ferry_conn_set_interrupt(&got_stop);
-	if ((r = ferry_conn_accept(cfg->tls, fd, cfg->timeout_ms, &c)) != 0) {
-		const char *why = ferry_err_detail(r);
-		size_t n = strlen(peer);
-
-		/* The detail often starts with the peer already: say it once. */
-		if (strncmp(why, peer, n) == 0 && why[n] == ':' &&
-		    why[n + 1] == ' ')
-			why += n + 2;
-		ferry_info("%s: TLS handshake failed: %s", peer, why);
+	/* The grace time bounds the whole handshake, trickled or not. */
+	if ((r = ferry_conn_accept(cfg->tls, fd,
+	         grace_ms < cfg->timeout_ms ? grace_ms : cfg->timeout_ms,
+	         &c)) != 0) {
+		say_failed(peer, r);
+		_exit(1);
+	}
+	ferry_conn_set_timeout(c, cfg->timeout_ms);
+	if ((busy = claim_session(cfg, slot)) > 0) {
+		ferry_info("%s%s%s: turned away: %d sessions already "
+		           "(--max-conns)",
+		    ferry_conn_peer_id(c), *ferry_conn_peer_id(c) ? "@" : "",
+		    peer, busy);
+		if (cfg->busy != NULL)
+			cfg->busy(c, cfg->arg, busy);
+		ferry_conn_free(c);
 		_exit(1);
 	}
 	r = cfg->session(c, cfg->arg, summary, sizeof(summary));
@@ -146,18 +217,34 @@ admit(const char *peer)
 	return 0;
 }
 
-/* The children still running; a slot is 0 when free. */
-static pid_t *children;
-static int nchildren;
+/* The children still running, and the shared slot each holds. */
+static struct kid {
+	pid_t pid;
+	int slot;
+	int killed; /* by us: evicted or out of grace */
+} * kids;
+static int nkids, maxkids;
 
 static void
 forget(pid_t pid)
 {
-	for (int i = 0; i < nchildren; i++)
-		if (children[i] == pid) {
-			children[i] = children[--nchildren];
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid == pid) {
+			(void)ferry_admit_remove(dpool, (uint64_t)pid);
+			__atomic_store_n(&slots[kids[i].slot], SLOT_HANDSHAKE,
+			    __ATOMIC_SEQ_CST);
+			kids[i] = kids[--nkids];
 			return;
 		}
+}
+
+static int
+was_killed(pid_t pid)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid == pid)
+			return kids[i].killed > 0;
+	return 0;
 }
 
 static void
@@ -167,8 +254,11 @@ reap(void)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int ours = was_killed(pid);
+
 		forget(pid);
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM &&
+		    !(ours && WTERMSIG(status) == SIGKILL))
 			ferry_warn("a connection handler died of signal %d",
 			    WTERMSIG(status));
 	}
@@ -177,8 +267,184 @@ reap(void)
 static void
 signal_children(int sig)
 {
-	for (int i = 0; i < nchildren; i++)
-		kill(children[i], sig);
+	for (int i = 0; i < nkids; i++)
+		kill(kids[i].pid, sig);
+}
+
+/* Children past their handshake leave the pool. */
+static void
+pool_sync(void)
+{
+	for (int i = 0; i < nkids; i++)
+		if (__atomic_load_n(&slots[kids[i].slot], __ATOMIC_SEQ_CST) !=
+		    SLOT_HANDSHAKE)
+			(void)ferry_admit_remove(dpool, (uint64_t)kids[i].pid);
+}
+
+static void
+end_handshake(pid_t pid)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid == pid) {
+			kids[i].killed = 1;
+			kill(pid, SIGKILL);
+		}
+	(void)ferry_admit_remove(dpool, (uint64_t)pid);
+}
+
+/*
+ * Ends handshakes past their grace time (the child's own deadline is the
+ * grace; this is the backstop, a second later). Returns the milliseconds
+ * until the next one is due, -1 for none.
+ */
+static int
+pool_expire(const char *name)
+{
+	double next;
+	uint64_t key;
+	int n = 0;
+
+	pool_sync();
+	while ((key = ferry_admit_expired(dpool, now_s() - 1, &next)) != 0) {
+		end_handshake((pid_t)key);
+		n++;
+	}
+	if (n > 0)
+		ferry_info("%s: %d handshake%s not done within %d s: closed",
+		    name, n, n == 1 ? "" : "s",
+		    ferry_admit_policy(dpool)->grace_s);
+	return next < 0 ? -1 : (int)(next * 1000) + 10;
+}
+
+/* 1 if a new connection from peer may start its handshake now. */
+static int
+may_start(struct daemon_cfg *cfg, const char *peer)
+{
+	enum ferry_admit_verdict v;
+	char host[64];
+	uint64_t victim;
+
+	if (!admit(peer))
+		return 0;
+	if (nkids >= maxkids) {
+		ferry_admit_log(dpool, FERRY_ADMIT_DROP_FULL, cfg->name, peer);
+		return 0;
+	}
+	ferry_admit_host(peer, host, sizeof(host));
+	pool_sync();
+	v = ferry_admit_decide(dpool, host, ferry_admit_random(), &victim);
+	if (v == FERRY_ADMIT_EVICT)
+		end_handshake((pid_t)victim);
+	if (v != FERRY_ADMIT_YES)
+		ferry_admit_log(dpool, v, cfg->name, host);
+	return v == FERRY_ADMIT_YES || v == FERRY_ADMIT_EVICT;
+}
+
+/* A renewed certificate or a new CRL applies from now on. */
+static void
+reload(struct daemon_cfg *cfg)
+{
+	struct ferry_tls *before = cfg->tls;
+	int rr = ferry_tls_reload(&cfg->tls);
+
+	if (rr != 0)
+		ferry_warn_r(rr,
+		    "%s: keeping the identity in use; reloading it failed",
+		    cfg->name);
+	else if (cfg->tls != before)
+		ferry_info("%s: identity files changed: reloaded (member '%s')",
+		    cfg->name, ferry_tls_self_id(cfg->tls));
+}
+
+/* A free shared slot; there is one since nkids < maxkids. */
+static int
+free_slot(void)
+{
+	for (int s = 0; s < nslots; s++) {
+		int used = 0;
+
+		for (int i = 0; i < nkids && !used; i++)
+			used = kids[i].slot == s;
+		if (!used)
+			return s;
+	}
+	return -1;
+}
+
+/* Accepts one connection and forks its child, or turns it away. */
+static void
+take(struct daemon_cfg *cfg, int lfd)
+{
+	char peer[FERRY_MAX_HOST + 16], host[64];
+	int fd, one = 1, slot;
+	pid_t pid;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+			ferry_warn("accept: %s", strerror(errno));
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100000);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ferry_net_peername(fd, peer, sizeof(peer));
+	if (!may_start(cfg, peer) || (slot = free_slot()) < 0) {
+		close(fd);
+		return;
+	}
+	reload(cfg);
+	__atomic_store_n(&slots[slot], SLOT_HANDSHAKE, __ATOMIC_SEQ_CST);
+	if ((pid = fork()) < 0) {
+		ferry_warn("%s: cannot fork: %s", peer, strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		close(lfd);
+		child(cfg, fd, peer, slot);
+	}
+	kids[nkids++] = (struct kid){.pid = pid, .slot = slot};
+	ferry_admit_host(peer, host, sizeof(host));
+	if (ferry_admit_add(dpool, (uint64_t)pid, host, now_s()) != 0)
+		ferry_debug("%s: not entered in the handshake pool", peer);
+	close(fd);
+}
+
+static int
+setup(struct daemon_cfg *cfg)
+{
+	const struct ferry_admit_policy *p;
+	int r;
+
+	if ((r = ferry_admit_new(&cfg->admit, &dpool)) != 0)
+		return r;
+	cfg->pool = dpool;
+	p = ferry_admit_policy(dpool);
+	/* Sessions, handshakes, and as many again answering BUSY. */
+	maxkids = cfg->max_conns + 2 * p->full;
+	nslots = maxkids;
+	if ((kids = calloc((size_t)maxkids, sizeof(*kids))) == NULL)
+		return FERRY_E_NOMEM;
+	slots = mmap(NULL, (size_t)nslots * sizeof(*slots),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (slots == MAP_FAILED) {
+		slots = NULL;
+		return ferry_errf_errno(FERRY_E_NOMEM, errno, "shared memory");
+	}
+	return 0;
+}
+
+static void
+teardown(void)
+{
+	free(kids);
+	kids = NULL;
+	nkids = 0;
+	if (slots != NULL)
+		munmap(slots, (size_t)nslots * sizeof(*slots));
+	slots = NULL;
+	ferry_admit_free(dpool);
+	dpool = NULL;
 }
 
 int
@@ -187,18 +453,15 @@ daemon_run(struct daemon_cfg *cfg)
 	char bound[FERRY_MAX_HOST + 16];
 	struct pollfd pfd;
 	sigset_t block, empty;
-	int lfd, one = 1, r;
+	int lfd = -1, r;
 
-	if ((children = calloc((size_t)cfg->max_conns, sizeof(*children))) ==
-	    NULL)
-		return FERRY_E_NOMEM;
-	if ((r = ferry_net_listen(cfg->listen, &lfd, bound, sizeof(bound))) !=
-	    0)
-		return r;
+	if ((r = setup(cfg)) != 0 || (r = ferry_net_listen(cfg->listen, &lfd,
+	                                  bound, sizeof(bound))) != 0)
+		goto out;
 	/* accept4() must never block with signals held back. */
 	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0) {
-		close(lfd);
-		return ferry_errf_errno(FERRY_E_IO, errno, "listening socket");
+		r = ferry_errf_errno(FERRY_E_IO, errno, "listening socket");
+		goto out;
 	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -215,12 +478,13 @@ daemon_run(struct daemon_cfg *cfg)
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
 	while (!got_stop) {
-		char peer[FERRY_MAX_HOST + 16];
-		pid_t pid;
-		int fd;
+		int ms = pool_expire(cfg->name);
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 		/* Signals are delivered only inside ppoll: no lost wakeups. */
-		if (ppoll(&pfd, 1, NULL, &empty) < 0 && errno != EINTR) {
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &empty) < 0 &&
+		    errno != EINTR) {
 			r = ferry_errf_errno(FERRY_E_IO, errno, "poll");
 			break;
 		}
@@ -235,74 +499,17 @@ daemon_run(struct daemon_cfg *cfg)
 			    "re-read before every connection",
 			    cfg->name);
 		}
-		if (got_stop || (pfd.revents & POLLIN) == 0)
-			continue;
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-			if (errno != EINTR && errno != EAGAIN &&
-			    errno != ECONNABORTED)
-				ferry_warn("accept: %s", strerror(errno));
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000);
-			continue;
-		}
-		(void)setsockopt(
-		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		ferry_net_peername(fd, peer, sizeof(peer));
-		if (!admit(peer)) {
-			close(fd);
-			continue;
-		}
-		if (nchildren >= cfg->max_conns) {
-			static time_t last;
-
-			/* Once a second is enough to say the server is full. */
-			if (last != time(NULL)) {
-				last = time(NULL);
-				ferry_warn(
-				    "%s: refused: %d connections already "
-				    "(--max-conns)",
-				    peer, nchildren);
-			}
-			close(fd);
-			continue;
-		}
-		/* A renewed certificate or a new CRL applies from now on. */
-		{
-			struct ferry_tls *before = cfg->tls;
-			int rr = ferry_tls_reload(&cfg->tls);
-
-			if (rr != 0)
-				ferry_warn_r(rr,
-				    "%s: keeping the identity in use; "
-				    "reloading it failed",
-				    cfg->name);
-			else if (cfg->tls != before)
-				ferry_info("%s: identity files changed: "
-				           "reloaded (member '%s')",
-				    cfg->name, ferry_tls_self_id(cfg->tls));
-		}
-		if ((pid = fork()) < 0) {
-			ferry_warn(
-			    "%s: cannot fork: %s", peer, strerror(errno));
-			close(fd);
-			continue;
-		}
-		if (pid == 0) {
-			close(lfd);
-			child(cfg, fd, peer);
-		}
-		children[nchildren++] = pid;
-		close(fd);
+		if (!got_stop && (pfd.revents & POLLIN) != 0)
+			take(cfg, lfd);
 	}
-	close(lfd);
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	if (got_stop) {
 		double deadline = now_s() + 5;
 
 		ferry_info("%s: shutting down (%d connection%s open)",
-		    cfg->name, nchildren, nchildren == 1 ? "" : "s");
+		    cfg->name, nkids, nkids == 1 ? "" : "s");
 		signal_children(SIGTERM);
-		while (nchildren > 0 && now_s() < deadline) {
+		while (nkids > 0 && now_s() < deadline) {
 			usleep(20000);
 			reap();
 		}
@@ -310,6 +517,9 @@ daemon_run(struct daemon_cfg *cfg)
 		reap();
 		r = 0;
 	}
-	free(children);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	teardown();
 	return r;
 }

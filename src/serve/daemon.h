@@ -3,6 +3,7 @@
 #ifndef FERRY_DAEMON_H
 #define FERRY_DAEMON_H
 
+#include "ferry/admit.h"
 #include "ferry/conn.h"
 #include "ferry/tls.h"
 
@@ -11,17 +12,28 @@ struct daemon_cfg {
 	const char *listen; /* HOST:PORT */
 	struct ferry_tls *tls; /* replaced when the identity files change */
 	int timeout_ms; /* handshake and idle timeout per connection */
-	int max_conns; /* connections served at once; more are turned away */
+	int max_conns; /* sessions (past the handshake) at once; more: busy */
+	/* The handshake pool (--max-startups, --per-source, --login-grace). */
+	struct ferry_admit_policy admit;
+	struct ferry_admit *pool; /* set by daemon_run; the policy in force */
 	/* Runs in the child after a verified handshake; 0 or FERRY_E_*. */
 	int (*session)(
 	    struct ferry_conn *c, void *arg, char *summary, size_t summary_len);
+	/*
+	 * Runs in the child instead of session when --max-conns sessions run
+	 * already: tells the client, in the protocol's way, that the server
+	 * is busy with that many. May be NULL (the connection just closes).
+	 */
+	void (*busy)(struct ferry_conn *c, void *arg, int sessions);
 	void *arg;
 };
 
 /*
  * Listens and serves until SIGINT or SIGTERM, then stops accepting, asks
  * running connections to finish (SIGTERM) and returns 0. Errors setting up
- * the listener are returned as FERRY_E_*.
+ * the listener are returned as FERRY_E_*. Connections still in their
+ * handshake are admitted by cfg->admit (admit.h): a pool of their own, a
+ * cap per address and a grace time; sessions count against max_conns.
  */
 int daemon_run(struct daemon_cfg *cfg);
 
