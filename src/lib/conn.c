@@ -53,6 +53,8 @@ void
 ferry_conn_set_timeout(struct ferry_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
+	/* The kernel finds a dead peer in about the same time (net.md). */
+	ferry_net_keepalive(c->fd, timeout_ms);
 }
 
 void
@@ -352,7 +354,7 @@ ferry_conn_connect(struct ferry_tls *tls, const struct ferry_addr *a,
 		close(fd);
 		return r;
 	}
-	c->timeout_ms = timeout_ms;
+	ferry_conn_set_timeout(c, timeout_ms);
 	ferry_addr_format(a->host, a->port, c->peer_addr, sizeof(c->peer_addr));
 	r = FERRY_E_CRYPTO;
 	if (!ferry_host_is_ip(a->host) &&
@@ -402,7 +404,7 @@ ferry_conn_accept(
 		close(fd);
 		return r;
 	}
-	c->timeout_ms = timeout_ms;
+	ferry_conn_set_timeout(c, timeout_ms);
 	if ((r = handshake(c, 1)) != 0) {
 		c->broken = 1;
 		ferry_conn_free(c);

@@ -40,6 +40,11 @@ struct session {
 
 /* Access and quota refusals one session logs; later ones are counted. */
 #define DENY_LOG_MAX 10
+/*
+ * A partial locked by another session that has written nothing to it for
+ * this long is taken over (PROTOCOL.md 7.4): its sender has given up.
+ */
+#define PARTIAL_IDLE_MS 2000
 
 static int
 send_err(struct session *s, uint32_t id, int r, const char *text)
@@ -366,6 +371,8 @@ commit_file(struct session *s, const struct upload *u,
 			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		return refuse(s, u->id, "push", r);
 	}
+	/* A partial of an older try at this name is superseded now. */
+	ferry_partial_remove(tmp->dirfd, leaf);
 	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
 	ferry_sha256_hex(digest, hex);
 	ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who, name,
@@ -373,6 +380,46 @@ commit_file(struct session *s, const struct upload *u,
 	s->stats->files_in++;
 	s->stats->bytes_in += size - u->offset;
 	return ferry_conn_send(s->c, &ok);
+}
+
+/*
+ * 1 if a finished file took leaf's name while we received (it was not
+ * there, or was another file, when we began: was, *before): what we hold
+ * of leaf is superseded, not worth keeping (PROTOCOL.md 7.4).
+ */
+static int
+superseded(int dirfd, const char *leaf, int was, const struct stat *before)
+{
+	struct stat now;
+
+	if (fstatat(dirfd, leaf, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(now.st_mode))
+		return 0;
+	return !was || now.st_ino != before->st_ino ||
+	       now.st_dev != before->st_dev ||
+	       now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != before->st_mtim.tv_nsec;
+}
+
+/* Opens where a pushed file goes: a partial with SYNC, else a temp file. */
+static int
+open_target(struct session *s, const struct upload *u, int dirfd,
+    const char *leaf, struct ferry_tmpfile *tmp, uint64_t *have)
+{
+	int r;
+
+	/* With SYNC a big file goes to a partial that survives a cut. */
+	if ((ferry_conn_features(s->c) & FERRY_FEATURE_SYNC) == 0 ||
+	    u->size < FERRY_RESUME_MIN)
+		return ferry_tmpfile_open(dirfd, tmp);
+	/* A session stuck on a dead network must not keep it locked. */
+	if ((r = ferry_partial_claim(
+	         dirfd, leaf, PARTIAL_IDLE_MS, tmp, have)) == 0 &&
+	    tmp->taken_from > 0)
+		ferry_info("%s: %s: took its partial file over from an idle "
+		           "session (process %ld, told to end)",
+		    s->who, u->path, (long)tmp->taken_from);
+	return r;
 }
 
 /*
@@ -389,7 +436,7 @@ receive_file(struct session *s, const struct upload *u)
 	const char *name = u->path, *leaf;
 	uint64_t size = u->size, done = 0, have = 0, checked = 0;
 	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
-	int dirfd = -1, sinking = 0, r;
+	int dirfd = -1, sinking = 0, was, r;
 	struct stat st;
 
 	if (size > FERRY_MAX_FILE_SIZE)
@@ -407,21 +454,16 @@ receive_file(struct session *s, const struct upload *u)
 	}
 	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
 		goto refused;
+	was = fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	/* Say so now, not after the whole file has crossed the network. */
-	if (!replace && fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!replace && was) {
 		r = ferry_errf(FERRY_E_EXIST,
 		    "%s already exists in the inbox (use --force to replace "
 		    "it)",
 		    name);
 		goto refused;
 	}
-	/* With SYNC a big file goes to a partial that survives a cut. */
-	if ((ferry_conn_features(s->c) & FERRY_FEATURE_SYNC) != 0 &&
-	    size >= FERRY_RESUME_MIN)
-		r = ferry_partial_open(dirfd, leaf, &tmp, &have);
-	else
-		r = ferry_tmpfile_open(dirfd, &tmp);
-	if (r != 0) {
+	if ((r = open_target(s, u, dirfd, leaf, &tmp, &have)) != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}
@@ -476,7 +518,13 @@ receive_file(struct session *s, const struct upload *u)
 				/* Whatever arrived is on disk before we keep it. */
 				ferry_sink_abandon(s->sink);
 				sinking = 0;
-				ferry_tmpfile_keep(&tmp, size);
+				if (superseded(dirfd, leaf, was, &st))
+					ferry_info(
+					    "%s: %s arrived meanwhile; "
+					    "its partial file is removed",
+					    s->who, name);
+				else
+					ferry_tmpfile_keep(&tmp, size);
 			}
 			goto out;
 		}
