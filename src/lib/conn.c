@@ -181,6 +181,12 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf(
 		    FERRY_E_TLS, "%s sent TLS alert: %s", c->peer_addr, desc);
 	}
+	/* A TCP close (FIN) with no close_notify before it: cut, or killed. */
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return ferry_errf(FERRY_E_CLOSED,
+		    "%s closed the connection while %s, without ending TLS "
+		    "(cut off or killed)",
+		    c->peer_addr, doing);
 	if (reason == SSL_R_WRONG_VERSION_NUMBER ||
 	    reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
 	    reason == SSL_R_RECORD_LENGTH_MISMATCH ||
@@ -235,6 +241,22 @@ set_bios(struct ferry_conn *c)
 	return 0;
 }
 
+/* A write(2) to the peer failed with errno e: one line saying what it means. */
+static int
+write_failed(struct ferry_conn *c, int e)
+{
+	c->broken = 1;
+	if (e == 0 || e == EPIPE || e == ECONNRESET)
+		return ferry_errf(FERRY_E_CLOSED,
+		    "%s closed the connection while writing", c->peer_addr);
+	/* TCP_USER_TIMEOUT or keepalive (net.md): the peer is gone. */
+	if (e == ETIMEDOUT)
+		return ferry_errf(FERRY_E_TIMEOUT,
+		    "%s: no answer for %d s (connection timed out)",
+		    c->peer_addr, c->timeout_ms / 1000);
+	return ferry_errf_errno(FERRY_E_CLOSED, e, "%s: writing", c->peer_addr);
+}
+
 /* Writes out what the buffer BIO holds. */
 static int
 flush_wbio(struct ferry_conn *c)
@@ -243,11 +265,8 @@ flush_wbio(struct ferry_conn *c)
 	int r;
 
 	while (BIO_flush(wbio) != 1) {
-		if (!BIO_should_retry(wbio)) {
-			c->broken = 1;
-			return ferry_errf_errno(
-			    FERRY_E_CLOSED, errno, "%s: writing", c->peer_addr);
-		}
+		if (!BIO_should_retry(wbio))
+			return write_failed(c, errno);
 		if ((r = conn_wait(c, POLLOUT)) != 0)
 			return r;
 	}

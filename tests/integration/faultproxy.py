@@ -60,10 +60,13 @@ class Link:
                 return
             self.closed.set()
             for s in (self.a, self.b):
+                # A thread blocked in recv() holds the socket open: wake it
+                # (SHUT_RD sends nothing), so the close really happens.
                 try:
                     if rst:
                         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                      b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                        s.shutdown(socket.SHUT_RD)
                     else:
                         s.shutdown(socket.SHUT_RDWR)
                 except OSError:
