@@ -36,7 +36,25 @@ struct session {
 	char **groups; /* from its certificate; member.groups */
 	char root[PATH_MAX]; /* the share's real path, with read rules */
 	unsigned denied; /* access and quota refusals, for the log limit */
+	struct blocked *blocked; /* PROBEs that found a link, directory, ... */
+	size_t n_blocked;
 };
+
+/*
+ * A path a PROBE found taken by something a push does not replace without
+ * FORCE (a symbolic link, a directory, another kind, a file of another
+ * size): the client refuses
+ * that push itself (PROTOCOL.md 5.11) unless it pushes with FORCE, so a
+ * PUT or PUTAT for it that never comes is a refusal this server logs and
+ * counts when the session ends cleanly.
+ */
+struct blocked {
+	char *path;
+	uint8_t kind;
+};
+
+/* Paths a session remembers that way; more are not tracked. */
+#define BLOCKED_MAX 256
 
 /* Access and quota refusals one session logs; later ones are counted. */
 #define DENY_LOG_MAX 10
@@ -320,6 +338,63 @@ quota_check(struct session *s, const struct ferry_tmpfile *tmp,
 	return 0;
 }
 
+static void
+blocked_add(struct session *s, const char *path, uint8_t kind)
+{
+	struct blocked *grown;
+	char *copy;
+
+	if (s->n_blocked >= BLOCKED_MAX || (copy = strdup(path)) == NULL)
+		return;
+	if ((grown = realloc(s->blocked,
+	         (s->n_blocked + 1) * sizeof(*s->blocked))) == NULL) {
+		free(copy);
+		return;
+	}
+	s->blocked = grown;
+	s->blocked[s->n_blocked].path = copy;
+	s->blocked[s->n_blocked++].kind = kind;
+}
+
+/* A push for path came: whatever it finds there decides, not the PROBE. */
+static void
+blocked_drop(struct session *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_blocked; i++)
+		if (strcmp(s->blocked[i].path, path) == 0) {
+			free(s->blocked[i].path);
+			s->blocked[i] = s->blocked[--s->n_blocked];
+			return;
+		}
+}
+
+/* At a clean end: the pushes the sender gave up on because of a PROBE. */
+static void
+blocked_report(struct session *s)
+{
+	for (size_t i = 0; i < s->n_blocked; i++) {
+		uint8_t k = s->blocked[i].kind;
+
+		s->stats->refused++;
+		if (++s->denied <= DENY_LOG_MAX)
+			ferry_info("%s: push refused: %s in the inbox is %s "
+			           "(not replaced without --force)",
+			    s->who, s->blocked[i].path,
+			    k == FERRY_KIND_LINK   ? "a symbolic link"
+			    : k == FERRY_KIND_DIR  ? "a directory"
+			    : k == FERRY_KIND_FILE ? "another file"
+			                           : "not a regular file");
+	}
+}
+
+static void
+blocked_free(struct session *s)
+{
+	for (size_t i = 0; i < s->n_blocked; i++)
+		free(s->blocked[i].path);
+	free(s->blocked);
+}
+
 /* What a PUT or PUTAT asks for, copied out of the frame. */
 struct upload {
 	uint32_t id;
@@ -439,6 +514,7 @@ receive_file(struct session *s, const struct upload *u)
 	int dirfd = -1, sinking = 0, was, r;
 	struct stat st;
 
+	blocked_drop(s, name);
 	if (size > FERRY_MAX_FILE_SIZE)
 		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
 	if ((u->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
@@ -704,6 +780,9 @@ serve_probe(struct session *s, const struct ferry_msg *probe)
 		            : S_ISDIR(st.st_mode) ? FERRY_KIND_DIR
 		            : S_ISLNK(st.st_mode) ? FERRY_KIND_LINK
 		                                  : FERRY_KIND_OTHER;
+		/* Equal sizes may be the same file: up to date, not refused. */
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != probe->size)
+			blocked_add(s, path, have.kind);
 		if (S_ISREG(st.st_mode)) {
 			have.size = (uint64_t)st.st_size;
 			if (have.size == probe->size &&
@@ -963,12 +1042,17 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 		if (same)
 			ferry_info("%s: %s is up to date (sha256 %s)", s->who,
 			    path, hex);
+		/*
+		 * Handed to TCP is all we know: GET has no receipt, and the
+		 * client may yet fail to store it (its disk, its hash check).
+		 */
 		else if (file.offset == 0)
-			ferry_info("%s: sent %s (%llu bytes, sha256 %s)",
+			ferry_info("%s: sent %s (%llu bytes, sha256 %s) (not "
+			           "confirmed: handed to TCP)",
 			    s->who, path, (unsigned long long)done, hex);
 		else
 			ferry_info("%s: sent %s (%llu bytes from byte %llu, "
-			           "sha256 %s)",
+			           "sha256 %s) (not confirmed: handed to TCP)",
 			    s->who, path,
 			    (unsigned long long)(done - file.offset),
 			    (unsigned long long)file.offset, hex);
@@ -1468,8 +1552,10 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 			goto out;
 		}
 	}
+	blocked_report(&s);
 	r = ferry_conn_close(c);
 out:
+	blocked_free(&s);
 	if (s.sender_fd >= 0)
 		close(s.sender_fd);
 	ferry_cert_groups_free(s.groups, s.member.n_groups);
