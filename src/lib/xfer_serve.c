@@ -395,6 +395,21 @@ blocked_free(struct session *s)
 	free(s->blocked);
 }
 
+/*
+ * r, or for a full file system "bob's disk is full: report.pdf not
+ * stored": whose disk, and which file, for the sender's one line.
+ */
+static int
+disk_full(struct session *s, const char *name, int r)
+{
+	if (r != FERRY_E_NOSPACE)
+		return r;
+	if (s->cfg->self_id != NULL)
+		return ferry_errf(r, "%s's disk is full: %s not stored",
+		    s->cfg->self_id, name);
+	return ferry_errf(r, "the server's disk is full: %s not stored", name);
+}
+
 /* What a PUT or PUTAT asks for, copied out of the frame. */
 struct upload {
 	uint32_t id;
@@ -444,7 +459,7 @@ commit_file(struct session *s, const struct upload *u,
 		/* The detail names the last component; say where it is. */
 		if (strcmp(leaf, name) != 0)
 			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		return refuse(s, u->id, "push", r);
+		return refuse(s, u->id, "push", disk_full(s, name, r));
 	}
 	/* A partial of an older try at this name is superseded now. */
 	ferry_partial_remove(tmp->dirfd, leaf);
@@ -512,6 +527,7 @@ receive_file(struct session *s, const struct upload *u)
 	uint64_t size = u->size, done = 0, have = 0, checked = 0;
 	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
 	int dirfd = -1, sinking = 0, was, r;
+	char why[FERRY_MAX_TEXT + 1];
 	struct stat st;
 
 	blocked_drop(s, name);
@@ -670,9 +686,15 @@ out:
 		close(dirfd);
 	return r;
 refused:
+	/* The disk, not a quota (denied): say whose and which file. */
+	if (!denied)
+		r = disk_full(s, name, r);
+	/* abandon clears the error detail; r's must survive it. */
+	snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
 	if (sinking)
 		ferry_sink_abandon(s->sink);
 	sinking = 0;
+	r = ferry_errf(r, "%s", why);
 	/* Over the quota: what arrived is kept for a resume (PROTOCOL.md 7.4). */
 	if (keep)
 		ferry_tmpfile_keep(&tmp, size);
