@@ -11,7 +11,8 @@
 # partial whose writer is still alive (a push throttled to 1 MB/s) is not
 # taken, the other push of the same file finishes from byte 0, and once
 # the slow push is cut its partial, superseded by the finished file, is
-# removed instead of kept for ever.
+# removed instead of kept for ever. serve's socket has TCP keepalive on
+# (ss shows its timer; t_faults checks the client's).
 . "$(dirname "$0")/lib.sh"
 
 have_python || skip "no python3"
@@ -52,6 +53,13 @@ grep -q '^blackhole' "$T/hole.err" || fail "the proxy never black-holed: $(cat "
 [[ ! -e $INBOX/alice/big.bin ]] || fail "big.bin appeared under its final name"
 partial_at_least 1024 || fail "no partial of 1 MiB kept in the inbox: $(resume_files "$INBOX")"
 [[ -n $(server_children) ]] || fail "serve's session ended at once (inconclusive: nothing to take over)"
+
+# Its socket probes the peer (keepalive, tied to --timeout), so on a real
+# dead network the kernel ends it in about the timeout.
+if command -v ss >/dev/null; then
+	ss -tno state established "( sport = :$PORT )" | grep -q 'timer:(keepalive' ||
+		fail "serve's connection has no keepalive timer: $(ss -tno state established "( sport = :$PORT )")"
+fi
 
 # serve still answers others while that session waits on the dead network.
 expect_exit 0 "$FERRY" ls -i "$ID" --timeout 5 "bob@127.0.0.1:$PORT"

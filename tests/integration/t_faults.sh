@@ -13,8 +13,10 @@
 # name) or with one clear line on stderr and exit 3 (ferry.1 EXIT STATUS),
 # nothing under the final name, no temporary file left; then the same
 # command straight to serve resumes from the kept partial (resumed_from at
-# least 1 MiB, at most 3 MiB) and ends verified. serve answers a direct
-# ls during the black hole and the throttled transfers.
+# least 1 MiB, at most 3 MiB; after an RST, which discards what the
+# receiver had not read, anything up to 3 MiB) and ends verified. serve answers a direct
+# ls during the black hole and the throttled transfers; a pulling client's
+# socket has TCP keepalive on.
 . "$(dirname "$0")/lib.sh"
 
 have_python || skip "no python3"
@@ -105,13 +107,16 @@ broken() {
 
 # resumed DIR FAULT: the same transfer straight to serve resumes, verified.
 resumed() {
-	local dir=$1 fault=$2 from
+	local dir=$1 fault=$2 from min=$MIB
+	# An RST throws away what the receiver had not read yet: any amount.
+	[[ $fault == rst ]] && min=0
 	transfer "$dir" f.bin "$PORT" --timeout 10
 	[[ $RC == 0 ]] || fail "$dir after $fault: the direct retry failed (exit $RC): $(cat "$ERR")"
 	verified "$dir" f.bin "after $fault"
 	from=$(json_field resumed_from)
-	[[ -n $from && $from -ge $MIB && $from -le $AFTER ]] ||
-		fail "$dir after $fault: resumed_from ${from:-none}, want 1 MiB to 3 MiB: $(cat "$OUT")"
+	[[ -n $from && $from -ge $min && $from -le $AFTER ]] ||
+		fail "$dir after $fault: resumed_from ${from:-none}, want $min to $AFTER: $(cat "$OUT")"
+	note "$dir after $fault: resumed from byte $from, verified"
 	wait_until 5 eval '[[ -z $(resume_files "$INBOX" "$T/dl") ]]' ||
 		fail "$dir after $fault: a partial stays: $(resume_files "$INBOX" "$T/dl")"
 	no_part_files "$INBOX" "$T/dl" || fail "$dir after $fault: temporary files left"
@@ -159,6 +164,11 @@ for dir in push pull; do
 	sleep 0.5
 	is_running "$slow" || fail "$dir throttled: done in 0.5 s (inconclusive): $(cat "$T/$dir-slow.err")"
 	expect_exit 0 "$FERRY" ls -i "$ID" --timeout 5 "$P"
+	# The receiving end, its send queue empty, shows its keepalive timer.
+	if [[ $dir == pull ]] && command -v ss >/dev/null; then
+		ss -tno state established "( dport = :$PPORT )" | grep -q 'timer:(keepalive' ||
+			fail "the client's connection has no keepalive timer: $(ss -tno state established "( dport = :$PPORT )")"
+	fi
 	wait_exit "$slow" 15 || fail "$dir throttled: still running after 15 s"
 	ms=$(($(now_ms) - t0))
 	[[ $WAIT_RC == 0 ]] || fail "$dir throttled: exit $WAIT_RC: $(cat "$T/$dir-slow.err")"
