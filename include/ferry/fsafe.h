@@ -103,7 +103,7 @@ int ferry_partial_open(int dirfd, const char *final, struct ferry_tmpfile *t,
  * ferry_partial_open for a server whose connections are processes of one
  * process group: when another holds the lock and has written nothing to
  * the partial for idle_ms, that process is sent SIGTERM (it keeps what it
- * received and lets go) and the partial is taken over, within idle_ms + 1 s
+ * received and lets go) and the partial is taken over, within idle_ms + 2 s
  * at most; t->taken_from is then its pid. A holder still writing, or not of
  * our process group, is left alone (an ordinary temporary file, as above).
  */
