@@ -61,6 +61,7 @@ enum ferry_err_group {
 	X(MISMATCH, 91, REFUSED, "copies differ")               \
 	X(LOGIN, 83, AUTH, "wrong user name or password")       \
 	X(REVOKED, 84, AUTH, "certificate revoked")             \
+	X(PEERFULL, 49, REFUSED, "no room on the peer")         \
 	X(THROTTLED, 48, REFUSED, "too many failed attempts; wait")
 
 enum ferry_err {

@@ -73,6 +73,7 @@ struct ferry_tmpfile {
 	int fd;
 	char name[48];
 	int resumable; /* a kept partial (PROTOCOL.md 7.4), flock held */
+	pid_t taken_from; /* ferry_partial_claim: the idle holder it ended */
 };
 
 /* Creates a new temporary file (0600) in dirfd. */
@@ -98,6 +99,21 @@ void ferry_tmpfile_discard(struct ferry_tmpfile *t);
  */
 int ferry_partial_open(int dirfd, const char *final, struct ferry_tmpfile *t,
     uint64_t *have) FERRY_MUST_CHECK;
+/*
+ * ferry_partial_open for a server whose connections are processes of one
+ * process group: when another holds the lock and has written nothing to
+ * the partial for idle_ms, that process is sent SIGTERM (it keeps what it
+ * received and lets go) and the partial is taken over, within idle_ms + 2 s
+ * at most; t->taken_from is then its pid. A holder still writing, or not of
+ * our process group, is left alone (an ordinary temporary file, as above).
+ */
+int ferry_partial_claim(int dirfd, const char *final, int idle_ms,
+    struct ferry_tmpfile *t, uint64_t *have) FERRY_MUST_CHECK;
+/*
+ * Removes the partial kept for final, if there is one and nobody holds its
+ * lock: a finished file superseded it.
+ */
+void ferry_partial_remove(int dirfd, const char *final);
 /*
  * Opens the partial kept for final read-only without creating it (no lock):
  * FERRY_E_NOENT when there is none. For answering PROBE.

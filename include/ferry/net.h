@@ -46,6 +46,13 @@ int ferry_net_listen_parse(
  */
 int ferry_net_listen(const char *hostport, int *fd, char *bound,
     size_t boundlen) FERRY_MUST_CHECK;
+/*
+ * Makes a dead peer show within about timeout_ms: TCP keepalive probes after
+ * a third of it idle (at least 1 s), then every few seconds, and
+ * TCP_USER_TIMEOUT (data unacknowledged that long ends the connection).
+ * Best effort: a socket option the system lacks is skipped.
+ */
+void ferry_net_keepalive(int fd, int timeout_ms);
 /* The peer of a connected socket as "host:port". */
 void ferry_net_peername(int fd, char *out, size_t outlen);
 

@@ -598,7 +598,9 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 	if (conn_err != 0) {
 		int code = cli_fail(conn_err, "%s", b->cmd);
 
-		if (!b->total_unknown && b->ok + b->failed + b->skipped < total)
+		/* One item: the line above said it all. */
+		if (!b->total_unknown && total > 1 &&
+		    b->ok + b->failed + b->skipped < total)
 			cli_error("%s: %u of %u items not transferred", b->cmd,
 			    total - b->ok - b->failed - b->skipped, total);
 		return b->ok > 0 ? EXIT_PARTIAL : code;

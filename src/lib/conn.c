@@ -53,6 +53,8 @@ void
 ferry_conn_set_timeout(struct ferry_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
+	/* The kernel finds a dead peer in about the same time (net.md). */
+	ferry_net_keepalive(c->fd, timeout_ms);
 }
 
 void
@@ -246,6 +248,12 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf(
 		    FERRY_E_TLS, "%s sent TLS alert: %s", c->peer_addr, desc);
 	}
+	/* A TCP close (FIN) with no close_notify before it: cut, or killed. */
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return ferry_errf(FERRY_E_CLOSED,
+		    "%s closed the connection while %s, without ending TLS "
+		    "(cut off or killed)",
+		    c->peer_addr, doing);
 	if (reason == SSL_R_WRONG_VERSION_NUMBER ||
 	    reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
 	    reason == SSL_R_RECORD_LENGTH_MISMATCH ||
@@ -303,6 +311,22 @@ set_bios(struct ferry_conn *c)
 	return 0;
 }
 
+/* A write(2) to the peer failed with errno e: one line saying what it means. */
+static int
+write_failed(struct ferry_conn *c, int e)
+{
+	c->broken = 1;
+	if (e == 0 || e == EPIPE || e == ECONNRESET)
+		return ferry_errf(FERRY_E_CLOSED,
+		    "%s closed the connection while writing", c->peer_addr);
+	/* TCP_USER_TIMEOUT or keepalive (net.md): the peer is gone. */
+	if (e == ETIMEDOUT)
+		return ferry_errf(FERRY_E_TIMEOUT,
+		    "%s: no answer for %d s (connection timed out)",
+		    c->peer_addr, c->timeout_ms / 1000);
+	return ferry_errf_errno(FERRY_E_CLOSED, e, "%s: writing", c->peer_addr);
+}
+
 /* Writes out what the buffer BIO holds. */
 static int
 flush_wbio(struct ferry_conn *c)
@@ -311,11 +335,8 @@ flush_wbio(struct ferry_conn *c)
 	int r;
 
 	while (BIO_flush(wbio) != 1) {
-		if (!BIO_should_retry(wbio)) {
-			c->broken = 1;
-			return ferry_errf_errno(
-			    FERRY_E_CLOSED, errno, "%s: writing", c->peer_addr);
-		}
+		if (!BIO_should_retry(wbio))
+			return write_failed(c, errno);
 		if ((r = conn_wait(c, POLLOUT)) != 0)
 			return r;
 	}
@@ -422,7 +443,7 @@ ferry_conn_connect(struct ferry_tls *tls, const struct ferry_addr *a,
 		close(fd);
 		return r;
 	}
-	c->timeout_ms = timeout_ms;
+	ferry_conn_set_timeout(c, timeout_ms);
 	ferry_addr_format(a->host, a->port, c->peer_addr, sizeof(c->peer_addr));
 	r = FERRY_E_CRYPTO;
 	if (!ferry_host_is_ip(a->host) &&
@@ -472,7 +493,7 @@ ferry_conn_accept(
 		close(fd);
 		return r;
 	}
-	c->timeout_ms = timeout_ms;
+	ferry_conn_set_timeout(c, timeout_ms);
 	if ((r = handshake(c, 1)) != 0) {
 		c->broken = 1;
 		ferry_conn_free(c);

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -473,9 +475,78 @@ partial_openat(int dirfd, const char *name, int flags, int *fd, int *notreg)
 	return 0;
 }
 
-int
-ferry_partial_open(
-    int dirfd, const char *final, struct ferry_tmpfile *t, uint64_t *have)
+/*
+ * Says who holds a partial: a one-byte POSIX lock beside the flock, whose
+ * owner F_GETLK reports (flock does not tell). It dies with its process,
+ * so it never names a pid that was reused. The mtime is set to now: a
+ * newly taken partial is not idle.
+ */
+static void
+partial_mark(int fd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+
+	(void)fcntl(fd, F_SETLK, &fl);
+	(void)futimens(fd, NULL);
+}
+
+static int64_t
+ms_since(const struct timespec *then)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)(now.tv_sec - then->tv_sec) * 1000 +
+	       (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/*
+ * The flock of fd is held elsewhere. If the holder has written nothing to
+ * it for idle_ms and is a process of our own process group (another
+ * connection process of the same server), it is asked to stop (SIGTERM:
+ * it keeps what it has and releases the lock) and the lock is taken;
+ * 0 then, *pid the holder. -1 if the holder is alive and writing, is not
+ * ours, or does not let go within a second.
+ */
+static int
+partial_take(int fd, int idle_ms, pid_t *pid)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1};
+	struct timespec first = {0}, wait = {.tv_nsec = 50 * 1000000};
+	int polls = (idle_ms + 1000) / 50, asked = -1;
+	struct stat st;
+
+	for (int i = 0; i < polls; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (fstat(fd, &st) != 0)
+			return -1;
+		if (i == 0)
+			first = st.st_mtim;
+		/* Its data still arrives: a live transfer, not ours to end. */
+		else if (asked < 0 && (st.st_mtim.tv_sec != first.tv_sec ||
+		                          st.st_mtim.tv_nsec != first.tv_nsec))
+			return -1;
+		if (asked < 0 && ms_since(&st.st_mtim) >= idle_ms) {
+			if (fcntl(fd, F_GETLK, &fl) != 0 ||
+			    fl.l_type == F_UNLCK || fl.l_pid <= 0 ||
+			    fl.l_pid == getpid() ||
+			    getpgid(fl.l_pid) != getpgrp() ||
+			    kill(fl.l_pid, SIGTERM) != 0)
+				return -1;
+			*pid = fl.l_pid;
+			/* It has a second from now to keep its part and go. */
+			asked = i;
+			polls = i + 20;
+		}
+		nanosleep(&wait, NULL);
+	}
+	return -1;
+}
+
+static int
+partial_open(int dirfd, const char *final, int idle_ms, struct ferry_tmpfile *t,
+    uint64_t *have)
 {
 	char name[sizeof(t->name)];
 	int fd = -1, e, notreg;
@@ -485,6 +556,7 @@ ferry_partial_open(
 	t->fd = -1;
 	t->name[0] = '\0';
 	t->resumable = 0;
+	t->taken_from = 0;
 	partial_name(final, name);
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat st, now;
@@ -498,12 +570,15 @@ ferry_partial_open(
 			return ferry_errf_errno(ferry_err_from_errno(-e), -e,
 			    "%s: cannot open %s", final, name);
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
+		    (errno != EWOULDBLOCK || idle_ms <= 0 ||
+		        partial_take(fd, idle_ms, &t->taken_from) != 0)) {
 			/*
 			 * Another transfer writes it (EWOULDBLOCK), or the file
 			 * system has no flock: an ordinary temporary file.
 			 */
 			close(fd);
+			t->taken_from = 0;
 			return ferry_tmpfile_open(dirfd, t);
 		}
 		/*
@@ -519,6 +594,7 @@ ferry_partial_open(
 		}
 		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_dev == st.st_dev && now.st_ino == st.st_ino) {
+			partial_mark(fd);
 			t->fd = fd;
 			memcpy(t->name, name, sizeof(t->name));
 			t->resumable = 1;
@@ -528,6 +604,38 @@ ferry_partial_open(
 		close(fd);
 	}
 	return ferry_tmpfile_open(dirfd, t);
+}
+
+int
+ferry_partial_open(
+    int dirfd, const char *final, struct ferry_tmpfile *t, uint64_t *have)
+{
+	return partial_open(dirfd, final, 0, t, have);
+}
+
+int
+ferry_partial_claim(int dirfd, const char *final, int idle_ms,
+    struct ferry_tmpfile *t, uint64_t *have)
+{
+	return partial_open(dirfd, final, idle_ms, t, have);
+}
+
+void
+ferry_partial_remove(int dirfd, const char *final)
+{
+	char name[sizeof(((struct ferry_tmpfile *)0)->name)];
+	struct stat st, now;
+	int fd, notreg;
+
+	partial_name(final, name);
+	if (partial_openat(dirfd, name, O_RDONLY, &fd, &notreg) != 0)
+		return;
+	/* One being written is left to its writer, which checks at its end. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+	    fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+		(void)unlinkat(dirfd, name, 0);
+	close(fd);
 }
 
 int

@@ -246,6 +246,30 @@ ferry_net_connect(const char *host, const char *port, int timeout_ms, int *fd)
 }
 
 void
+ferry_net_keepalive(int fd, int timeout_ms)
+{
+	int one = 1, secs = timeout_ms / 1000, idle, intvl, cnt = 3;
+	unsigned int user = timeout_ms > 0 ? (unsigned int)timeout_ms : 0;
+
+	if (secs < 1)
+		secs = 1;
+	/* idle + cnt * intvl is about the timeout: silence found in time. */
+	idle = secs / 3 > 0 ? secs / 3 : 1;
+	intvl = (secs - idle) / cnt > 0 ? (secs - idle) / cnt : 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#endif
+#ifdef TCP_USER_TIMEOUT
+	if (user > 0)
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+#endif
+}
+
+void
 ferry_net_peername(int fd, char *out, size_t outlen)
 {
 	struct sockaddr_storage ss;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,7 +119,14 @@ static void *
 worker(void *arg)
 {
 	struct ferry_sink *s = arg;
+	sigset_t all;
 
+	/*
+	 * Signals are the main thread's: a SIGTERM handled here would not
+	 * interrupt its poll(2), and the stop would wait for the timeout.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct sink_item it;

@@ -54,15 +54,27 @@ send_hello(struct ferry_conn *c)
 /*
  * An ERR frame as a FERRY_E_* with the peer's message as detail. A refusal
  * by the peer's access rules or quota names the peer as the member it is
- * ("bob refuses: carol may not read 'payroll'"); the CLI sanitizes it.
+ * ("bob refuses: carol may not read 'payroll'"), unless the message starts
+ * with that very name already ("bob's disk is full: x not stored"); the
+ * CLI sanitizes it. The peer's disk or quota being full is the peer's
+ * refusal (PEERFULL, exit 5), not a local I/O error.
  */
 static int
 peer_error(struct ferry_conn *c, const struct ferry_msg *m)
 {
 	int r = ferry_err_from_wire(m->code);
 	const char *id = ferry_conn_peer_id(c);
+	size_t n = strlen(id);
+	char text[FERRY_MAX_TEXT + 1];
 
-	if ((r == FERRY_E_ACCESS || r == FERRY_E_NOSPACE) && id[0] != '\0')
+	if (r == FERRY_E_NOSPACE)
+		r = FERRY_E_PEERFULL;
+	/* A copy, NUL-terminated: compared as a string, never past its end. */
+	snprintf(text, sizeof(text), "%.*s", (int)m->text_len, m->text);
+	if ((r == FERRY_E_ACCESS || r == FERRY_E_PEERFULL) && n > 0 &&
+	    strncmp(text, id, n) == 0 && strncmp(text + n, "'s ", 3) == 0)
+		return ferry_errf(r, "%s", text);
+	if ((r == FERRY_E_ACCESS || r == FERRY_E_PEERFULL) && n > 0)
 		return ferry_errf(
 		    r, "%s refuses: %.*s", id, (int)m->text_len, m->text);
 	/* PROTOCOL.md 5.1: "bob is busy (64 sessions); try again later". */

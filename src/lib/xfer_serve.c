@@ -36,10 +36,33 @@ struct session {
 	char **groups; /* from its certificate; member.groups */
 	char root[PATH_MAX]; /* the share's real path, with read rules */
 	unsigned denied; /* access and quota refusals, for the log limit */
+	struct blocked *blocked; /* PROBEs that found a link, directory, ... */
+	size_t n_blocked;
 };
+
+/*
+ * A path a PROBE found taken by something a push does not replace without
+ * FORCE (a symbolic link, a directory, another kind, a file of another
+ * size): the client refuses
+ * that push itself (PROTOCOL.md 5.11) unless it pushes with FORCE, so a
+ * PUT or PUTAT for it that never comes is a refusal this server logs and
+ * counts when the session ends cleanly.
+ */
+struct blocked {
+	char *path;
+	uint8_t kind;
+};
+
+/* Paths a session remembers that way; more are not tracked. */
+#define BLOCKED_MAX 256
 
 /* Access and quota refusals one session logs; later ones are counted. */
 #define DENY_LOG_MAX 10
+/*
+ * A partial locked by another session that has written nothing to it for
+ * this long is taken over (PROTOCOL.md 7.4): its sender has given up.
+ */
+#define PARTIAL_IDLE_MS 2000
 
 static int
 send_err(struct session *s, uint32_t id, int r, const char *text)
@@ -323,6 +346,78 @@ quota_check(struct session *s, const struct ferry_tmpfile *tmp,
 	return 0;
 }
 
+static void
+blocked_add(struct session *s, const char *path, uint8_t kind)
+{
+	struct blocked *grown;
+	char *copy;
+
+	if (s->n_blocked >= BLOCKED_MAX || (copy = strdup(path)) == NULL)
+		return;
+	if ((grown = realloc(s->blocked,
+	         (s->n_blocked + 1) * sizeof(*s->blocked))) == NULL) {
+		free(copy);
+		return;
+	}
+	s->blocked = grown;
+	s->blocked[s->n_blocked].path = copy;
+	s->blocked[s->n_blocked++].kind = kind;
+}
+
+/* A push for path came: whatever it finds there decides, not the PROBE. */
+static void
+blocked_drop(struct session *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_blocked; i++)
+		if (strcmp(s->blocked[i].path, path) == 0) {
+			free(s->blocked[i].path);
+			s->blocked[i] = s->blocked[--s->n_blocked];
+			return;
+		}
+}
+
+/* At a clean end: the pushes the sender gave up on because of a PROBE. */
+static void
+blocked_report(struct session *s)
+{
+	for (size_t i = 0; i < s->n_blocked; i++) {
+		uint8_t k = s->blocked[i].kind;
+
+		s->stats->refused++;
+		if (++s->denied <= DENY_LOG_MAX)
+			ferry_info("%s: push refused: %s in the inbox is %s "
+			           "(not replaced without --force)",
+			    s->who, s->blocked[i].path,
+			    k == FERRY_KIND_LINK   ? "a symbolic link"
+			    : k == FERRY_KIND_DIR  ? "a directory"
+			    : k == FERRY_KIND_FILE ? "another file"
+			                           : "not a regular file");
+	}
+}
+
+static void
+blocked_free(struct session *s)
+{
+	for (size_t i = 0; i < s->n_blocked; i++)
+		free(s->blocked[i].path);
+	free(s->blocked);
+}
+
+/*
+ * r, or for a full file system "bob's disk is full: report.pdf not
+ * stored": whose disk, and which file, for the sender's one line.
+ */
+static int
+disk_full(struct session *s, const char *name, int r)
+{
+	if (r != FERRY_E_NOSPACE)
+		return r;
+	if (s->cfg->self_id != NULL)
+		return ferry_errf(r, "%s's disk is full: %s not stored",
+		    s->cfg->self_id, name);
+	return ferry_errf(r, "the server's disk is full: %s not stored", name);
+}
+
 /* What a PUT or PUTAT asks for, copied out of the frame. */
 struct upload {
 	uint32_t id;
@@ -372,8 +467,10 @@ commit_file(struct session *s, const struct upload *u,
 		/* The detail names the last component; say where it is. */
 		if (strcmp(leaf, name) != 0)
 			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		return refuse(s, u->id, "push", r);
+		return refuse(s, u->id, "push", disk_full(s, name, r));
 	}
+	/* A partial of an older try at this name is superseded now. */
+	ferry_partial_remove(tmp->dirfd, leaf);
 	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
 	ferry_sha256_hex(digest, hex);
 	ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who, name,
@@ -381,6 +478,46 @@ commit_file(struct session *s, const struct upload *u,
 	s->stats->files_in++;
 	s->stats->bytes_in += size - u->offset;
 	return ferry_conn_send(s->c, &ok);
+}
+
+/*
+ * 1 if a finished file took leaf's name while we received (it was not
+ * there, or was another file, when we began: was, *before): what we hold
+ * of leaf is superseded, not worth keeping (PROTOCOL.md 7.4).
+ */
+static int
+superseded(int dirfd, const char *leaf, int was, const struct stat *before)
+{
+	struct stat now;
+
+	if (fstatat(dirfd, leaf, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(now.st_mode))
+		return 0;
+	return !was || now.st_ino != before->st_ino ||
+	       now.st_dev != before->st_dev ||
+	       now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != before->st_mtim.tv_nsec;
+}
+
+/* Opens where a pushed file goes: a partial with SYNC, else a temp file. */
+static int
+open_target(struct session *s, const struct upload *u, int dirfd,
+    const char *leaf, struct ferry_tmpfile *tmp, uint64_t *have)
+{
+	int r;
+
+	/* With SYNC a big file goes to a partial that survives a cut. */
+	if ((ferry_conn_features(s->c) & FERRY_FEATURE_SYNC) == 0 ||
+	    u->size < FERRY_RESUME_MIN)
+		return ferry_tmpfile_open(dirfd, tmp);
+	/* A session stuck on a dead network must not keep it locked. */
+	if ((r = ferry_partial_claim(
+	         dirfd, leaf, PARTIAL_IDLE_MS, tmp, have)) == 0 &&
+	    tmp->taken_from > 0)
+		ferry_info("%s: %s: took its partial file over from an idle "
+		           "session (process %ld, told to end)",
+		    s->who, u->path, (long)tmp->taken_from);
+	return r;
 }
 
 /*
@@ -397,9 +534,11 @@ receive_file(struct session *s, const struct upload *u)
 	const char *name = u->path, *leaf;
 	uint64_t size = u->size, done = 0, have = 0, checked = 0;
 	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
-	int dirfd = -1, sinking = 0, r;
+	int dirfd = -1, sinking = 0, was, r;
+	char why[FERRY_MAX_TEXT + 1];
 	struct stat st;
 
+	blocked_drop(s, name);
 	if (size > FERRY_MAX_FILE_SIZE)
 		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
 	if ((u->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
@@ -415,21 +554,16 @@ receive_file(struct session *s, const struct upload *u)
 	}
 	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
 		goto refused;
+	was = fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	/* Say so now, not after the whole file has crossed the network. */
-	if (!replace && fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!replace && was) {
 		r = ferry_errf(FERRY_E_EXIST,
 		    "%s already exists in the inbox (use --force to replace "
 		    "it)",
 		    name);
 		goto refused;
 	}
-	/* With SYNC a big file goes to a partial that survives a cut. */
-	if ((ferry_conn_features(s->c) & FERRY_FEATURE_SYNC) != 0 &&
-	    size >= FERRY_RESUME_MIN)
-		r = ferry_partial_open(dirfd, leaf, &tmp, &have);
-	else
-		r = ferry_tmpfile_open(dirfd, &tmp);
-	if (r != 0) {
+	if ((r = open_target(s, u, dirfd, leaf, &tmp, &have)) != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}
@@ -484,7 +618,13 @@ receive_file(struct session *s, const struct upload *u)
 				/* Whatever arrived is on disk before we keep it. */
 				ferry_sink_abandon(s->sink);
 				sinking = 0;
-				ferry_tmpfile_keep(&tmp, size);
+				if (superseded(dirfd, leaf, was, &st))
+					ferry_info(
+					    "%s: %s arrived meanwhile; "
+					    "its partial file is removed",
+					    s->who, name);
+				else
+					ferry_tmpfile_keep(&tmp, size);
 			}
 			goto out;
 		}
@@ -554,9 +694,15 @@ out:
 		close(dirfd);
 	return r;
 refused:
+	/* The disk, not a quota (denied): say whose and which file. */
+	if (!denied)
+		r = disk_full(s, name, r);
+	/* abandon clears the error detail; r's must survive it. */
+	snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
 	if (sinking)
 		ferry_sink_abandon(s->sink);
 	sinking = 0;
+	r = ferry_errf(r, "%s", why);
 	/* Over the quota: what arrived is kept for a resume (PROTOCOL.md 7.4). */
 	if (keep)
 		ferry_tmpfile_keep(&tmp, size);
@@ -664,6 +810,9 @@ serve_probe(struct session *s, const struct ferry_msg *probe)
 		            : S_ISDIR(st.st_mode) ? FERRY_KIND_DIR
 		            : S_ISLNK(st.st_mode) ? FERRY_KIND_LINK
 		                                  : FERRY_KIND_OTHER;
+		/* Equal sizes may be the same file: up to date, not refused. */
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != probe->size)
+			blocked_add(s, path, have.kind);
 		if (S_ISREG(st.st_mode)) {
 			have.size = (uint64_t)st.st_size;
 			if (have.size == probe->size &&
@@ -923,12 +1072,17 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 		if (same)
 			ferry_info("%s: %s is up to date (sha256 %s)", s->who,
 			    path, hex);
+		/*
+		 * Handed to TCP is all we know: GET has no receipt, and the
+		 * client may yet fail to store it (its disk, its hash check).
+		 */
 		else if (file.offset == 0)
-			ferry_info("%s: sent %s (%llu bytes, sha256 %s)",
+			ferry_info("%s: sent %s (%llu bytes, sha256 %s) (not "
+			           "confirmed: handed to TCP)",
 			    s->who, path, (unsigned long long)done, hex);
 		else
 			ferry_info("%s: sent %s (%llu bytes from byte %llu, "
-			           "sha256 %s)",
+			           "sha256 %s) (not confirmed: handed to TCP)",
 			    s->who, path,
 			    (unsigned long long)(done - file.offset),
 			    (unsigned long long)file.offset, hex);
@@ -1443,8 +1597,10 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 			goto out;
 		}
 	}
+	blocked_report(&s);
 	r = ferry_conn_close(c);
 out:
+	blocked_free(&s);
 	if (s.sender_fd >= 0)
 		close(s.sender_fd);
 	ferry_cert_groups_free(s.groups, s.member.n_groups);

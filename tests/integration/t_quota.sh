@@ -22,7 +22,7 @@ start_serve --inbox-quota 3M
 expect_exit 0 "$FERRY" send -i "$T/alice" "$T/small" "$BOB:$PORT"
 cmp -s "$T/small" "$T/inbox/alice/small" || fail "a push under the quota did not land"
 log_mark
-expect_exit 8 "$FERRY" send -i "$T/alice" "$T/big" "$BOB:$PORT"
+expect_exit 5 "$FERRY" send -i "$T/alice" "$T/big" "$BOB:$PORT"
 expect_one_line_err "send over the quota"
 err_has "bob refuses: alice's inbox on bob is full: 1.0 MiB of 3.0 MiB used, big needs 4.0 MiB" "send over the quota"
 [[ ! -e $T/inbox/alice/big ]] || fail "a push over the quota landed"
@@ -46,7 +46,7 @@ expect_exit 0 "$FERRY" send -i "$T/alice" "$T/fast" "$BOB:$PORT"
 cmp -s "$T/fast" "$T/inbox/alice/fast" || fail "the second push did not land"
 # ... and the slow one, re-checked as its data comes, no longer fits.
 wait_exit "$SLOW" 20 || fail "the slow push did not end"
-[[ $WAIT_RC == 8 ]] || fail "slow push: exit $WAIT_RC, want 8: $(cat "$T/slow.err")"
+[[ $WAIT_RC == 5 ]] || fail "slow push: exit $WAIT_RC, want 5: $(cat "$T/slow.err")"
 [[ $(wc -l <"$T/slow.err") == 1 ]] || fail "slow push: not one line: $(cat "$T/slow.err")"
 grep -q "bob refuses: alice's inbox on bob is full: .* used, slow needs 9.0 MiB" "$T/slow.err" ||
 	fail "slow push: $(cat "$T/slow.err")"
@@ -70,7 +70,7 @@ printf '[serve]\ninbox-files = 1\ninbox-quota = 1K\n' >"$T/quota.conf"
 start_serve --config "$T/quota.conf" --inbox-files 2
 expect_exit 0 "$FERRY" send -i "$T/alice" "$T/a.txt" "$BOB:$PORT"
 expect_exit 0 "$FERRY" send -i "$T/alice" "$T/b.txt" "$BOB:$PORT"
-expect_exit 8 "$FERRY" send -i "$T/alice" "$T/c.txt" "$BOB:$PORT"
+expect_exit 5 "$FERRY" send -i "$T/alice" "$T/c.txt" "$BOB:$PORT"
 err_has "bob refuses: alice's inbox on bob is full: 2 of 2 files" "third file"
 [[ ! -e $T/inbox/alice/c.txt ]] || fail "a file over the count landed"
 # A refused push does not end the session: the next request still works.

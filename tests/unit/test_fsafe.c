@@ -11,6 +11,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1133,6 +1134,85 @@ test_partial(void **state)
 	assert_int_equal(unlinkat(f->share, "big.bin", 0), 0);
 }
 
+/*
+ * A child that holds the partial of name (in its own process group if
+ * own_group), wrote one byte, and waits to be signalled; its pid.
+ */
+static pid_t
+holder(int dirfd, const char *name, int own_group)
+{
+	struct ferry_tmpfile t;
+	uint64_t have;
+	int p[2];
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		if (own_group)
+			(void)setpgid(0, 0);
+		if (ferry_partial_open(dirfd, name, &t, &have) != 0 ||
+		    !t.resumable || write(t.fd, "x", 1) != 1 ||
+		    write(p[1], "k", 1) != 1)
+			_exit(1);
+		for (int i = 0; i < 100; i++)
+			usleep(100000); /* 10 s at most; SIGTERM ends it */
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+static void
+test_partial_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_tmpfile t;
+	uint64_t have = 99;
+	int status;
+	pid_t pid;
+
+	/* A holder of our process group idle for 300 ms is ended. */
+	pid = holder(f->share, "c.bin", 0);
+	assert_int_equal(
+	    ferry_partial_claim(f->share, "c.bin", 300, &t, &have), 0);
+	assert_int_equal(t.resumable, 1);
+	assert_int_equal(t.taken_from, pid);
+	assert_int_equal(have, 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ferry_tmpfile_keep(&t, (uint64_t)FERRY_RESUME_MIN * 4);
+
+	/* The client's variant never signals anyone. */
+	pid = holder(f->share, "c.bin", 0);
+	assert_int_equal(ferry_partial_open(f->share, "c.bin", &t, &have), 0);
+	assert_int_equal(t.resumable, 0);
+	ferry_tmpfile_discard(&t);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+
+	/* Not of our process group: left alone, a temporary file instead. */
+	pid = holder(f->share, "c.bin", 1);
+	assert_int_equal(
+	    ferry_partial_claim(f->share, "c.bin", 200, &t, &have), 0);
+	assert_int_equal(t.resumable, 0);
+	assert_int_equal(t.taken_from, 0);
+	assert_int_equal(have, 0);
+	ferry_tmpfile_discard(&t);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+
+	/* Nobody holds it: removed, as a finished file supersedes it. */
+	assert_int_equal(count_parts(f->share), 1);
+	ferry_partial_remove(f->share, "c.bin");
+	assert_int_equal(count_parts(f->share), 0);
+}
+
 static void
 test_partial_not_regular(void **state)
 {
@@ -1201,6 +1281,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_partial, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_partial_not_regular, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_partial_claim, setup, teardown),
 	};
 
 	umask(022);
