@@ -748,6 +748,9 @@ pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 			local = ferry_partial_open(dirfd, leaf, &tmp, &have);
 		else
 			local = ferry_tmpfile_open(dirfd, &tmp);
+		/* A partial someone else put there: one line, then anew. */
+		if (tmp.note[0] != '\0')
+			ferry_warn("%s: %s", it->shown, tmp.note);
 		if (local == 0 && file->offset > 0 &&
 		    (!tmp.resumable || have < file->offset))
 			local = ferry_errf(

@@ -421,6 +421,8 @@ receive_file(struct session *s, const struct upload *u)
 		r = ferry_partial_open(dirfd, leaf, &tmp, &have);
 	else
 		r = ferry_tmpfile_open(dirfd, &tmp);
+	if (tmp.note[0] != '\0')
+		ferry_warn("%s: %s: %s", s->who, name, tmp.note);
 	if (r != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
