@@ -132,15 +132,20 @@ cmd_send(int argc, char **argv)
 			}
 			if (t->kind == 'f')
 				tree_bytes += t->size;
-			items[nitems++] =
-			    (struct ferry_push_item){.path = t->local,
-			        .name = t->remote,
-			        .kind = t->kind == 'd'   ? FERRY_KIND_DIR
-			                : t->kind == 'l' ? FERRY_KIND_LINK
-			                                 : FERRY_KIND_FILE,
-			        .target = t->target,
-			        .mode = t->mode,
-			        .mtime = t->mtime};
+			items[nitems++] = (struct ferry_push_item){
+			    .path = t->local,
+			    .name = t->remote,
+			    .kind = t->kind == 'd'   ? FERRY_KIND_DIR
+			            : t->kind == 'l' ? FERRY_KIND_LINK
+			                             : FERRY_KIND_FILE,
+			    .target = t->target,
+			    .mode = t->mode,
+			    .mtime = t->mtime,
+			    /* Opened beneath the walked directory, checked. */
+			    .dirfd = trees[i].fd,
+			    .rel = t->kind == 'f' ? t->rel : NULL,
+			    .dev = (uint64_t)t->dev,
+			    .ino = (uint64_t)t->ino};
 		}
 	}
 	n = nitems;

@@ -390,27 +390,92 @@ stop:
 	return r;
 }
 
+/*
+ * Opens a walked tree's file: rel beneath dirfd, no link followed on the
+ * way (ferry_fsafe_parent) nor at the end (O_NOFOLLOW). 0 or -errno.
+ */
+static int
+open_beneath(const struct ferry_push_item *it, int *fd)
+{
+	const char *leaf;
+	int pfd, f, e;
+
+	if ((e = ferry_fsafe_parent(it->dirfd, it->rel, &pfd, &leaf)) != 0) {
+		ferry_err_clear();
+		return e == FERRY_E_NOENT ? -ENOENT : -ELOOP;
+	}
+	f = openat(pfd, leaf,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	e = errno;
+	close(pfd);
+	if (f < 0)
+		return -e;
+	*fd = f;
+	return 0;
+}
+
+/*
+ * Opens item it to read and fstats it: a regular file, and for a tree's
+ * file the very one the walk listed. 0, or FERRY_E_* with the detail.
+ */
+static int
+open_item(const struct ferry_push_item *it, int *fd, struct stat *st)
+{
+	int f = -1, e;
+
+	if (it->rel == NULL)
+		e = (f = open(it->path,
+		         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0
+		        ? -errno
+		        : 0;
+	else
+		e = open_beneath(it, &f);
+	/* A link swapped in after the walk, on the way or at the end. */
+	if (it->rel != NULL && (e == -ELOOP || e == -ENOTDIR))
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: changed during the send (a symbolic link is there "
+		    "now); not sent",
+		    it->path);
+	if (e != 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(-e), -e, "%s", it->path);
+	if (fstat(f, st) != 0) {
+		e = errno;
+		close(f);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s", it->path);
+	}
+	if (it->rel != NULL &&
+	    (!S_ISREG(st->st_mode) || (uint64_t)st->st_dev != it->dev ||
+	        (uint64_t)st->st_ino != it->ino)) {
+		close(f);
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: changed during the send (not the file that was "
+		    "listed); not sent",
+		    it->path);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(f);
+		return ferry_errf(FERRY_E_NOTREG, "%s: not a regular file%s",
+		    it->path,
+		    S_ISDIR(st->st_mode) ? " (a directory: use -r)" : "");
+	}
+	(void)fcntl(f, F_SETFL, 0);
+	*fd = f;
+	return 0;
+}
+
 /* Opens a local file to push; reports and returns -1 if it cannot. */
 static int
 push_open(struct push *p, size_t i, struct stat *st)
 {
-	const char *path = p->items[i].path;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		r = fd < 0 ? ferry_errf_errno(
-		                 ferry_err_from_errno(errno), errno, "%s", path)
-		           : ferry_errf(FERRY_E_NOTREG,
-		                 "%s: not a regular file%s", path,
-		                 S_ISDIR(st->st_mode) ? " (a directory: use -r)"
-		                                      : "");
-		if (fd >= 0)
-			close(fd);
-		report_fail(p->report, p->arg, path, FERRY_KIND_FILE, r);
+	if ((r = open_item(&p->items[i], &fd, st)) != 0) {
+		report_fail(
+		    p->report, p->arg, p->items[i].path, FERRY_KIND_FILE, r);
 		return -1;
 	}
-	(void)fcntl(fd, F_SETFL, 0);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 }
@@ -476,6 +541,7 @@ push_request(struct push *p, size_t k)
 	    .text = it->name,
 	    .text_len = strlen(it->name)};
 	struct stat st;
+	int fd;
 
 	switch (op->kind) {
 	case OP_MKDIR:
@@ -492,11 +558,13 @@ push_request(struct push *p, size_t k)
 		m.target_len = strlen(it->target);
 		break;
 	default:
-		if (stat(it->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (open_item(it, &fd, &st) != 0) {
 			/* push_open says why when the file's turn comes. */
+			ferry_err_clear();
 			p->st[op->item].probed = 1;
 			return 0;
 		}
+		close(fd);
 		m.type = FERRY_F_PROBE;
 		m.size = (uint64_t)st.st_size;
 		p->st[op->item].probe_size = m.size;
