@@ -315,14 +315,38 @@ send_abort(struct ferry_conn *c, int code, const char *why)
 }
 
 /*
- * Streams one opened file from offset after its PUT; stops early if the
- * server refused. sha, begun by the caller, already holds the prefix.
+ * 0 if the file open on fd still has the size and modification time it had
+ * when it was opened (st0), else FERRY_E_IO: what was read may be half old,
+ * half new (tar's "file changed as we read it").
  */
 static int
-push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
-    uint8_t **frame, struct ferry_sink *sha, int *local_err)
+push_unchanged(int fd, const struct stat *st0, const char *path)
 {
-	uint64_t done = offset;
+	struct stat now;
+
+	if (fstat(fd, &now) != 0)
+		return ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+	if (now.st_size != st0->st_size ||
+	    now.st_mtim.tv_sec != st0->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != st0->st_mtim.tv_nsec)
+		return ferry_errf(FERRY_E_IO,
+		    "%s: file changed as we read it (%s); not sent, send it "
+		    "again once it is still",
+		    path,
+		    now.st_size != st0->st_size ? "its size" : "its time");
+	return 0;
+}
+
+/*
+ * Streams one opened file (st0: its fstat at open) from offset after its
+ * PUT; stops early if the server refused. sha, begun by the caller,
+ * already holds the prefix.
+ */
+static int
+push_stream(struct push *p, size_t i, int fd, const struct stat *st0,
+    uint64_t offset, uint8_t **frame, struct ferry_sink *sha, int *local_err)
+{
+	uint64_t size = (uint64_t)st0->st_size, done = offset;
 	struct ferry_msg end = {.type = FERRY_F_END};
 	const char *path = p->items[i].path;
 	int r;
@@ -346,11 +370,14 @@ push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
 			continue;
 		if (got <= 0) {
 			*local_err =
-			    got < 0
-			        ? ferry_errf_errno(
-			              FERRY_E_IO, errno, "%s", path)
-			        : ferry_errf(FERRY_E_IO,
-			              "%s: file shrank while being sent", path);
+			    got < 0 ? ferry_errf_errno(
+			                  FERRY_E_IO, errno, "%s", path)
+			            : ferry_errf(FERRY_E_IO,
+			                  "%s: file changed as we read it (it "
+			                  "shrank); not sent, send it again "
+			                  "once it "
+			                  "is still",
+			                  path);
 			r = send_abort(
 			    p->c, *local_err, "sender could not read the file");
 			goto stop;
@@ -380,6 +407,12 @@ push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
 			    "sender stopped after refusal");
 			goto stop;
 		}
+	}
+	/* Grown, shrunk or rewritten meanwhile: ABORT, nothing is stored. */
+	if ((*local_err = push_unchanged(fd, st0, path)) != 0) {
+		r = send_abort(
+		    p->c, *local_err, "the file changed as it was read");
+		goto stop;
 	}
 	if ((r = ferry_sink_end(sha, p->sha[i])) != 0)
 		return r;
@@ -634,7 +667,7 @@ push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
 		return r;
 	}
 	p->pend[p->qt++] = k;
-	r = push_stream(p, i, fd, put.size, offset, frame, sha, &local_err);
+	r = push_stream(p, i, fd, &st, offset, frame, sha, &local_err);
 	close(fd);
 	if (r != 0)
 		return r;
