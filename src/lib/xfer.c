@@ -129,6 +129,7 @@ enum push_op_kind { OP_MKDIR, OP_LINK, OP_PROBE, OP_PUT, OP_ATTR };
 struct push_op {
 	uint8_t kind;
 	uint8_t fresh; /* OP_PUT: from byte 0, whatever the server holds */
+	uint8_t same; /* OP_PUT: PUTAT SAME, -p on a file the server has */
 	size_t item;
 	uint64_t offset; /* OP_PUT: where its stream started */
 };
@@ -172,7 +173,8 @@ put_answer(struct push *p, size_t k, const struct ferry_msg *m)
 	size_t i = op->item;
 	struct ferry_xfer_result res = {.name = p->items[i].path,
 	    .kind = FERRY_KIND_FILE,
-	    .resumed_from = op->offset};
+	    .uptodate = op->same,
+	    .resumed_from = op->same ? 0 : op->offset};
 	int r;
 
 	if (m->type == FERRY_F_ERR) {
@@ -516,11 +518,13 @@ push_open(struct push *p, size_t i, struct stat *st)
 /*
  * With the server's HAVE for a file in hand: 1 if nothing is to be sent
  * (reported up to date, or refused as existing), else 0 with *offset where
- * to resume. Hashes our file (or its prefix) to compare.
+ * to resume. Hashes our file (or its prefix) to compare. With -p an up to
+ * date file still needs its mode and time: 0 with op->same set, *offset
+ * the size and p->sha[i] its digest (PUTAT SAME, PROTOCOL.md 5.12).
  */
 static int
-push_decide(struct push *p, size_t i, int fd, uint64_t size,
-    const struct push_op *op, uint64_t *offset)
+push_decide(struct push *p, size_t i, int fd, uint64_t size, struct push_op *op,
+    uint64_t *offset)
 {
 	const struct remote_state *st = &p->st[i];
 	const char *path = p->items[i].path;
@@ -536,6 +540,14 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 			    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
 			return 1;
 		}
+		if (CRYPTO_memcmp(mine, st->sha, FERRY_SHA256_LEN) == 0 &&
+		    (p->flags & FERRY_PUT_PRESERVE) != 0 &&
+		    (ferry_conn_features(p->c) & FERRY_FEATURE_SAME) != 0) {
+			op->same = 1;
+			*offset = size;
+			memcpy(p->sha[i], mine, FERRY_SHA256_LEN);
+			return 0;
+		}
 		if (CRYPTO_memcmp(mine, st->sha, FERRY_SHA256_LEN) == 0) {
 			struct ferry_xfer_result res = {.name = path,
 			    .kind = FERRY_KIND_FILE,
@@ -543,6 +555,12 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 			    .uptodate = 1};
 
 			memcpy(res.sha256, mine, FERRY_SHA256_LEN);
+			if ((p->flags & FERRY_PUT_PRESERVE) != 0)
+				ferry_warn(
+				    "%s: up to date, but the peer cannot "
+				    "give it this mode and time (it lacks "
+				    "the SAME feature)",
+				    path);
 			report_res(p->report, p->arg, &res);
 			return 1;
 		}
@@ -607,6 +625,34 @@ push_request(struct push *p, size_t k)
 	return ferry_conn_send(p->c, &m);
 }
 
+/*
+ * -p on a file the server already has (op k, op->same): PUTAT SAME with
+ * the whole file's digest and an empty stream; the answer is reported as
+ * up to date (PROTOCOL.md 5.12).
+ */
+static int
+push_same(struct push *p, size_t k, struct ferry_msg *put)
+{
+	struct push_op *op = &p->ops[k];
+	struct ferry_msg end = {.type = FERRY_F_END};
+	int r;
+
+	put->flags |= FERRY_PUT_SAME;
+	put->offset = put->size;
+	memcpy(put->prefix, p->sha[op->item], FERRY_SHA256_LEN);
+	memcpy(end.sha256, p->sha[op->item], FERRY_SHA256_LEN);
+	op->offset = put->size;
+	p->size[op->item] = put->size;
+	p->current = k;
+	p->refused_current = 0;
+	if ((r = ferry_conn_send(p->c, put)) != 0)
+		return r;
+	p->pend[p->qt++] = k;
+	if ((r = ferry_conn_send(p->c, &end)) != 0)
+		return r;
+	return push_drain(p, 0);
+}
+
 /* Sends op k, a PUT or PUTAT, and streams its file. */
 static int
 push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
@@ -638,6 +684,10 @@ push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
 	put.size = (uint64_t)st.st_size;
 	put.mode = st.st_mode & 07777;
 	put.mtime = st.st_mtim.tv_sec;
+	if (op->same) {
+		close(fd);
+		return push_same(p, k, &put);
+	}
 	/*
 	 * Our prefix is read and hashed once: its digest is compared with the
 	 * server's partial, goes in PUTAT, and the file's hash goes on from it.
@@ -811,6 +861,40 @@ pull_parent(const struct pull *p, const struct ferry_pull_item *it, int *fd,
 }
 
 /*
+ * -p for a file that is up to date (SAME): it gets FILEAT's mode & 0777 and
+ * time all the same, as a new one would. The file that was hashed must
+ * still be there as a regular file; no link is followed.
+ */
+static int
+pull_same_attrs(struct pull *p, const struct ferry_pull_item *it,
+    const struct ferry_msg *file)
+{
+	struct timespec ts[2] = {{.tv_sec = (time_t)file->mtime, .tv_nsec = 0},
+	    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0}};
+	const char *leaf;
+	struct stat st;
+	int dirfd, fd, r;
+
+	if ((r = pull_parent(p, it, &dirfd, &leaf)) != 0)
+		return r;
+	fd =
+	    openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dirfd);
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ferry_errf(FERRY_E_NOTREG,
+		    "%s: changed meanwhile: not a regular file", it->shown);
+	}
+	if (fd < 0 || fchmod(fd, file->mode & 0777) != 0 ||
+	    futimens(fd, ts) != 0)
+		r = ferry_errf_errno(FERRY_E_IO, errno,
+		    "%s: cannot set its mode or time", it->shown);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
  * Receives one file's DATA* END (or ABORT) after FILE or FILEAT into a
  * temporary or kept partial file; commits it once verified.
  */
@@ -948,6 +1032,14 @@ pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 				    "one "
 				    "it said matched",
 				    ferry_conn_peer_addr(p->c), it->remote);
+				goto out;
+			}
+			/* -p: the mode and time, as for a new file. */
+			if ((p->flags & FERRY_PULL_PRESERVE) != 0 &&
+			    (r = pull_same_attrs(p, it, file)) != 0) {
+				report_fail(p->report, p->arg, it->shown,
+				    FERRY_KIND_FILE, r);
+				r = 0;
 				goto out;
 			}
 			res.size = size;
