@@ -51,4 +51,53 @@ uptodate_json "get -p of an up-to-date file"
 	fail "get -p of an up-to-date file: $(stat -c '%a %Y' "$T/dl/g.bin"), want $(stat -c '%a %Y' "$SHARE/g.bin")"
 [[ $(sha "$T/dl/g.bin") == "$(sha "$SHARE/g.bin")" ]] || fail "get -p changed the content"
 
+# --- attack: PUTAT SAME from a raw client --------------------------------
+# A claim that is not true (another digest, another size) changes nothing:
+# ERR 91; SAME in a PUT, or without feature SAME in both HELLOs: code 10.
+# hexes FEATURES FRAME...: the hex of a HELLO announcing FEATURES, then of
+# each frame given as a python expression over ferrywire (fw).
+hexes() {
+	python3 - "$LIB_DIR" "$@" <<'PY'
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+import ferrywire as fw
+print(fw.hello_frame_features(features=int(sys.argv[2])).hex())
+for e in sys.argv[3:]:
+    print(eval(e, {"fw": fw, "hashlib": hashlib}).hex())
+PY
+}
+# same_attack FEATURES WANT FRAME...: sends them as alice; the answer
+# (after serve's HELLO) must match WANT, and f.bin in the inbox is as it was.
+same_attack() {
+	local features=$1 want=$2 args=() h
+	shift 2
+	before=$(stat -c '%a %Y %i' "$got")$(sha "$got")
+	while read -r h; do args+=(--send-hex "$h"); done < <(hexes "$features" "$@")
+	wire tls -i "$T/alice" "${args[@]}" --hold 0.5 127.0.0.1 "$PORT"
+	grep -Eq "$want" "$OUT" || fail "raw PUTAT SAME: want /$want/, got: $(cat "$OUT" "$ERR")"
+	[[ $(stat -c '%a %Y %i' "$got")$(sha "$got") == "$before" ]] ||
+		fail "raw PUTAT SAME ($want) changed the inbox file"
+}
+if have_python; then
+	chmod 0600 "$got"
+	size=$(stat -c %s "$got")
+	digest=$(sha "$got")
+	other=$(printf x | sha256sum | cut -d' ' -f1)
+	putat="fw.putat_frame(1, $size, b'f.bin', offset=$size, mode=0o777, mtime=86400, flags=0x6"
+	same_attack 3 "ERR id=1 code=91" "$putat, prefix_sha256=bytes.fromhex('$other'))" \
+		"fw.end_frame(bytes.fromhex('$other'))"
+	same_attack 3 "ERR id=1 code=10" \
+		"fw.putat_frame(1, $size, b'f.bin', offset=0, mode=0o777, flags=0x6, prefix_sha256=bytes.fromhex('$digest'))"
+	same_attack 1 "ERR id=1 code=10" "$putat, prefix_sha256=bytes.fromhex('$digest'))" \
+		"fw.end_frame(bytes.fromhex('$digest'))"
+	same_attack 3 "ERR id=1 code=10" "fw.put_frame(1, $size, b'f.bin', flags=0x6)"
+	# The truth is accepted (and the session goes on after the refusals).
+	wire tls -i "$T/alice" $(hexes 3 "$putat, prefix_sha256=bytes.fromhex('$digest'))" \
+		"fw.end_frame(bytes.fromhex('$digest'))" | sed 's/^/--send-hex /') --hold 0.5 127.0.0.1 "$PORT"
+	grep -q "OK id=1 size=$size sha256=$digest" "$OUT" || fail "a true PUTAT SAME: $(cat "$OUT" "$ERR")"
+	[[ $(stat -c '%a %Y' "$got") == "777 86400" ]] || fail "a true PUTAT SAME: $(stat -c '%a %Y' "$got")"
+else
+	note "no python3 with ssl: the raw PUTAT SAME checks are skipped"
+fi
+
 finish
