@@ -370,16 +370,15 @@ push_stream(struct push *p, size_t i, int fd, const struct stat *st0,
 
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got <= 0) {
+		if (got < 0)
 			*local_err =
-			    got < 0 ? ferry_errf_errno(
-			                  FERRY_E_IO, errno, "%s", path)
-			            : ferry_errf(FERRY_E_IO,
-			                  "%s: file changed as we read it (it "
-			                  "shrank); not sent, send it again "
-			                  "once it "
-			                  "is still",
-			                  path);
+			    ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+		else if (got == 0)
+			*local_err = ferry_errf(FERRY_E_IO,
+			    "%s: file changed as we read it (it shrank); not "
+			    "sent, send it again once it is still",
+			    path);
+		if (got <= 0) {
 			r = send_abort(
 			    p->c, *local_err, "sender could not read the file");
 			goto stop;
