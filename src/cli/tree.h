@@ -48,7 +48,7 @@ struct tree {
  * after the walk is sent.
  */
 int tree_scan(const char *dir, int links, struct tree *t);
-/* Frees every node, closes t->fd; t is then empty (and may be scanned into again). */
+/* Frees every node, closes t->fd; t is then empty (may be scanned again). */
 void tree_free(struct tree *t);
 
 #endif
