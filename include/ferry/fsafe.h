@@ -74,6 +74,8 @@ struct ferry_tmpfile {
 	char name[48];
 	int resumable; /* a kept partial (PROTOCOL.md 7.4), flock held */
 	pid_t taken_from; /* ferry_partial_claim: the idle holder it ended */
+	/* ferry_partial_open: why a partial found there was not adopted. */
+	char note[192];
 };
 
 /* Creates a new temporary file (0600) in dirfd. */
@@ -91,11 +93,16 @@ void ferry_tmpfile_discard(struct ferry_tmpfile *t);
 
 /*
  * The partial file kept for final in dirfd (PROTOCOL.md 7.4):
- * ".ferry-resume-<16 hex of SHA-256(final)>.part". Opens it read-write,
- * creating it (0600, O_NOFOLLOW) if missing, and takes an exclusive
- * non-blocking flock; t->resumable is then 1 and *have its size. If another
- * process holds the lock, falls back to ferry_tmpfile_open (t->resumable 0,
- * *have 0). ferry_tmpfile_commit and _discard work on it as on any temp file.
+ * ".ferry-resume-<16 hex of SHA-256(final)>.part". Opens it read-write
+ * (O_NOFOLLOW), creating it (O_EXCL, exactly 0600) if missing, and takes an
+ * exclusive non-blocking flock; t->resumable is then 1 and *have its size.
+ * An existing one is adopted only if it is a regular file with one link,
+ * owned by our effective uid, mode 0600; any other is never opened for
+ * writing: its name is unlinked and made afresh (*have 0), or where that is
+ * not allowed a temporary file is used, and t->note says why in one line
+ * (empty otherwise). If another process holds the lock, falls back to
+ * ferry_tmpfile_open (t->resumable 0, *have 0). ferry_tmpfile_commit and
+ * _discard work on it as on any temp file.
  */
 int ferry_partial_open(int dirfd, const char *final, struct ferry_tmpfile *t,
     uint64_t *have) FERRY_MUST_CHECK;
@@ -116,7 +123,8 @@ int ferry_partial_claim(int dirfd, const char *final, int idle_ms,
 void ferry_partial_remove(int dirfd, const char *final);
 /*
  * Opens the partial kept for final read-only without creating it (no lock):
- * FERRY_E_NOENT when there is none. For answering PROBE.
+ * FERRY_E_NOENT when there is none, FERRY_E_NOTREG when the one there would
+ * not be adopted (the rule of ferry_partial_open). For answering PROBE.
  */
 int ferry_partial_peek(int dirfd, const char *final, int *fd) FERRY_MUST_CHECK;
 /*

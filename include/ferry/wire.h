@@ -45,7 +45,9 @@ enum ferry_frame_type {
 
 /* HELLO feature bits. PROTOCOL.md 9.2. */
 #define FERRY_FEATURE_SYNC 0x1u /* paths, resumption, trees: 5.10-5.16 */
-#define FERRY_FEATURES_KNOWN FERRY_FEATURE_SYNC
+#define FERRY_FEATURE_SAME \
+	0x2u /* PUTAT SAME: -p on a file the peer has (5.12) */
+#define FERRY_FEATURES_KNOWN (FERRY_FEATURE_SYNC | FERRY_FEATURE_SAME)
 
 /* Longest symbolic link target a LINK or NODE carries. */
 #define FERRY_MAX_LINK 1024
@@ -54,6 +56,8 @@ enum ferry_frame_type {
 #define FERRY_PUT_FORCE 0x1u /* replace an existing file */
 #define FERRY_PUT_PRESERVE 0x2u /* apply mode & 0777 and mtime as sent */
 #define FERRY_PUT_FLAGS_KNOWN (FERRY_PUT_FORCE | FERRY_PUT_PRESERVE)
+/* PUTAT only, with feature SAME: the peer's file is already this one. */
+#define FERRY_PUT_SAME 0x4u
 /* GETAT flags. */
 #define FERRY_GETAT_SAME 0x1u /* only say whether our copy is identical */
 

@@ -51,6 +51,15 @@ struct ferry_push_item {
 	const char *target; /* FERRY_KIND_LINK: the link's target */
 	uint32_t mode; /* FERRY_KIND_DIR: its mode and time */
 	int64_t mtime;
+	/*
+	 * A file of a walked tree: rel non-NULL means the file is rel beneath
+	 * dirfd, opened following no symbolic link at all (path is only for
+	 * messages), and it must still be the inode (dev, ino) that the walk
+	 * listed; anything else is reported as changed and not sent.
+	 */
+	int dirfd;
+	const char *rel;
+	uint64_t dev, ino;
 };
 /* Not sent: ferry_xfer_push's own flag, next to the PUT flags. */
 #define FERRY_PUSH_NO_RESUME 0x80000000u

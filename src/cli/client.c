@@ -403,13 +403,18 @@ client_summary(struct batch *b, int code)
 	double secs = now_s() - b->t0;
 
 	if (b->json) {
+		/* Files are files: a tree's directories and links apart. */
+		unsigned files =
+		    b->nfiles > 0 ? b->nfiles : b->files_ok + b->files_failed;
+
 		printf("{\"type\":\"summary\",\"command\":\"%s\",\"files\":%u,"
+		       "\"dirs\":%u,\"links\":%u,"
 		       "\"ok\":%u,\"uptodate\":%u,\"skipped\":%u,"
 		       "\"failed\":%u,\"bytes\":%llu,\"bytes_sent\":%llu,"
 		       "\"seconds\":%.3f,\"exit\":%d}\n",
-		    b->cmd, b->total, b->ok, b->uptodate, b->skipped, b->failed,
-		    (unsigned long long)b->bytes, (unsigned long long)b->sent,
-		    secs, code);
+		    b->cmd, files, b->dirs, b->links, b->ok, b->uptodate,
+		    b->skipped, b->failed, (unsigned long long)b->bytes,
+		    (unsigned long long)b->sent, secs, code);
 		fflush(stdout);
 		return;
 	}
@@ -540,6 +545,8 @@ client_report(const struct ferry_xfer_result *res, void *arg)
 	if (b->json)
 		report_json(b, res);
 	b->last_report = now_s();
+	b->dirs += res->kind == FERRY_KIND_DIR;
+	b->links += res->kind == FERRY_KIND_LINK;
 	if (res->skipped) {
 		cli_warn("%s: skipping symbolic link %s (use --links)", b->cmd,
 		    res->name);
@@ -605,8 +612,9 @@ client_batch_exit(struct batch *b, int conn_err, unsigned total)
 			    total - b->ok - b->failed - b->skipped, total);
 		return b->ok > 0 ? EXIT_PARTIAL : code;
 	}
+	/* Like rsync's 23: a tree with entries left out did not all arrive. */
 	if (b->failed == 0)
-		return EXIT_OK;
+		return b->skipped > 0 ? EXIT_PARTIAL : EXIT_OK;
 	if (b->ok > 0)
 		return EXIT_PARTIAL;
 	return cli_exit_code(b->first_err);

@@ -64,7 +64,12 @@ struct batch {
 	int tty; /* stderr is a terminal: progress and summary */
 	uint64_t bytes; /* verified bytes */
 	uint64_t sent; /* of them, bytes that crossed the network now */
-	unsigned uptodate, skipped; /* already there; links left out */
+	/* Already there; entries left out (links without --links, and what
+	 * the walk of send -r could not send). Any skipped: exit 9. */
+	unsigned uptodate, skipped;
+	/* --json's summary: files in the batch (0: those with an outcome),
+	 * and the directories and links that had one. */
+	unsigned nfiles, dirs, links;
 	double t0; /* when the batch started */
 	/* The progress line: the file it shows (borrowed from the items). */
 	const char *cur;

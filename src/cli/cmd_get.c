@@ -232,6 +232,7 @@ cmd_get(int argc, char **argv)
 	b.json = x.json;
 	b.limit = x.limit;
 	b.total = (unsigned)n;
+	b.nfiles = x.recursive ? 0 : (unsigned)n;
 	b.overall = x.recursive;
 	/* Consecutive paths on the same peer share one connection. */
 	code = 0;
@@ -282,8 +283,9 @@ cmd_get(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Links left out of a tree (no --links): not all of it arrived. */
 	if (b.failed == 0)
-		code = EXIT_OK;
+		code = b.skipped > 0 ? EXIT_PARTIAL : EXIT_OK;
 	else if (b.ok > 0)
 		code = EXIT_PARTIAL;
 	else if (code == 0)

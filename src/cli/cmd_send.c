@@ -39,7 +39,8 @@ cmd_send(int argc, char **argv)
 	uint32_t flags = 0;
 	struct cli_xfer x = {0};
 	struct tree *trees = NULL;
-	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0;
+	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0, nfiles = 0;
+	unsigned walk_skipped = 0; /* fifos, bad names...: noted by the walk */
 	uint64_t tree_bytes = 0; /* -r: the trees' files, for progress */
 	int ch, code = EXIT_FAIL, r;
 
@@ -110,6 +111,7 @@ cmd_send(int argc, char **argv)
 				goto out;
 			}
 			n += trees[i].n;
+			walk_skipped += trees[i].skipped;
 		}
 		code = EXIT_FAIL;
 	}
@@ -117,6 +119,7 @@ cmd_send(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < nargs; i++) {
 		if (trees[i].n == 0) {
+			nfiles++;
 			items[nitems++] = (struct ferry_push_item){
 			    .path = argv[optind + (int)i],
 			    .name = basename(names[i]),
@@ -130,17 +133,24 @@ cmd_send(int argc, char **argv)
 				nskipped++;
 				continue;
 			}
-			if (t->kind == 'f')
+			if (t->kind == 'f') {
 				tree_bytes += t->size;
-			items[nitems++] =
-			    (struct ferry_push_item){.path = t->local,
-			        .name = t->remote,
-			        .kind = t->kind == 'd'   ? FERRY_KIND_DIR
-			                : t->kind == 'l' ? FERRY_KIND_LINK
-			                                 : FERRY_KIND_FILE,
-			        .target = t->target,
-			        .mode = t->mode,
-			        .mtime = t->mtime};
+				nfiles++;
+			}
+			items[nitems++] = (struct ferry_push_item){
+			    .path = t->local,
+			    .name = t->remote,
+			    .kind = t->kind == 'd'   ? FERRY_KIND_DIR
+			            : t->kind == 'l' ? FERRY_KIND_LINK
+			                             : FERRY_KIND_FILE,
+			    .target = t->target,
+			    .mode = t->mode,
+			    .mtime = t->mtime,
+			    /* Opened beneath the walked directory, checked. */
+			    .dirfd = trees[i].fd,
+			    .rel = t->kind == 'f' ? t->rel : NULL,
+			    .dev = (uint64_t)t->dev,
+			    .ino = (uint64_t)t->ino};
 		}
 	}
 	n = nitems;
@@ -149,7 +159,10 @@ cmd_send(int argc, char **argv)
 	client_batch_init(&b, "send", x.quiet);
 	b.json = x.json;
 	b.limit = x.limit;
-	b.total = (unsigned)(n + nskipped);
+	b.total = (unsigned)(n + nskipped) + walk_skipped;
+	b.nfiles = (unsigned)nfiles;
+	/* Left out by the walk, each with its note already: exit 9. */
+	b.skipped = walk_skipped;
 	b.overall = x.recursive;
 	b.all_total = tree_bytes;
 	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,

@@ -61,6 +61,10 @@ add(struct tree *t, char kind, char *local, char *remote, char *target,
 	nd->local = local;
 	nd->remote = remote;
 	nd->target = target;
+	/* Below the top: the remote path less its first component. */
+	nd->rel = strchr(remote, '/') != NULL ? strchr(remote, '/') + 1 : "";
+	nd->dev = st->st_dev;
+	nd->ino = st->st_ino;
 	nd->mode = st->st_mode & 07777;
 	nd->mtime = (int64_t)st->st_mtim.tv_sec;
 	nd->size = kind == 'f' ? (uint64_t)st->st_size : 0;
@@ -301,6 +305,7 @@ tree_scan(const char *dir, int links, struct tree *t)
 	int fd, e;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	if (len == 0)
 		return ferry_errf(FERRY_E_USAGE, "empty directory name");
 	while (len > 1 && dir[len - 1] == '/')
@@ -358,6 +363,13 @@ tree_scan(const char *dir, int links, struct tree *t)
 		close(fd);
 		goto fail;
 	}
+	/* scan_dir takes fd; the tree keeps its own for the opens to come. */
+	if ((t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		e = errno;
+		close(fd);
+		e = ferry_errf_errno(ferry_err_from_errno(e), e, "%s", dir);
+		goto fail;
+	}
 	if ((e = scan_dir(t, fd, t->v[0].local, t->v[0].remote, links)) != 0)
 		goto fail;
 	return 0;
@@ -378,5 +390,8 @@ tree_free(struct tree *t)
 		free(t->v[i].target);
 	}
 	free(t->v);
+	if (t->n > 0 && t->fd >= 0)
+		close(t->fd);
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 }

@@ -15,6 +15,9 @@ struct tree_node {
 	char *local; /* path to open locally: DIR/.../name */
 	char *remote; /* path for the peer: basename(DIR)/.../name */
 	char *target; /* 'l': the link's target, else NULL */
+	const char *rel; /* path below the tree's fd ("" for the root) */
+	dev_t dev; /* what was listed: the file opened later must be it */
+	ino_t ino;
 	mode_t mode; /* st_mode & 07777 */
 	int64_t mtime;
 	uint64_t size; /* 'f' */
@@ -24,6 +27,7 @@ struct tree {
 	struct tree_node *v;
 	size_t n, cap;
 	unsigned skipped; /* entries left out, each with a note on stderr */
+	int fd; /* the directory walked, open while n > 0 (-1 otherwise) */
 };
 
 /*
@@ -38,9 +42,13 @@ struct tree {
  * (trailing slashes stripped; for "." or ".." that of its real path); "/"
  * itself is FERRY_E_USAGE. At most TREE_MAX_NODES nodes (FERRY_E_TOOBIG
  * beyond). Returns 0 or FERRY_E_* with the detail set (t is then empty).
+ * t->fd stays open on dir: each file is to be opened later as its rel
+ * beneath it, following no link, and checked to be the dev/ino listed
+ * (ferry_push_item's dirfd, rel, dev, ino), so that nothing swapped in
+ * after the walk is sent.
  */
 int tree_scan(const char *dir, int links, struct tree *t);
-/* Frees every node; t is then empty (and may be scanned into again). */
+/* Frees every node, closes t->fd; t is then empty (may be scanned again). */
 void tree_free(struct tree *t);
 
 #endif

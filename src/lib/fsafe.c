@@ -439,36 +439,69 @@ partial_name(const char *final, char name[48])
 }
 
 /*
- * Opens the partial name in dirfd with flags, never following a link and
- * with O_NONBLOCK (a fifo or device put there cannot make the open hang);
- * 0 or -errno, *notreg set when the entry is not a regular file.
+ * Why a kept partial is not to be adopted (PROTOCOL.md 7.4), into why: a
+ * partial is ours only if it is a regular file with one link, owned by the
+ * user we run as, mode 0600. Anyone who can write to the directory can put
+ * a file under the predictable name: owned by them (they could change it
+ * after we verified it), or a hard link to a file of ours (we would write
+ * the peer's data into it). 0 when it may be adopted.
  */
 static int
-partial_openat(int dirfd, const char *name, int flags, int *fd, int *notreg)
+partial_distrust(const struct stat *st, char *why, size_t n)
 {
-	struct stat st;
-	int f;
+	if (!S_ISREG(st->st_mode))
+		snprintf(why, n, "it is not a regular file");
+	else if (st->st_uid != geteuid())
+		snprintf(why, n, "it belongs to uid %lu, not to uid %lu",
+		    (unsigned long)st->st_uid, (unsigned long)geteuid());
+	else if (st->st_nlink != 1)
+		snprintf(why, n, "it has %lu hard links",
+		    (unsigned long)st->st_nlink);
+	else if ((st->st_mode & 07777) != 0600)
+		snprintf(why, n, "its mode is %04o, not 0600",
+		    (unsigned)(st->st_mode & 07777));
+	else
+		return 0;
+	return 1;
+}
 
-	*notreg = 0;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISREG(st.st_mode)) {
-		*notreg = 1;
-		return -EINVAL;
-	}
+/*
+ * Opens the existing partial name in dirfd with flags, never following a
+ * link and with O_NONBLOCK (a fifo or device put there cannot make the open
+ * hang). 0 with *fd and *st when it may be adopted; 1 with why when it is
+ * there but not ours (nothing is opened: a file of another user is not
+ * even read); else -errno (-ENOENT: none).
+ */
+static int
+partial_lookup(int dirfd, const char *name, int flags, int *fd, struct stat *st,
+    char *why, size_t n)
+{
+	int f, e;
+
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	if (partial_distrust(st, why, n))
+		return 1;
 	f = openat(dirfd, name,
-	    flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	    flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (f < 0) {
-		int e = errno;
-
+		e = errno;
 		/* A link, a directory, a socket or a fifo slipped in. */
-		if (e == ELOOP || e == EISDIR || e == ENXIO)
-			*notreg = 1;
+		if (e == ELOOP || e == EISDIR || e == ENXIO) {
+			snprintf(why, n, "it is not a regular file");
+			return 1;
+		}
 		return -e;
 	}
-	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+	/* What was opened, not what was looked at a moment ago. */
+	if (fstat(f, st) != 0) {
+		e = errno;
 		close(f);
-		*notreg = 1;
-		return -EINVAL;
+		return -e;
+	}
+	if (partial_distrust(st, why, n)) {
+		close(f);
+		return 1;
 	}
 	(void)fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
 	*fd = f;
@@ -544,32 +577,67 @@ partial_take(int fd, int idle_ms, pid_t *pid)
 	return -1;
 }
 
+/* Creates the partial name afresh: O_EXCL, exactly 0600 whatever the umask. */
+static int
+partial_create(int dirfd, const char *name, int *fd)
+{
+	int f, e;
+
+	f = openat(dirfd, name,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    0600);
+	if (f < 0)
+		return -errno;
+	if (fchmod(f, 0600) != 0) {
+		e = errno;
+		(void)unlinkat(dirfd, name, 0);
+		close(f);
+		return -e;
+	}
+	*fd = f;
+	return 0;
+}
+
 static int
 partial_open(int dirfd, const char *final, int idle_ms, struct ferry_tmpfile *t,
     uint64_t *have)
 {
-	char name[sizeof(t->name)];
-	int fd = -1, e, notreg;
+	char name[sizeof(t->name)], why[96];
+	int fd = -1, e;
 
 	*have = 0;
 	t->dirfd = dirfd;
 	t->fd = -1;
 	t->name[0] = '\0';
+	t->note[0] = '\0';
 	t->resumable = 0;
 	t->taken_from = 0;
 	partial_name(final, name);
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat st, now;
 
-		if ((e = partial_openat(
-		         dirfd, name, O_RDWR | O_CREAT, &fd, &notreg)) != 0) {
-			if (notreg)
-				return ferry_errf(FERRY_E_NOTREG,
-				    "%s: %s is not a regular file", final,
-				    name);
+		e = partial_lookup(
+		    dirfd, name, O_RDWR, &fd, &st, why, sizeof(why));
+		if (e == -ENOENT &&
+		    (e = partial_create(dirfd, name, &fd)) == -EEXIST)
+			continue; /* another transfer made it meanwhile */
+		if (e == 1) {
+			/*
+			 * Not ours: never written through. Its name is removed
+			 * (unlink follows nothing, and a hard-linked file keeps
+			 * its content) and made afresh; where the directory
+			 * does not let us remove it, a temporary file is used.
+			 */
+			snprintf(t->note, sizeof(t->note),
+			    "not resuming from %s: %s; starting over", name,
+			    why);
+			if (unlinkat(dirfd, name, 0) == 0)
+				continue;
+			return ferry_tmpfile_open(dirfd, t);
+		}
+		if (e != 0)
 			return ferry_errf_errno(ferry_err_from_errno(-e), -e,
 			    "%s: cannot open %s", final, name);
-		}
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
 		    (errno != EWOULDBLOCK || idle_ms <= 0 ||
 		        partial_take(fd, idle_ms, &t->taken_from) != 0)) {
@@ -623,12 +691,14 @@ ferry_partial_claim(int dirfd, const char *final, int idle_ms,
 void
 ferry_partial_remove(int dirfd, const char *final)
 {
-	char name[sizeof(((struct ferry_tmpfile *)0)->name)];
+	char name[sizeof(((struct ferry_tmpfile *)0)->name)], why[96];
 	struct stat st, now;
-	int fd, notreg;
+	int fd;
 
 	partial_name(final, name);
-	if (partial_openat(dirfd, name, O_RDONLY, &fd, &notreg) != 0)
+	/* Only one of ours (PROTOCOL.md 7.4); a planted one is left alone. */
+	if (partial_lookup(dirfd, name, O_RDONLY, &fd, &st, why, sizeof(why)) !=
+	    0)
 		return;
 	/* One being written is left to its writer, which checks at its end. */
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
@@ -641,15 +711,17 @@ ferry_partial_remove(int dirfd, const char *final)
 int
 ferry_partial_peek(int dirfd, const char *final, int *fd)
 {
-	char name[sizeof(((struct ferry_tmpfile *)0)->name)];
-	int e, notreg;
+	char name[sizeof(((struct ferry_tmpfile *)0)->name)], why[96];
+	struct stat st;
+	int e;
 
 	partial_name(final, name);
-	if ((e = partial_openat(dirfd, name, O_RDONLY, fd, &notreg)) == 0)
+	e = partial_lookup(dirfd, name, O_RDONLY, fd, &st, why, sizeof(why));
+	if (e == 0)
 		return 0;
-	if (notreg)
-		return ferry_errf(FERRY_E_NOTREG,
-		    "%s: %s is not a regular file", final, name);
+	if (e == 1)
+		return ferry_errf(FERRY_E_NOTREG, "%s: %s is not resumed: %s",
+		    final, name, why);
 	if (e == -ENOENT)
 		return ferry_errf(
 		    FERRY_E_NOENT, "%s: no partial file kept", final);

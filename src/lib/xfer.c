@@ -145,6 +145,7 @@ enum push_op_kind { OP_MKDIR, OP_LINK, OP_PROBE, OP_PUT, OP_ATTR };
 struct push_op {
 	uint8_t kind;
 	uint8_t fresh; /* OP_PUT: from byte 0, whatever the server holds */
+	uint8_t same; /* OP_PUT: PUTAT SAME, -p on a file the server has */
 	size_t item;
 	uint64_t offset; /* OP_PUT: where its stream started */
 };
@@ -188,7 +189,8 @@ put_answer(struct push *p, size_t k, const struct ferry_msg *m)
 	size_t i = op->item;
 	struct ferry_xfer_result res = {.name = p->items[i].path,
 	    .kind = FERRY_KIND_FILE,
-	    .resumed_from = op->offset};
+	    .uptodate = op->same,
+	    .resumed_from = op->same ? 0 : op->offset};
 	int r;
 
 	if (m->type == FERRY_F_ERR) {
@@ -331,14 +333,38 @@ send_abort(struct ferry_conn *c, int code, const char *why)
 }
 
 /*
- * Streams one opened file from offset after its PUT; stops early if the
- * server refused. sha, begun by the caller, already holds the prefix.
+ * 0 if the file open on fd still has the size and modification time it had
+ * when it was opened (st0), else FERRY_E_IO: what was read may be half old,
+ * half new (tar's "file changed as we read it").
  */
 static int
-push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
-    uint8_t **frame, struct ferry_sink *sha, int *local_err)
+push_unchanged(int fd, const struct stat *st0, const char *path)
 {
-	uint64_t done = offset;
+	struct stat now;
+
+	if (fstat(fd, &now) != 0)
+		return ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+	if (now.st_size != st0->st_size ||
+	    now.st_mtim.tv_sec != st0->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != st0->st_mtim.tv_nsec)
+		return ferry_errf(FERRY_E_IO,
+		    "%s: file changed as we read it (%s); not sent, send it "
+		    "again once it is still",
+		    path,
+		    now.st_size != st0->st_size ? "its size" : "its time");
+	return 0;
+}
+
+/*
+ * Streams one opened file (st0: its fstat at open) from offset after its
+ * PUT; stops early if the server refused. sha, begun by the caller,
+ * already holds the prefix.
+ */
+static int
+push_stream(struct push *p, size_t i, int fd, const struct stat *st0,
+    uint64_t offset, uint8_t **frame, struct ferry_sink *sha, int *local_err)
+{
+	uint64_t size = (uint64_t)st0->st_size, done = offset;
 	struct ferry_msg end = {.type = FERRY_F_END};
 	const char *path = p->items[i].path;
 	int r;
@@ -360,13 +386,15 @@ push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
 
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got <= 0) {
+		if (got < 0)
 			*local_err =
-			    got < 0
-			        ? ferry_errf_errno(
-			              FERRY_E_IO, errno, "%s", path)
-			        : ferry_errf(FERRY_E_IO,
-			              "%s: file shrank while being sent", path);
+			    ferry_errf_errno(FERRY_E_IO, errno, "%s", path);
+		else if (got == 0)
+			*local_err = ferry_errf(FERRY_E_IO,
+			    "%s: file changed as we read it (it shrank); not "
+			    "sent, send it again once it is still",
+			    path);
+		if (got <= 0) {
 			r = send_abort(
 			    p->c, *local_err, "sender could not read the file");
 			goto stop;
@@ -397,6 +425,12 @@ push_stream(struct push *p, size_t i, int fd, uint64_t size, uint64_t offset,
 			goto stop;
 		}
 	}
+	/* Grown, shrunk or rewritten meanwhile: ABORT, nothing is stored. */
+	if ((*local_err = push_unchanged(fd, st0, path)) != 0) {
+		r = send_abort(
+		    p->c, *local_err, "the file changed as it was read");
+		goto stop;
+	}
 	if ((r = ferry_sink_end(sha, p->sha[i])) != 0)
 		return r;
 	memcpy(end.sha256, p->sha[i], FERRY_SHA256_LEN);
@@ -406,27 +440,92 @@ stop:
 	return r;
 }
 
+/*
+ * Opens a walked tree's file: rel beneath dirfd, no link followed on the
+ * way (ferry_fsafe_parent) nor at the end (O_NOFOLLOW). 0 or -errno.
+ */
+static int
+open_beneath(const struct ferry_push_item *it, int *fd)
+{
+	const char *leaf;
+	int pfd, f, e;
+
+	if ((e = ferry_fsafe_parent(it->dirfd, it->rel, &pfd, &leaf)) != 0) {
+		ferry_err_clear();
+		return e == FERRY_E_NOENT ? -ENOENT : -ELOOP;
+	}
+	f = openat(pfd, leaf,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	e = errno;
+	close(pfd);
+	if (f < 0)
+		return -e;
+	*fd = f;
+	return 0;
+}
+
+/*
+ * Opens item it to read and fstats it: a regular file, and for a tree's
+ * file the very one the walk listed. 0, or FERRY_E_* with the detail.
+ */
+static int
+open_item(const struct ferry_push_item *it, int *fd, struct stat *st)
+{
+	int f = -1, e;
+
+	if (it->rel == NULL)
+		e = (f = open(it->path,
+		         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0
+		        ? -errno
+		        : 0;
+	else
+		e = open_beneath(it, &f);
+	/* A link swapped in after the walk, on the way or at the end. */
+	if (it->rel != NULL && (e == -ELOOP || e == -ENOTDIR))
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: changed during the send (a symbolic link is there "
+		    "now); not sent",
+		    it->path);
+	if (e != 0)
+		return ferry_errf_errno(
+		    ferry_err_from_errno(-e), -e, "%s", it->path);
+	if (fstat(f, st) != 0) {
+		e = errno;
+		close(f);
+		return ferry_errf_errno(
+		    ferry_err_from_errno(e), e, "%s", it->path);
+	}
+	if (it->rel != NULL &&
+	    (!S_ISREG(st->st_mode) || (uint64_t)st->st_dev != it->dev ||
+	        (uint64_t)st->st_ino != it->ino)) {
+		close(f);
+		return ferry_errf(FERRY_E_BADNAME,
+		    "%s: changed during the send (not the file that was "
+		    "listed); not sent",
+		    it->path);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(f);
+		return ferry_errf(FERRY_E_NOTREG, "%s: not a regular file%s",
+		    it->path,
+		    S_ISDIR(st->st_mode) ? " (a directory: use -r)" : "");
+	}
+	(void)fcntl(f, F_SETFL, 0);
+	*fd = f;
+	return 0;
+}
+
 /* Opens a local file to push; reports and returns -1 if it cannot. */
 static int
 push_open(struct push *p, size_t i, struct stat *st)
 {
-	const char *path = p->items[i].path;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		r = fd < 0 ? ferry_errf_errno(
-		                 ferry_err_from_errno(errno), errno, "%s", path)
-		           : ferry_errf(FERRY_E_NOTREG,
-		                 "%s: not a regular file%s", path,
-		                 S_ISDIR(st->st_mode) ? " (a directory: use -r)"
-		                                      : "");
-		if (fd >= 0)
-			close(fd);
-		report_fail(p->report, p->arg, path, FERRY_KIND_FILE, r);
+	if ((r = open_item(&p->items[i], &fd, st)) != 0) {
+		report_fail(
+		    p->report, p->arg, p->items[i].path, FERRY_KIND_FILE, r);
 		return -1;
 	}
-	(void)fcntl(fd, F_SETFL, 0);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 }
@@ -434,11 +533,13 @@ push_open(struct push *p, size_t i, struct stat *st)
 /*
  * With the server's HAVE for a file in hand: 1 if nothing is to be sent
  * (reported up to date, or refused as existing), else 0 with *offset where
- * to resume. Hashes our file (or its prefix) to compare.
+ * to resume. Hashes our file (or its prefix) to compare. With -p an up to
+ * date file still needs its mode and time: 0 with op->same set, *offset
+ * the size and p->sha[i] its digest (PUTAT SAME, PROTOCOL.md 5.12).
  */
 static int
-push_decide(struct push *p, size_t i, int fd, uint64_t size,
-    const struct push_op *op, uint64_t *offset)
+push_decide(struct push *p, size_t i, int fd, uint64_t size, struct push_op *op,
+    uint64_t *offset)
 {
 	const struct remote_state *st = &p->st[i];
 	const char *path = p->items[i].path;
@@ -454,6 +555,14 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 			    ferry_errf(r, "%s: %s", path, ferry_err_detail(r)));
 			return 1;
 		}
+		if (CRYPTO_memcmp(mine, st->sha, FERRY_SHA256_LEN) == 0 &&
+		    (p->flags & FERRY_PUT_PRESERVE) != 0 &&
+		    (ferry_conn_features(p->c) & FERRY_FEATURE_SAME) != 0) {
+			op->same = 1;
+			*offset = size;
+			memcpy(p->sha[i], mine, FERRY_SHA256_LEN);
+			return 0;
+		}
 		if (CRYPTO_memcmp(mine, st->sha, FERRY_SHA256_LEN) == 0) {
 			struct ferry_xfer_result res = {.name = path,
 			    .kind = FERRY_KIND_FILE,
@@ -461,6 +570,12 @@ push_decide(struct push *p, size_t i, int fd, uint64_t size,
 			    .uptodate = 1};
 
 			memcpy(res.sha256, mine, FERRY_SHA256_LEN);
+			if ((p->flags & FERRY_PUT_PRESERVE) != 0)
+				ferry_warn(
+				    "%s: up to date, but the peer cannot "
+				    "give it this mode and time (it lacks "
+				    "the SAME feature)",
+				    path);
 			report_res(p->report, p->arg, &res);
 			return 1;
 		}
@@ -492,6 +607,7 @@ push_request(struct push *p, size_t k)
 	    .text = it->name,
 	    .text_len = strlen(it->name)};
 	struct stat st;
+	int fd;
 
 	switch (op->kind) {
 	case OP_MKDIR:
@@ -508,11 +624,13 @@ push_request(struct push *p, size_t k)
 		m.target_len = strlen(it->target);
 		break;
 	default:
-		if (stat(it->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (open_item(it, &fd, &st) != 0) {
 			/* push_open says why when the file's turn comes. */
+			ferry_err_clear();
 			p->st[op->item].probed = 1;
 			return 0;
 		}
+		close(fd);
 		m.type = FERRY_F_PROBE;
 		m.size = (uint64_t)st.st_size;
 		p->st[op->item].probe_size = m.size;
@@ -520,6 +638,34 @@ push_request(struct push *p, size_t k)
 	}
 	p->pend[p->qt++] = k;
 	return ferry_conn_send(p->c, &m);
+}
+
+/*
+ * -p on a file the server already has (op k, op->same): PUTAT SAME with
+ * the whole file's digest and an empty stream; the answer is reported as
+ * up to date (PROTOCOL.md 5.12).
+ */
+static int
+push_same(struct push *p, size_t k, struct ferry_msg *put)
+{
+	struct push_op *op = &p->ops[k];
+	struct ferry_msg end = {.type = FERRY_F_END};
+	int r;
+
+	put->flags |= FERRY_PUT_SAME;
+	put->offset = put->size;
+	memcpy(put->prefix, p->sha[op->item], FERRY_SHA256_LEN);
+	memcpy(end.sha256, p->sha[op->item], FERRY_SHA256_LEN);
+	op->offset = put->size;
+	p->size[op->item] = put->size;
+	p->current = k;
+	p->refused_current = 0;
+	if ((r = ferry_conn_send(p->c, put)) != 0)
+		return r;
+	p->pend[p->qt++] = k;
+	if ((r = ferry_conn_send(p->c, &end)) != 0)
+		return r;
+	return push_drain(p, 0);
 }
 
 /* Sends op k, a PUT or PUTAT, and streams its file. */
@@ -553,6 +699,10 @@ push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
 	put.size = (uint64_t)st.st_size;
 	put.mode = st.st_mode & 07777;
 	put.mtime = st.st_mtim.tv_sec;
+	if (op->same) {
+		close(fd);
+		return push_same(p, k, &put);
+	}
 	/*
 	 * Our prefix is read and hashed once: its digest is compared with the
 	 * server's partial, goes in PUTAT, and the file's hash goes on from it.
@@ -582,7 +732,7 @@ push_file(struct push *p, size_t k, uint8_t **frame, struct ferry_sink *sha)
 		return r;
 	}
 	p->pend[p->qt++] = k;
-	r = push_stream(p, i, fd, put.size, offset, frame, sha, &local_err);
+	r = push_stream(p, i, fd, &st, offset, frame, sha, &local_err);
 	close(fd);
 	if (r != 0)
 		return r;
@@ -726,6 +876,40 @@ pull_parent(const struct pull *p, const struct ferry_pull_item *it, int *fd,
 }
 
 /*
+ * -p for a file that is up to date (SAME): it gets FILEAT's mode & 0777 and
+ * time all the same, as a new one would. The file that was hashed must
+ * still be there as a regular file; no link is followed.
+ */
+static int
+pull_same_attrs(struct pull *p, const struct ferry_pull_item *it,
+    const struct ferry_msg *file)
+{
+	struct timespec ts[2] = {{.tv_sec = (time_t)file->mtime, .tv_nsec = 0},
+	    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0}};
+	const char *leaf;
+	struct stat st;
+	int dirfd, fd, r;
+
+	if ((r = pull_parent(p, it, &dirfd, &leaf)) != 0)
+		return r;
+	fd =
+	    openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dirfd);
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ferry_errf(FERRY_E_NOTREG,
+		    "%s: changed meanwhile: not a regular file", it->shown);
+	}
+	if (fd < 0 || fchmod(fd, file->mode & 0777) != 0 ||
+	    futimens(fd, ts) != 0)
+		r = ferry_errf_errno(FERRY_E_IO, errno,
+		    "%s: cannot set its mode or time", it->shown);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
  * Receives one file's DATA* END (or ABORT) after FILE or FILEAT into a
  * temporary or kept partial file; commits it once verified.
  */
@@ -764,6 +948,9 @@ pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 			local = ferry_partial_open(dirfd, leaf, &tmp, &have);
 		else
 			local = ferry_tmpfile_open(dirfd, &tmp);
+		/* A partial someone else put there: one line, then anew. */
+		if (tmp.note[0] != '\0')
+			ferry_warn("%s: %s", it->shown, tmp.note);
 		if (local == 0 && file->offset > 0 &&
 		    (!tmp.resumable || have < file->offset))
 			local = ferry_errf(
@@ -860,6 +1047,14 @@ pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 				    "one "
 				    "it said matched",
 				    ferry_conn_peer_addr(p->c), it->remote);
+				goto out;
+			}
+			/* -p: the mode and time, as for a new file. */
+			if ((p->flags & FERRY_PULL_PRESERVE) != 0 &&
+			    (r = pull_same_attrs(p, it, file)) != 0) {
+				report_fail(p->report, p->arg, it->shown,
+				    FERRY_KIND_FILE, r);
+				r = 0;
 				goto out;
 			}
 			res.size = size;

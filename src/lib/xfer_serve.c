@@ -521,6 +521,54 @@ open_target(struct session *s, const struct upload *u, int dirfd,
 }
 
 /*
+ * PUTAT with SAME (PROTOCOL.md 5.12): the client says the inbox's file at
+ * leaf is already its own. Its empty stream is read (END with the same
+ * digest), the file is checked by size and SHA-256, and with PRESERVE
+ * given the mode and time; nothing is written.
+ */
+static int
+receive_same(
+    struct session *s, const struct upload *u, int dirfd, const char *leaf)
+{
+	struct ferry_msg m, ok = {.type = FERRY_F_OK, .id = u->id};
+	uint8_t digest[FERRY_SHA256_LEN];
+	struct timespec ts[2] = {{.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
+	    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
+	struct stat st;
+	int fd, r;
+
+	if ((r = ferry_conn_read(s->c, &m, 1)) != 0)
+		return r;
+	if (m.type == FERRY_F_ABORT)
+		return send_err(s, u->id, FERRY_E_REFUSED, "aborted by sender");
+	/* PROTOCOL.md 5.12: offset = size, so any DATA is an excess. */
+	if (m.type != FERRY_F_END)
+		return ferry_errf(FERRY_E_PROTO, "%s frame inside an upload",
+		    ferry_frame_name(m.type));
+	fd =
+	    openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	r = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	            (uint64_t)st.st_size != u->size ||
+	            CRYPTO_memcmp(m.sha256, u->prefix, FERRY_SHA256_LEN) != 0 ||
+	            ferry_sha256_fd(fd, u->size, digest) != 0 ||
+	            CRYPTO_memcmp(digest, u->prefix, FERRY_SHA256_LEN) != 0
+	        ? ferry_errf(FERRY_E_MISMATCH,
+	              "%s: the inbox's file is not the sender's", u->path)
+	        : 0;
+	if (r == 0 && (u->flags & FERRY_PUT_PRESERVE) != 0 &&
+	    (fchmod(fd, u->mode & 0777) != 0 || futimens(fd, ts) != 0))
+		r = ferry_errf_errno(FERRY_E_IO, errno,
+		    "%s: cannot set its mode or time", u->path);
+	if (fd >= 0)
+		close(fd);
+	if (r != 0)
+		return refuse(s, u->id, "push", r);
+	ok.size = u->size;
+	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
+	return ferry_conn_send(s->c, &ok);
+}
+
+/*
  * Receives one file: the stream of a PUT or PUTAT, into a temporary or
  * kept partial file beside the final name, committed only once verified
  * (PROTOCOL.md 5.3, 5.4, 5.12, 7).
@@ -536,13 +584,20 @@ receive_file(struct session *s, const struct upload *u)
 	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
 	int dirfd = -1, sinking = 0, was, r;
 	char why[FERRY_MAX_TEXT + 1];
+	/* SAME: in a PUTAT (it has a prefix), when both announced it. */
+	uint32_t known = FERRY_PUT_FLAGS_KNOWN |
+	                 (u->prefix != NULL && (ferry_conn_features(s->c) &
+	                                           FERRY_FEATURE_SAME) != 0
+	                         ? FERRY_PUT_SAME
+	                         : 0);
 	struct stat st;
 
 	blocked_drop(s, name);
 	if (size > FERRY_MAX_FILE_SIZE)
 		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
-	if ((u->flags & ~FERRY_PUT_FLAGS_KNOWN) != 0 ||
-	    u->size > FERRY_MAX_FILE_SIZE || u->offset > u->size) {
+	if ((u->flags & ~known) != 0 || u->size > FERRY_MAX_FILE_SIZE ||
+	    u->offset > u->size ||
+	    ((u->flags & FERRY_PUT_SAME) != 0 && u->offset != u->size)) {
 		r = ferry_errf(FERRY_E_USAGE,
 		    "%s: unknown flags, bad size or offset", name);
 		goto refused;
@@ -555,6 +610,11 @@ receive_file(struct session *s, const struct upload *u)
 	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
 		goto refused;
 	was = fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if ((u->flags & FERRY_PUT_SAME) != 0) {
+		r = receive_same(s, u, dirfd, leaf);
+		close(dirfd);
+		return r;
+	}
 	/* Say so now, not after the whole file has crossed the network. */
 	if (!replace && was) {
 		r = ferry_errf(FERRY_E_EXIST,
@@ -563,7 +623,10 @@ receive_file(struct session *s, const struct upload *u)
 		    name);
 		goto refused;
 	}
-	if ((r = open_target(s, u, dirfd, leaf, &tmp, &have)) != 0) {
+	r = open_target(s, u, dirfd, leaf, &tmp, &have);
+	if (tmp.note[0] != '\0')
+		ferry_warn("%s: %s: %s", s->who, name, tmp.note);
+	if (r != 0) {
 		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
 		goto refused;
 	}

@@ -5,7 +5,8 @@
 # the source; stdout has one sha256sum line per file; a second send is all
 # "uptodate" with 0 bytes sent, and so is a second get. get -r lands in
 # DEST/<name> when DEST is a directory, in DEST itself otherwise (cp -r).
-# Symbolic links: skipped with a note without --links; with --links an
+# Symbolic links: skipped with a note without --links (exit 9: not all of
+# the tree arrived, like rsync's 23); with --links an
 # in-tree relative link arrives as the same link, links to /etc/passwd or
 # ../../../x are not created (that item fails: exit 9).
 . "$(dirname "$0")/lib.sh"
@@ -292,9 +293,9 @@ ln -s g.txt "$lt/sub/same"
 ln -s /etc/passwd "$lt/abs"
 ln -s ../../../x "$lt/sub/up"
 
-# Without --links: skipped with a note, exit 0, no link at the destination.
+# Without --links: skipped with a note, exit 9, no link at the destination.
 run "$FERRY" send -r --json -i "$ID" "$lt" "$P"
-[[ $RC == 0 ]] || fail "send -r with links, no --links: exit $RC, want 0: $(cat "$ERR")"
+[[ $RC == 9 ]] || fail "send -r with links, no --links: exit $RC, want 9: $(cat "$ERR")"
 for l in rel abs; do
 	grep -q "$l" "$ERR" || fail "send -r without --links: no note on stderr naming the skipped link $l: $(cat "$ERR")"
 done
@@ -352,7 +353,7 @@ PY
 cp -a "$lt" "$SHARE/ltree"
 mkdir -p "$T/ldl"
 run "$FERRY" get -r -i "$ID" "$P:ltree" -o "$T/ldl"
-[[ $RC == 0 ]] || fail "get -r with links, no --links: exit $RC, want 0: $(cat "$ERR")"
+[[ $RC == 9 ]] || fail "get -r with links, no --links: exit $RC, want 9: $(cat "$ERR")"
 grep -q 'rel' "$ERR" || fail "get -r without --links: no note on stderr: $(cat "$ERR")"
 [[ -z $(find "$T/ldl" -type l) ]] || fail "get -r without --links created links: $(find "$T/ldl" -type l)"
 cmp -s "$lt/sub/g.txt" "$T/ldl/ltree/sub/g.txt" || fail "get -r without --links: sub/g.txt missing"
@@ -375,7 +376,7 @@ mkdir -p "$T/rsv"
 printf 'kept\n' >"$T/rsv/real.txt"
 head -c 100 /dev/urandom >"$T/rsv/.ferry-resume-0123456789abcdef.part"
 run "$FERRY" send -r -i "$ID" "$T/rsv" "$P"
-[[ $RC == 0 ]] || fail "send -r of a tree holding a partial file: exit $RC: $(cat "$ERR")"
+[[ $RC == 9 ]] || fail "send -r of a tree holding a partial file: exit $RC, want 9: $(cat "$ERR")"
 grep -q 'ferry-resume-0123456789abcdef.part' "$ERR" || fail "send -r: no note for the skipped partial file: $(cat "$ERR")"
 [[ $(ls -A "$INBOX/alice/rsv") == real.txt ]] || fail "send -r carried a partial file: $(ls -A "$INBOX/alice/rsv")"
 

@@ -33,7 +33,9 @@ expect_exit 0 "${VG[@]}" "$FERRY" send -r --links -i "$T/alice" "$T/tree" "bob@1
 expect_exit 0 "${VG[@]}" "$FERRY" send -i "$T/alice" "$T/push.bin" "bob@127.0.0.1:$PORT"
 expect_exit 0 "${VG[@]}" "$FERRY" get -r --links -i "$T/alice" "127.0.0.1:$PORT:stree" -o "$T/gtree"
 head -c 2000000 /dev/urandom >"$SHARE/big.bin"
-head -c 1000000 "$SHARE/big.bin" >"$T/.ferry-resume-$(printf big.bin | sha256sum | cut -c1-16).part"
+part=$T/.ferry-resume-$(printf big.bin | sha256sum | cut -c1-16).part
+head -c 1000000 "$SHARE/big.bin" >"$part"
+chmod 0600 "$part" # as ferry makes them: a partial readable by others is not resumed
 expect_exit 0 "${VG[@]}" "$FERRY" get --json -i "$T/alice" "127.0.0.1:$PORT:big.bin" -o "$T"
 grep -q '"resumed_from":1000000' "$OUT" || fail "the pull did not resume: $(cat "$OUT")"
 [[ $(sha "$T/big.bin") == $(sha "$SHARE/big.bin") ]] || fail "resumed pull differs"

@@ -1222,32 +1222,117 @@ test_partial_not_regular(void **state)
 	uint64_t have;
 	int fd = -1;
 
-	/* A symbolic link in its place is never followed. */
+	/*
+	 * A symbolic link in its place is never followed: it is removed and
+	 * the partial made afresh, with a note.
+	 */
 	partial_name_of("l.bin", name);
 	assert_int_equal(symlinkat("../created_outside", f->share, name), 0);
 	assert_int_equal(
-	    ferry_partial_open(f->share, "l.bin", &t, &have), FERRY_E_NOTREG);
-	assert_int_equal(
 	    ferry_partial_peek(f->share, "l.bin", &fd), FERRY_E_NOTREG);
 	assert_int_equal(fd, -1);
+	assert_int_equal(ferry_partial_open(f->share, "l.bin", &t, &have), 0);
+	assert_true(t.resumable);
+	assert_int_equal(have, 0);
+	assert_non_null(strstr(t.note, "not a regular file"));
 	assert_false(exists(f->rootfd, "created_outside"));
-	assert_int_equal(unlinkat(f->share, name, 0), 0);
+	ferry_tmpfile_discard(&t);
 
-	/* A directory, a fifo: refused, and the fifo does not block. */
+	/* A directory cannot be removed as a file: a temporary file then. */
 	partial_name_of("d.bin", name);
 	assert_int_equal(mkdirat(f->share, name, 0700), 0);
 	assert_int_equal(
-	    ferry_partial_open(f->share, "d.bin", &t, &have), FERRY_E_NOTREG);
-	assert_int_equal(
 	    ferry_partial_peek(f->share, "d.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(ferry_partial_open(f->share, "d.bin", &t, &have), 0);
+	assert_false(t.resumable);
+	assert_non_null(strstr(t.note, "not a regular file"));
+	assert_string_not_equal(t.name, name);
+	ferry_tmpfile_discard(&t);
 	assert_int_equal(unlinkat(f->share, name, AT_REMOVEDIR), 0);
+	/* A fifo: the open does not block, and it is replaced. */
 	partial_name_of("p.bin", name);
 	assert_int_equal(mkfifoat(f->share, name, 0600), 0);
 	assert_int_equal(
-	    ferry_partial_open(f->share, "p.bin", &t, &have), FERRY_E_NOTREG);
-	assert_int_equal(
 	    ferry_partial_peek(f->share, "p.bin", &fd), FERRY_E_NOTREG);
-	assert_int_equal(unlinkat(f->share, name, 0), 0);
+	assert_int_equal(ferry_partial_open(f->share, "p.bin", &t, &have), 0);
+	assert_true(t.resumable);
+	ferry_tmpfile_discard(&t);
+}
+
+/* Writes len bytes 'x' to name in dirfd with mode. */
+static void
+put_file(int dirfd, const char *name, size_t len, mode_t mode)
+{
+	char buf[4096];
+	int fd;
+
+	memset(buf, 'x', sizeof(buf));
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	for (size_t done = 0; done < len; done += sizeof(buf))
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/*
+ * A partial is adopted only if it is a regular file with one link, ours,
+ * mode 0600 (the other owner needs root: t_attack_planted_partial.sh).
+ */
+static void
+test_partial_distrusted(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_tmpfile t;
+	struct stat st;
+	char name[48];
+	uint64_t have;
+	int fd = -1;
+
+	/* Ours, 0600, one link: resumed. */
+	partial_name_of("ok.bin", name);
+	put_file(f->share, name, 8192, 0600);
+	assert_int_equal(ferry_partial_peek(f->share, "ok.bin", &fd), 0);
+	close(fd);
+	assert_int_equal(ferry_partial_open(f->share, "ok.bin", &t, &have), 0);
+	assert_true(t.resumable);
+	assert_int_equal(have, 8192);
+	assert_string_equal(t.note, "");
+	ferry_tmpfile_discard(&t);
+
+	/* Mode 0644: started over, the file made anew exactly 0600. */
+	partial_name_of("m.bin", name);
+	put_file(f->share, name, 8192, 0644);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "m.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(ferry_partial_open(f->share, "m.bin", &t, &have), 0);
+	assert_true(t.resumable);
+	assert_int_equal(have, 0);
+	assert_non_null(strstr(t.note, "its mode is 0644, not 0600"));
+	assert_int_equal(fstat(t.fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 0);
+	ferry_tmpfile_discard(&t);
+
+	/* A hard link to a victim: the victim is never written. */
+	partial_name_of("h.bin", name);
+	put_file(f->share, "victim", 8192, 0600);
+	assert_int_equal(linkat(f->share, "victim", f->share, name, 0), 0);
+	assert_int_equal(
+	    ferry_partial_peek(f->share, "h.bin", &fd), FERRY_E_NOTREG);
+	assert_int_equal(ferry_partial_open(f->share, "h.bin", &t, &have), 0);
+	assert_int_equal(have, 0);
+	assert_non_null(strstr(t.note, "it has 2 hard links"));
+	assert_int_equal(write(t.fd, "y", 1), 1);
+	ferry_tmpfile_discard(&t);
+	assert_int_equal(fstatat(f->share, "victim", &st, 0), 0);
+	assert_int_equal(st.st_size, 8192);
+	assert_int_equal(st.st_nlink, 1);
+	fd = openat(f->share, "victim", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, name, 1), 1);
+	assert_int_equal(name[0], 'x');
+	close(fd);
 }
 
 int
@@ -1283,6 +1368,8 @@ main(void)
 	        test_partial_not_regular, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_partial_claim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_partial_distrusted, setup, teardown),
 	};
 
 	umask(022);
