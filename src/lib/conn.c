@@ -249,6 +249,9 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		    FERRY_E_TLS, "%s sent TLS alert: %s", c->peer_addr, desc);
 	}
 	/* A TCP close (FIN) with no close_notify before it: cut, or killed. */
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING &&
+	    strcmp(doing, "handshake") == 0)
+		return closed_in_handshake(c);
 	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 		return ferry_errf(FERRY_E_CLOSED,
 		    "%s closed the connection while %s, without ending TLS "
@@ -266,9 +269,6 @@ ssl_failure(struct ferry_conn *c, int ret, const char *doing)
 		return ferry_errf(FERRY_E_TLS,
 		    "%s: no TLS 1.3 parameters in common (%s)", c->peer_addr,
 		    ERR_reason_error_string(err));
-	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING &&
-	    strcmp(doing, "handshake") == 0)
-		return closed_in_handshake(c);
 	return ferry_errf(FERRY_E_TLS, "%s: TLS %s failed: %s", c->peer_addr,
 	    doing,
 	    err != 0 && ERR_reason_error_string(err) != NULL

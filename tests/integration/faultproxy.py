@@ -126,7 +126,14 @@ class Pump(threading.Thread):
         return bytes(out)
 
     def send(self, data):
-        self.dst.sendall(data)
+        try:
+            self.dst.sendall(data)
+        except OSError:
+            # The receiver is gone (it reset a connection with data
+            # unread): a network passes that reset on, so the sender,
+            # perhaps blocked writing, learns it at once.
+            self.link.close(rst=True)
+            raise
 
     def run(self):
         link, a = self.link, self.link.args
