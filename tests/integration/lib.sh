@@ -218,8 +218,19 @@ start_daemon() {
 		cat "$log" >&2
 		fail "$name did not log '$what: listening on' within 5 s"
 	fi
-	PORT=$(sed -n "s/.*$what: listening on .*:\([0-9][0-9]*\)\$/\1/p" "$log" | head -n1)
-	[[ $PORT =~ ^[0-9]+$ && $PORT -gt 0 ]] || fail "$name: no port in: $(grep 'listening on' "$log")"
+	# The line may be read while it is still being written: read it again
+	# until it is whole (wc -l counts a line only once its newline is there).
+	local tries=0
+	while :; do
+		PORT=$(sed -n "s/.*$what: listening on .*:\([0-9][0-9]*\)\$/\1/p" "$log" | head -n1)
+		[[ $PORT =~ ^[0-9]+$ && $PORT -gt 0 ]] &&
+			grep -q "$what: listening on .*:$PORT\$" "$log" &&
+			[[ $(wc -l <"$log") -ge $(grep -n "$what: listening on" "$log" | head -n1 | cut -d: -f1) ]] &&
+			break
+		tries=$((tries + 1))
+		[[ $tries -lt 20 ]] || fail "$name: no port in: $(grep 'listening on' "$log")"
+		sleep 0.05
+	done
 }
 
 # start_serve [ARGS...]: ferry serve -i $SERVE_ID --share $SHARE --inbox
