@@ -60,6 +60,7 @@ local f = {
 	force    = ProtoField.bool("ferry.flags.force", "FORCE", 32, nil, 0x1),
 	preserve = ProtoField.bool("ferry.flags.preserve", "PRESERVE", 32, nil, 0x2),
 	same     = ProtoField.bool("ferry.flags.same", "SAME", 32, nil, 0x1),
+	putsame  = ProtoField.bool("ferry.flags.putat_same", "SAME", 32, nil, 0x4),
 	name     = ProtoField.string("ferry.name", "Name"),
 	path     = ProtoField.string("ferry.path", "Path"),
 	sha256   = ProtoField.string("ferry.sha256", "SHA-256"),
@@ -77,7 +78,7 @@ local f = {
 ferry.fields = {
 	f.frame, f.type, f.typename, f.length, f.version, f.features,
 	f.software, f.id, f.size, f.mode, f.mtime, f.flags, f.force,
-	f.preserve, f.same, f.name, f.path, f.sha256, f.data, f.code,
+	f.preserve, f.same, f.putsame, f.name, f.path, f.sha256, f.data, f.code,
 	f.message, f.kind, f.count, f.offset, f.prefix, f.part, f.part_sha,
 	f.target,
 }
@@ -177,7 +178,8 @@ local function kind_char(r)
 	return string.char(k)
 end
 
--- PUT, PUTAT, MKDIR, LINK: FORCE and PRESERVE; GETAT: SAME.
+-- PUT, PUTAT, MKDIR, LINK: FORCE and PRESERVE; PUTAT: SAME (0x4);
+-- GETAT: SAME (0x1).
 local function flag_bits(tree, fl, ...)
 	if not fl then return end
 	for _, field in ipairs({ ... }) do tree:add(field, fl) end
@@ -263,7 +265,7 @@ local function payload(t, body, tree, len)
 		rd:fixed(f.mode, 4)
 		rd:mtime()
 		local fl = rd:fixed(f.flags, 4)
-		flag_bits(tree, fl, f.force, f.preserve)
+		flag_bits(tree, fl, f.force, f.preserve, f.putsame)
 		local o = rd:fixed(f.offset, 8)
 		rd:sha256(f.prefix)
 		local p = rd:text(f.path)
