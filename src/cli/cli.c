@@ -165,9 +165,18 @@ cli_xfer_opt(struct cli_xfer *x, int ch)
 	}
 }
 
+/* "send: --timeout": an option named with its command, for messages. */
+static const char *
+cmd_opt(const struct cli_common *o, const char *opt, char label[64])
+{
+	snprintf(label, 64, "%s: %s", o->cmd, opt);
+	return label;
+}
+
 int
 cli_common_opt(struct cli_common *o, int ch, char **argv)
 {
+	char label[64];
 	long v;
 
 	switch (ch) {
@@ -178,7 +187,8 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 		o->verbose = 1;
 		return 0;
 	case CLI_OPT_TIMEOUT:
-		if (cli_parse_int("--timeout", optarg, 1, 86400, &v) != 0)
+		if (cli_parse_int(cmd_opt(o, "--timeout", label), optarg, 1,
+		        86400, &v) != 0)
 			return EXIT_USAGE;
 		o->timeout_ms = (int)v * 1000;
 		return 0;
@@ -192,7 +202,8 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 		return 0;
 	}
 	case CLI_OPT_MAX_CONNS:
-		if (cli_parse_int("--max-conns", optarg, 1, 10000, &v) != 0)
+		if (cli_parse_int(cmd_opt(o, "--max-conns", label), optarg, 1,
+		        10000, &v) != 0)
 			return EXIT_USAGE;
 		o->max_conns = (int)v;
 		return 0;
@@ -206,13 +217,13 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 		return 0;
 	}
 	case CLI_OPT_PER_SOURCE:
-		if (cli_parse_int("--per-source", optarg, 1,
+		if (cli_parse_int(cmd_opt(o, "--per-source", label), optarg, 1,
 		        FERRY_ADMIT_MAX_FULL, &v) != 0)
 			return EXIT_USAGE;
 		o->admit.per_source = (int)v;
 		return 0;
 	case CLI_OPT_LOGIN_GRACE:
-		if (cli_parse_int("--login-grace", optarg, 1,
+		if (cli_parse_int(cmd_opt(o, "--login-grace", label), optarg, 1,
 		        FERRY_ADMIT_MAX_GRACE_S, &v) != 0)
 			return EXIT_USAGE;
 		o->admit.grace_s = (int)v;
