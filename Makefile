@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build check check-asan demo bench fuzz format clean audit demo-capture
+.PHONY: all deps build check check-asan demo bench fuzz format clean audit demo-capture install uninstall
 
 all: build
 
@@ -13,6 +13,20 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@ninja -C $(BUILD)
+
+# make install [PREFIX=/usr] [DESTDIR=...]; make uninstall removes what the
+# last make install wrote, as listed (with DESTDIR) in $(BUILD)/installed-files.txt.
+PREFIX ?= /usr/local
+install: build
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@ninja -C $(BUILD) >/dev/null
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+	@sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt >$(BUILD)/installed-files.txt
+
+uninstall:
+	@test -f $(BUILD)/installed-files.txt || { echo "uninstall: nothing installed from $(BUILD)" >&2; exit 1; }
+	@xargs -d '\n' -r rm -fv < $(BUILD)/installed-files.txt
+	@rm -f $(BUILD)/installed-files.txt
 
 # Every test: unit + integration, then the unit tests again under ASan+UBSan.
 check: deps
