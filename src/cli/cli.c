@@ -388,3 +388,13 @@ cli_log_setup(int verbose, int daemon)
 	            : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
 	    daemon ? &daemon_tag : NULL);
 }
+
+void
+cli_iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "-");
+}

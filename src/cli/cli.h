@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ferry/admit.h"
 #include "ferry/err.h"
@@ -134,6 +135,8 @@ int cli_tls(const char *cmd, const char *identity, struct ferry_tls_opts *t,
 char *cli_identity_dir(const char *opt);
 /* $XDG_DATA_HOME/ferry/<leaf>, or ~/.local/share/ferry/<leaf>. Caller frees. */
 char *cli_data_dir(const char *leaf);
+/* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out, "-" for 0. */
+void cli_iso_time(time_t t, char out[32]);
 
 /* Installs the stderr log handler; verbose raises the level to debug. */
 void cli_log_setup(int verbose, int daemon);

@@ -463,6 +463,66 @@ check_out(const char *cmd, const char *out)
 	return 0;
 }
 
+/* ca issue's work, once its command line is known good. */
+static int
+issue_run(const char *cmd, const char *dir, const char *out,
+    enum ferry_key_type key_type, const struct ferry_cert_req *req)
+{
+	struct ferry_ca *ca = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char *serial = NULL, until[32];
+	int r, ret = EXIT_FAIL;
+
+	if ((r = ferry_id_check(req->id)) != 0) {
+		ret = cli_fail(r, "%s: --name", cmd);
+		goto out;
+	}
+	if ((ret = check_out(cmd, out)) != 0)
+		goto out;
+	if ((r = ferry_ca_load(dir, &ca)) != 0) {
+		ret = cli_fail(r, "%s: cannot load the CA", cmd);
+		goto out;
+	}
+	/* An issuing CA the root revoked issues nothing peers would take. */
+	if ((r = ferry_ca_usable(ca)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
+		goto out;
+	}
+	if ((r = ferry_key_generate(key_type, &key)) != 0) {
+		ret = cli_fail(r, "%s: cannot generate a key", cmd);
+		goto out;
+	}
+	if ((r = ferry_ca_sign(ca, key, req, &cert)) != 0) {
+		ret = cli_fail(
+		    r, "%s: cannot issue a certificate for %s", cmd, req->id);
+		goto out;
+	}
+	/* Under an issuing CA: cert.pem = leaf + issuer, ca.pem = root. */
+	if ((r = ferry_identity_write_chain(out, key, cert,
+	         ferry_ca_root(ca) != NULL ? ferry_ca_cert(ca) : NULL,
+	         ferry_ca_root(ca) != NULL ? ferry_ca_root(ca)
+	                                   : ferry_ca_cert(ca))) != 0) {
+		ret = cli_fail(r, "%s: cannot write the identity", cmd);
+		goto out;
+	}
+	describe(cert, &serial, until);
+	printf("issued %s serial %s valid until %s -> %s\n", req->id,
+	    serial != NULL ? serial : "?", until, out);
+	/* Allowed (tests, demonstrations), but never without a word. */
+	if (req->not_after != 0 && req->not_after <= time(NULL))
+		cli_warn("%s: --not-after %s is in the past: %s's certificate "
+		         "is expired already, and peers will refuse it",
+		    cmd, until, req->id);
+	ret = EXIT_OK;
+out:
+	OPENSSL_free(serial);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ferry_ca_free(ca);
+	return ret;
+}
+
 static int
 ca_issue(int argc, char **argv)
 {
@@ -486,10 +546,6 @@ ca_issue(int argc, char **argv)
 	enum ferry_key_type key_type = FERRY_KEY_P256;
 	const char *dir = NULL, *out = NULL;
 	const char **dns = NULL, **ips = NULL, **groups = NULL;
-	struct ferry_ca *ca = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	char *serial = NULL, until[32];
 	long days;
 	int c, r, verbose = 0, ret = EXIT_FAIL;
 
@@ -593,52 +649,8 @@ ca_issue(int argc, char **argv)
 	req.groups = groups;
 	cli_log_setup(verbose, 0);
 
-	if ((r = ferry_id_check(req.id)) != 0) {
-		ret = cli_fail(r, "%s: --name", cmd);
-		goto out;
-	}
-	if ((ret = check_out(cmd, out)) != 0)
-		goto out;
-	if ((r = ferry_ca_load(dir, &ca)) != 0) {
-		ret = cli_fail(r, "%s: cannot load the CA", cmd);
-		goto out;
-	}
-	/* An issuing CA the root revoked issues nothing peers would take. */
-	if ((r = ferry_ca_usable(ca)) != 0) {
-		ret = cli_fail(r, "%s", cmd);
-		goto out;
-	}
-	if ((r = ferry_key_generate(key_type, &key)) != 0) {
-		ret = cli_fail(r, "%s: cannot generate a key", cmd);
-		goto out;
-	}
-	if ((r = ferry_ca_sign(ca, key, &req, &cert)) != 0) {
-		ret = cli_fail(
-		    r, "%s: cannot issue a certificate for %s", cmd, req.id);
-		goto out;
-	}
-	/* Under an issuing CA: cert.pem = leaf + issuer, ca.pem = root. */
-	if ((r = ferry_identity_write_chain(out, key, cert,
-	         ferry_ca_root(ca) != NULL ? ferry_ca_cert(ca) : NULL,
-	         ferry_ca_root(ca) != NULL ? ferry_ca_root(ca)
-	                                   : ferry_ca_cert(ca))) != 0) {
-		ret = cli_fail(r, "%s: cannot write the identity", cmd);
-		goto out;
-	}
-	describe(cert, &serial, until);
-	printf("issued %s serial %s valid until %s -> %s\n", req.id,
-	    serial != NULL ? serial : "?", until, out);
-	/* Allowed (tests, demonstrations), but never without a word. */
-	if (req.not_after != 0 && req.not_after <= time(NULL))
-		cli_warn("%s: --not-after %s is in the past: %s's certificate "
-		         "is expired already, and peers will refuse it",
-		    cmd, until, req.id);
-	ret = EXIT_OK;
+	ret = issue_run(cmd, dir, out, key_type, &req);
 out:
-	OPENSSL_free(serial);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ferry_ca_free(ca);
 	free(dns);
 	free(ips);
 	free(groups);

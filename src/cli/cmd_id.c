@@ -86,16 +86,6 @@ asn1_to_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
-static void
-iso(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "-");
-}
-
 /* "3 days", "5 hours", "expired". */
 static void
 left(time_t until, time_t now, char out[32])
@@ -170,7 +160,7 @@ chain_line(X509 *x, const char *what, time_t now, int is_leaf, int *warned)
 	subject_cn(X509_get_subject_name(x), cn, sizeof(cn));
 	if (ferry_cert_fingerprint(x, fp, sizeof(fp)) != 0)
 		snprintf(fp, sizeof(fp), "?");
-	iso(na, until);
+	cli_iso_time(na, until);
 	left(na, now, rest);
 	printf("  %-28s %s\n  %-28s until %s (%s)%s%s\n", cn, fp, "", until,
 	    rest, what != NULL ? ", " : "", what != NULL ? what : "");
@@ -198,7 +188,7 @@ crl_lines(STACK_OF(X509_CRL) * crls, time_t now, int *warned)
 		char cn[128], when[32], rest[32];
 
 		subject_cn(X509_CRL_get_issuer(crl), cn, sizeof(cn));
-		iso(next, when);
+		cli_iso_time(next, when);
 		left(next, now, rest);
 		printf("  %-28s number %ld, %d revoked, next update %s (%s)\n",
 		    cn, num != NULL ? ASN1_INTEGER_get(num) : -1L,

@@ -109,25 +109,15 @@ enum {
 };
 
 static void
-iso(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "-");
-}
-
-static void
 print_user(const struct ferry_store_user *u, void *arg)
 {
 	char c[32], p[32], l[32], d[32];
 
 	(void)arg;
-	iso(u->created, c);
-	iso(u->updated, p);
-	iso(u->last_issued, l);
-	iso(u->disabled, d);
+	cli_iso_time(u->created, c);
+	cli_iso_time(u->updated, p);
+	cli_iso_time(u->last_issued, l);
+	cli_iso_time(u->disabled, d);
 	printf("%-20s created %s  password %s  certificates %u  last %s%s%s\n",
 	    u->name, c, p, u->n_certs, l, u->disabled != 0 ? "  DISABLED " : "",
 	    u->disabled != 0 ? d : "");
@@ -143,7 +133,7 @@ print_event(const struct ferry_store_event *ev, void *arg)
 	char t[32], line[2048];
 
 	(void)arg;
-	iso(ev->time, t);
+	cli_iso_time(ev->time, t);
 	/* Names in failed logins are whatever a client sent: make them safe. */
 	snprintf(line, sizeof(line), "%s %-12s user=%s addr=%s serial=%s%s%s",
 	    t, ev->kind, ev->user != NULL ? ev->user : "-",
