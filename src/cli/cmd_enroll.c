@@ -435,8 +435,20 @@ out:
 	return r;
 }
 
-int
-cmd_enroll(int argc, char **argv)
+/* Everything enroll's command line can say. */
+struct enroll_args {
+	const char *url, *user, *fpopt, *idopt;
+	const char **dns; /* --dns and --ip, argc long; caller frees */
+	size_t n_dns;
+	enum ferry_key_type key_type;
+	long timeout;
+	int verbose, from_stdin;
+	char want[65]; /* --fingerprint's hex */
+};
+
+/* 0, -1 after --help, or the exit code of a bad command line (said). */
+static int
+enroll_parse(int argc, char **argv, struct enroll_args *a)
 {
 	static const char cmd[] = "enroll";
 	static const struct option longopts[] = {
@@ -451,96 +463,152 @@ cmd_enroll(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	enum ferry_key_type key_type = FERRY_KEY_P256;
-	const char *url = NULL, *user = NULL, *fpopt = NULL, *idopt = NULL;
-	const char **dns = NULL;
-	size_t n_dns = 0, pwlen = 0, csrlen = 0;
-	char want[65], fp[80], path[PATH_MAX], pw[FERRY_PASSWD_MAX + 2];
-	char question[FERRY_MAX_HOST + 512], line[MAX_URL + 2], *dir = NULL,
-	                                                        *csr = NULL;
-	char *serial = NULL, until[32], cn[128];
-	STACK_OF(X509) *certs = NULL;
-	struct ferry_estc *c = NULL;
-	X509 *ca = NULL, *cert = NULL, *issuer = NULL;
-	EVP_PKEY *key = NULL;
-	struct stat st;
-	long timeout = DEFAULT_TIMEOUT;
-	int ch, r, verbose = 0, from_stdin = 0, n_revoked = 0, made_key = 0;
-	int ret = EXIT_USAGE;
+	int ch, r;
 
-	pw[0] = '\0';
-	if ((dns = calloc((size_t)argc, sizeof(*dns))) == NULL) {
-		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
-		goto out;
-	}
+	a->key_type = FERRY_KEY_P256;
+	a->timeout = DEFAULT_TIMEOUT;
+	if ((a->dns = calloc((size_t)argc, sizeof(*a->dns))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "%s", cmd);
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hvi:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_USER:
-			user = optarg;
+			a->user = optarg;
 			break;
 		case OPT_FINGERPRINT:
-			fpopt = optarg;
+			a->fpopt = optarg;
 			break;
 		case OPT_PASSWORD_STDIN:
-			from_stdin = 1;
+			a->from_stdin = 1;
 			break;
 		case OPT_DNS:
-			dns[n_dns++] = optarg;
+			a->dns[a->n_dns++] = optarg;
 			break;
 		case OPT_KEY_TYPE:
-			if ((r = ferry_key_type_parse(optarg, &key_type)) !=
+			if ((r = ferry_key_type_parse(optarg, &a->key_type)) !=
 			    0) {
-				ret = cli_fail(r, "%s: --key-type", cmd);
-				goto out;
+				return cli_fail(r, "%s: --key-type", cmd);
 			}
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_int("enroll: --timeout", optarg, 1, 3600,
-			        &timeout) != 0)
-				goto out;
+			        &a->timeout) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'i':
-			idopt = optarg;
+			a->idopt = optarg;
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		case 'h':
 			fputs(enroll_usage, stdout);
-			ret = EXIT_OK;
-			goto out;
+			return -1;
 		default:
-			ret = cli_opt_error(cmd, ch, argv);
-			goto out;
+			return cli_opt_error(cmd, ch, argv);
 		}
 	}
 	if (optind < argc)
-		url = argv[optind++];
+		a->url = argv[optind++];
 	if (optind < argc) {
 		cli_error("%s: unexpected argument '%s' (see 'ferry enroll "
 		          "--help')",
 		    cmd, argv[optind]);
-		goto out;
+		return EXIT_USAGE;
 	}
-	if (url == NULL || user == NULL) {
+	if (a->url == NULL || a->user == NULL) {
 		cli_error("%s: %s is required (see 'ferry enroll --help')", cmd,
-		    url == NULL ? "the authd URL" : "--user");
-		goto out;
+		    a->url == NULL ? "the authd URL" : "--user");
+		return EXIT_USAGE;
 	}
-	if (fpopt != NULL && fingerprint_norm(fpopt, want) != 0) {
+	if (a->fpopt != NULL && fingerprint_norm(a->fpopt, a->want) != 0) {
 		cli_error("%s: --fingerprint: '%s' is not SHA256:<64 hex "
 		          "digits>",
-		    cmd, fpopt);
-		goto out;
+		    cmd, a->fpopt);
+		return EXIT_USAGE;
 	}
-	cli_log_setup(verbose, 0);
+	return 0;
+}
+
+/*
+ * Fetches authd's CA without trusting it, checks it against --fingerprint
+ * (or asks on the terminal), then trusts only it. 0 or an exit code, said.
+ */
+static int
+pin_ca(struct ferry_estc *c, const struct enroll_args *a,
+    STACK_OF(X509) * *certs, X509 **ca)
+{
+	static const char cmd[] = "enroll";
+	char fp[80], question[FERRY_MAX_HOST + 512], cn[128];
+	int r;
+
+	if ((r = ferry_estc_cacerts(c, certs)) != 0 ||
+	    (r = pick_ca(*certs, ca)) != 0 ||
+	    (r = ferry_cert_fingerprint(*ca, fp, sizeof(fp))) != 0) {
+		return cli_fail(r, "%s: cannot get the CA from %s", cmd,
+		    ferry_estc_where(c));
+	}
+	if (a->fpopt != NULL) {
+		if (CRYPTO_memcmp(fp + 7, a->want, 64) != 0) {
+			return cli_fail(
+			    ferry_errf(FERRY_E_CERT,
+			        "%s offers a CA with fingerprint %s, "
+			        "not the one given; nothing was "
+			        "sent (check the fingerprint with "
+			        "your administrator)",
+			        ferry_estc_where(c), fp),
+			    "%s", cmd);
+		}
+	} else {
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(*ca),
+		        NID_commonName, cn, sizeof(cn)) < 0)
+			snprintf(cn, sizeof(cn), "?");
+		/* A CA or peer chose it: no controls, no bidi overrides. */
+		ferry_sanitize(cn);
+		snprintf(question, sizeof(question),
+		    "authd %s offers the CA \"%s\"\n  %s\nTrust it as your "
+		    "organization's CA? [y/N] ",
+		    ferry_estc_where(c), cn, fp);
+		if ((r = confirm_tty(question)) != 1) {
+			return cli_fail(ferry_errf(FERRY_E_CERT,
+			                    "%s: CA %s not confirmed%s; give "
+			                    "--fingerprint as your "
+			                    "administrator printed it",
+			                    ferry_estc_where(c), fp,
+			                    r < 0 ? " (no terminal)" : ""),
+			    "%s", cmd);
+		}
+	}
+	if ((r = ferry_estc_trust(c, *ca)) != 0)
+		return cli_fail(r, "%s", cmd);
+	return 0;
+}
+
+/* enroll's work, once its command line is known good. */
+static int
+enroll_run(const struct enroll_args *a)
+{
+	static const char cmd[] = "enroll";
+	const char *url = a->url, *user = a->user;
+	size_t pwlen = 0, csrlen = 0;
+	char path[PATH_MAX], pw[FERRY_PASSWD_MAX + 2], line[MAX_URL + 2];
+	char *dir = NULL, *csr = NULL, *serial = NULL, until[32];
+	STACK_OF(X509) *certs = NULL;
+	struct ferry_estc *c = NULL;
+	X509 *ca = NULL, *cert = NULL, *issuer = NULL;
+	EVP_PKEY *key = NULL;
+	struct stat st;
+	int r, n_revoked = 0, made_key = 0;
+	int ret = EXIT_USAGE;
+
+	pw[0] = '\0';
+	cli_log_setup(a->verbose, 0);
 	if ((r = ferry_id_check(user)) != 0) {
 		ret = cli_fail(r, "%s: --user", cmd);
 		goto out;
 	}
-	if ((dir = cli_identity_dir(idopt)) == NULL) {
+	if ((dir = cli_identity_dir(a->idopt)) == NULL) {
 		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
 		goto out;
 	}
@@ -573,66 +641,25 @@ cmd_enroll(int argc, char **argv)
 		ret = cli_fail(r, "%s: identity directory", cmd);
 		goto out;
 	}
-	if ((r = ferry_estc_new(url, (int)timeout, &c)) != 0) {
+	if ((r = ferry_estc_new(url, (int)a->timeout, &c)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
 
 	/* 1. Bootstrap: the CA as authd offers it, checked by fingerprint. */
-	if ((r = ferry_estc_cacerts(c, &certs)) != 0 ||
-	    (r = pick_ca(certs, &ca)) != 0 ||
-	    (r = ferry_cert_fingerprint(ca, fp, sizeof(fp))) != 0) {
-		ret = cli_fail(r, "%s: cannot get the CA from %s", cmd,
-		    ferry_estc_where(c));
+	if ((ret = pin_ca(c, a, &certs, &ca)) != 0)
 		goto out;
-	}
-	if (fpopt != NULL) {
-		if (CRYPTO_memcmp(fp + 7, want, 64) != 0) {
-			ret =
-			    cli_fail(ferry_errf(FERRY_E_CERT,
-			                 "%s offers a CA with fingerprint %s, "
-			                 "not the one given; nothing was "
-			                 "sent (check the fingerprint with "
-			                 "your administrator)",
-			                 ferry_estc_where(c), fp),
-			        "%s", cmd);
-			goto out;
-		}
-	} else {
-		if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca),
-		        NID_commonName, cn, sizeof(cn)) < 0)
-			snprintf(cn, sizeof(cn), "?");
-		/* A CA or peer chose it: no controls, no bidi overrides. */
-		ferry_sanitize(cn);
-		snprintf(question, sizeof(question),
-		    "authd %s offers the CA \"%s\"\n  %s\nTrust it as your "
-		    "organization's CA? [y/N] ",
-		    ferry_estc_where(c), cn, fp);
-		if ((r = confirm_tty(question)) != 1) {
-			ret = cli_fail(ferry_errf(FERRY_E_CERT,
-			                   "%s: CA %s not confirmed%s; give "
-			                   "--fingerprint as your "
-			                   "administrator printed it",
-			                   ferry_estc_where(c), fp,
-			                   r < 0 ? " (no terminal)" : ""),
-			    "%s", cmd);
-			goto out;
-		}
-	}
-	if ((r = ferry_estc_trust(c, ca)) != 0) {
-		ret = cli_fail(r, "%s", cmd);
-		goto out;
-	}
+	ret = EXIT_USAGE;
 
 	/* 2. The key, made here, and a request for it. */
-	if ((r = cli_read_password(
-	         "Password: ", from_stdin, 0, pw, sizeof(pw), &pwlen)) != 0) {
+	if ((r = cli_read_password("Password: ", a->from_stdin, 0, pw,
+	         sizeof(pw), &pwlen)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
-	if ((r = ferry_key_generate(key_type, &key)) != 0 ||
-	    (r = ferry_est_csr_make(key, user, dns, n_dns, &csr, &csrlen)) !=
-	        0) {
+	if ((r = ferry_key_generate(a->key_type, &key)) != 0 ||
+	    (r = ferry_est_csr_make(
+	         key, user, a->dns, a->n_dns, &csr, &csrlen)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
@@ -681,7 +708,6 @@ out:
 	OPENSSL_free(serial);
 	free(csr);
 	free(dir);
-	free(dns);
 	sk_X509_pop_free(certs, X509_free);
 	X509_free(ca);
 	X509_free(issuer);
@@ -689,6 +715,20 @@ out:
 	EVP_PKEY_free(key);
 	ferry_estc_free(c);
 	return ret;
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+	struct enroll_args a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	r = enroll_parse(argc, argv, &a);
+	if (r == 0)
+		r = enroll_run(&a);
+	free(a.dns);
+	return r < 0 ? EXIT_OK : r;
 }
 
 /* -i, --url, --timeout, -v: what renew and crl update share. */
