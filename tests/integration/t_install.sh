@@ -39,7 +39,11 @@ complete_words() { # WORDS...: COMPREPLY for the last word, one per line
 [[ $(complete_words ferry us) == user ]] || fail "command: $(complete_words ferry us)"
 [[ $(complete_words ferry user di | sort | tr '\n' ' ') == "disable " ]] ||
 	fail "user subcommand: $(complete_words ferry user di)"
-complete_words ferry send --li | grep -qx -- --limit-rate || fail "send options: $(complete_words ferry send --li)"
-complete_words ferry user add --gr | grep -qx -- --group || fail "user add options: $(complete_words ferry user add --gr)"
-complete_words ferry get c | grep -qx 'carol-box:' || fail "peer alias: $(complete_words ferry get c)"
+# (Captured first: grep -q may close the pipe early, and pipefail is on.)
+got=$(complete_words ferry send --li)
+grep -qx -- --limit-rate <<<"$got" || fail "send options: $got"
+got=$(complete_words ferry user add --gr)
+grep -qx -- --group <<<"$got" || fail "user add options: $got"
+got=$(complete_words ferry get c)
+grep -qx 'carol-box:' <<<"$got" || fail "peer alias: $got"
 finish
