@@ -21,6 +21,7 @@ static const char authd_usage[] =
     "[-v]\n"
     "                   [--max-startups START:RATE:FULL] [--per-source N]\n"
     "                   [--login-grace SECS]\n"
+    "                   [--log auto|stderr|journal|syslog]\n"
     "\n"
     "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
     "Members log in with their account (ferry user) and get a certificate\n"
@@ -48,6 +49,8 @@ static const char authd_usage[] =
     "                     (default 10:30:60; see ferry(1) serve)\n"
     "  --per-source N     handshakes under way from one address (10)\n"
     "  --login-grace SECS time to finish the handshake (default 10)\n"
+    "  --log DEST         auto (journald's when started by systemd, else\n"
+    "                     stderr), stderr, journal or syslog\n"
     "  -v, --verbose      debug logging\n";
 
 enum {
@@ -64,6 +67,7 @@ enum {
 	OPT_MAX_STARTUPS,
 	OPT_PER_SOURCE,
 	OPT_LOGIN_GRACE,
+	OPT_LOG,
 };
 
 /* The handshake pool's options: 0 taken, 1 not one of them, else EXIT_USAGE. */
@@ -189,6 +193,7 @@ cmd_authd(int argc, char **argv)
 	    {"max-startups", required_argument, NULL, OPT_MAX_STARTUPS},
 	    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
 	    {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
+	    {"log", required_argument, NULL, OPT_LOG},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -199,6 +204,7 @@ cmd_authd(int argc, char **argv)
 	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
 	char host[FERRY_MAX_HOST + 1];
 	long v;
+	enum ferry_log_dest logdest = FERRY_LOG_TO_AUTO;
 	int c, r, verbose = 0, ret = EXIT_USAGE;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -257,6 +263,10 @@ cmd_authd(int argc, char **argv)
 				goto out;
 			cfg.max_conns = (int)v;
 			break;
+		case OPT_LOG:
+			if (cli_log_opt(cmd, optarg, &logdest) != 0)
+				goto out;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -302,7 +312,7 @@ cmd_authd(int argc, char **argv)
 	if ((ret = check_names(cmd, &cfg)) != 0)
 		goto out;
 	ret = EXIT_USAGE;
-	cli_log_setup(verbose, 1);
+	cli_log_daemon(verbose, logdest);
 	if ((r = authd_run(&cfg)) != 0) {
 		ret = cli_fail(r, "%s", cmd);
 		goto out;

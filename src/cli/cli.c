@@ -228,6 +228,8 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 			return EXIT_USAGE;
 		o->admit.grace_s = (int)v;
 		return 0;
+	case CLI_OPT_LOG:
+		return cli_log_opt(o->cmd, optarg, &o->log);
 	case 'h':
 		printf("usage: ferry %s\n", o->usage);
 		exit(EXIT_OK);
@@ -363,12 +365,10 @@ cli_data_dir(const char *leaf)
 
 static void
 cli_log(enum ferry_log_level level, const char *file, int line,
-    const char *func, const char *msg, void *arg)
+    const char *func, const char *msg, const struct ferry_log_field *fields,
+    size_t n, void *arg)
 {
-	if (arg != NULL) { /* a daemon: timestamps, pid */
-		ferry_log_stderr(level, file, line, func, msg, arg);
-		return;
-	}
+	(void)func, (void)fields, (void)n, (void)arg;
 	if (level == FERRY_LOG_DEBUG)
 		fprintf(stderr, "ferry: debug: %s (%s:%d)\n", msg, file, line);
 	else if (level == FERRY_LOG_INFO)
@@ -381,12 +381,41 @@ cli_log(enum ferry_log_level level, const char *file, int line,
 void
 cli_log_setup(int verbose, int daemon)
 {
-	static int daemon_tag = 1;
+	if (daemon)
+		cli_log_daemon(verbose, FERRY_LOG_TO_AUTO);
+	else
+		ferry_log_set(
+		    cli_log, verbose ? FERRY_LOG_DEBUG : FERRY_LOG_WARN, NULL);
+}
 
-	ferry_log_set(cli_log,
-	    verbose ? FERRY_LOG_DEBUG
-	            : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
-	    daemon ? &daemon_tag : NULL);
+void
+cli_log_daemon(int verbose, enum ferry_log_dest dest)
+{
+	enum ferry_log_level max = verbose ? FERRY_LOG_DEBUG : FERRY_LOG_INFO;
+
+	switch (ferry_log_dest_resolve(dest)) {
+	case FERRY_LOG_TO_JOURNAL:
+		ferry_log_set(ferry_log_journal, max, NULL);
+		break;
+	case FERRY_LOG_TO_SYSLOG:
+		ferry_log_syslog_open();
+		ferry_log_set(ferry_log_syslog, max, NULL);
+		break;
+	default:
+		ferry_log_set(ferry_log_stderr, max, NULL);
+	}
+}
+
+int
+cli_log_opt(const char *cmd, const char *arg, enum ferry_log_dest *out)
+{
+	int r = ferry_log_dest_parse(arg, out);
+
+	if (r != 0) {
+		cli_fail(r, "%s: --log", cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 void

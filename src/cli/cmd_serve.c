@@ -21,7 +21,7 @@ static const char usage[] =
     "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
     "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
     "             [--max-startups START:RATE:FULL] [--per-source N]\n"
-    "             [--login-grace SECS]\n"
+    "             [--login-grace SECS] [--log auto|stderr|journal|syslog]\n"
     "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
     "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
     "[-v]";
@@ -282,7 +282,7 @@ serve_run(const struct serve_args *a)
 	char *share = NULL, *inbox = NULL, self[FERRY_MAX_ID + 1];
 	int code = EXIT_FAIL, r;
 
-	cli_log_setup(a->o.verbose, 1);
+	cli_log_daemon(a->o.verbose, a->o.log);
 	share = a->share != NULL ? strdup(a->share) : cli_data_dir("share");
 	inbox = a->inbox != NULL ? strdup(a->inbox) : cli_data_dir("inbox");
 	if (share == NULL || inbox == NULL)
