@@ -100,9 +100,11 @@ stream_number(const uint8_t *p, size_t n, uint64_t *v)
 	if (n == 0 || n > 20)
 		return FERRY_E_USAGE;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9' || *v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(p[i] - '0');
+
+		if (p[i] < '0' || p[i] > '9' || *v > (UINT64_MAX - d) / 10)
 			return FERRY_E_USAGE;
-		*v = *v * 10 + (uint64_t)(p[i] - '0');
+		*v = *v * 10 + d;
 	}
 	return 0;
 }
@@ -288,6 +290,10 @@ field_key_ok(const char *k)
 			return 0;
 	return 1;
 }
+
+static void log_vemit(enum ferry_log_level level, const char *file, int line,
+    const char *func, int r, const struct ferry_log_field *fields, size_t n,
+    const char *fmt, va_list ap) FERRY_PRINTF(8, 0);
 
 static void
 log_vemit(enum ferry_log_level level, const char *file, int line,
