@@ -67,12 +67,12 @@ ln -s /proc/self/fd /dev/fd
 exec "$@"
 NS
 
-# jd_serve NAME FILE [journald.py options] -- [serve options]: serve under
+# jd_start NAME FILE WHAT [journald.py options] -- CMD...: CMD under
 # journald.py in a namespace; FILE (stream.log, syslog.log) is where its
-# "listening on" line shows. Sets PORT, JD_PID, D.
-jd_serve() {
-	local name=$1 file=$2 jd=() tries=0
-	shift 2
+# "WHAT: listening on" line shows. Sets PORT, JD_PID, D.
+jd_start() {
+	local name=$1 file=$2 what=$3 jd=()
+	shift 3
 	while [[ $1 != -- ]]; do
 		jd+=("$1")
 		shift
@@ -81,15 +81,26 @@ jd_serve() {
 	D=$T/$name
 	mkdir -p "$D"
 	bg "$name" unshare --mount --propagation private bash "$T/ns.sh" "$D" \
-		python3 "$JD" --dir "$D" "${jd[@]}" -- \
-		"$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --share "$SHARE" \
-		--inbox "$INBOX" "$@"
+		python3 "$JD" --dir "$D" "${jd[@]}" -- "$@"
 	JD_PID=$BG_PID
-	wait_until 10 grep -qs 'serve: listening on .*:[0-9][0-9]*$' "$D/$file" || {
+	wait_until 10 grep -qs "$what: listening on .*:[0-9][0-9]*\$" "$D/$file" || {
 		cat "$T/$name.err" "$D"/*.log >&2 || true
-		fail "$name: serve did not say it listens"
+		fail "$name: $what did not say it listens"
 	}
-	PORT=$(sed -n 's/.*serve: listening on .*:\([0-9][0-9]*\)$/\1/p' "$D/$file" | head -n1)
+	PORT=$(sed -n "s/.*$what: listening on .*:\([0-9][0-9]*\)\$/\1/p" "$D/$file" | head -n1)
+}
+
+# jd_serve NAME FILE [journald.py options] -- [serve options]
+jd_serve() {
+	local name=$1 file=$2 jd=()
+	shift 2
+	while [[ $1 != -- ]]; do
+		jd+=("$1")
+		shift
+	done
+	shift
+	jd_start "$name" "$file" serve "${jd[@]}" -- "$FERRY" serve -i "$T/bob" \
+		--listen 127.0.0.1:0 --share "$SHARE" --inbox "$INBOX" "$@"
 }
 
 # native FILTER: the native entries jq FILTER selects (one per line).
@@ -180,6 +191,33 @@ wait_until 5 grep -Eq '^<28>.* ferry\[[0-9]+\]: serve: keeping the identity in u
 	fail "syslog: no <28> warning: $(cat "$L")"
 rm -f "$T/bob/crl.pem"
 [[ ! -s $D/stream.log ]] || fail "--log syslog wrote to stderr: $(cat "$D/stream.log")"
+stop_pid "$JD_PID" TERM 10
+
+# 4. authd: one line per request, with USER, PEER, REQUEST, STATUS and
+# RESULT, and MEMBER once the request succeeded; never the password.
+printf 'carol-secret-pw\n' | "$FERRY" user add --db "$T/ca/ferry.db" \
+	--password-stdin carol >"$T/user-carol.out" 2>&1 || fail "user add carol"
+FP=$(cut -d' ' -f1 "$T/ca-init.out")
+jd_start authd stream.log authd --native /run/systemd/journal/socket -- \
+	"$FERRY" authd --ca-dir "$T/ca" --listen 127.0.0.1:0
+run "$FERRY" enroll "https://127.0.0.1:$PORT" --user carol -i "$T/carol-enrolled" \
+	--fingerprint "$FP" --password-stdin <<<"wrong-secret-pw"
+[[ $RC == 4 ]] || fail "enroll with a wrong password: exit $RC: $(cat "$ERR")"
+run "$FERRY" enroll "https://127.0.0.1:$PORT" --user carol -i "$T/carol-enrolled" \
+	--fingerprint "$FP" --password-stdin <<<"carol-secret-pw"
+[[ $RC == 0 ]] || fail "enroll carol: exit $RC: $(cat "$ERR")"
+est='.SYSLOG_IDENTIFIER == "ferry" and .PRIORITY == "6"
+	and .PEER == "127.0.0.1"
+	and .REQUEST == "/.well-known/est/simpleenroll" and .USER == "carol"'
+want_native "authd refused login" "$est and .STATUS == \"401\"
+	and .RESULT == \"refused\" and (has(\"MEMBER\") | not)"
+want_native "authd enroll" "$est and .STATUS == \"200\" and .RESULT == \"ok\"
+	and .MEMBER == \"carol\""
+grep -q 'secret-pw' "$D"/* && fail "a password reached authd's log"
+grep -Eq '^<6>authd: listening on ' "$D/stream.log" ||
+	fail "authd stream: no <6> listening line: $(cat "$D/stream.log")"
+grep -Eq '^<4>authd: [^ ]+: failed login for .carol.' "$D/stream.log" ||
+	fail "authd stream: the failed login is not a <4> warning: $(cat "$D/stream.log")"
 stop_pid "$JD_PID" TERM 10
 
 finish
