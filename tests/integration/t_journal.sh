@@ -130,6 +130,11 @@ want_native "push" "$base and .FILE == \"x.txt\" and .RESULT == \"ok\"
 	and .SIZE == \"6\" and .SHA256 == \"$X_SHA\"
 	and (.MESSAGE | test(\"received x.txt\"))
 	and .CODE_FUNC == \"commit_file\" and (.CODE_FILE | test(\"xfer_serve.c$\"))"
+# Pushed again with -p: up to date, only its time and mode applied.
+expect_exit 0 "$FERRY" send -p -i "$T/alice" "$T/x.txt" "bob@127.0.0.1:$PORT"
+want_native "push of an unchanged file" "$base and .FILE == \"x.txt\"
+	and .RESULT == \"uptodate\" and .SIZE == \"6\" and .SHA256 == \"$X_SHA\"
+	and (.MESSAGE | test(\"x.txt is up to date in the inbox\"))"
 
 mkdir -p "$T/dl"
 expect_exit 0 "$FERRY" get -i "$T/alice" "bob@127.0.0.1:$PORT:x.txt" -o "$T/dl"
@@ -213,7 +218,7 @@ want_native "authd refused login" "$est and .STATUS == \"401\"
 	and .RESULT == \"refused\" and (has(\"MEMBER\") | not)"
 want_native "authd enroll" "$est and .STATUS == \"200\" and .RESULT == \"ok\"
 	and .MEMBER == \"carol\""
-grep -q 'secret-pw' "$D"/* && fail "a password reached authd's log"
+grep -q 'secret-pw' "$D"/*.log "$D"/*.jsonl && fail "a password reached authd's log"
 grep -Eq '^<6>authd: listening on ' "$D/stream.log" ||
 	fail "authd stream: no <6> listening line: $(cat "$D/stream.log")"
 grep -Eq '^<4>authd: [^ ]+: failed login for .carol.' "$D/stream.log" ||
