@@ -9,8 +9,6 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libssl-dev openssl libsqlite3-dev libargon2-dev libevent-dev libcmocka-dev
       clang libclang-rt-14-dev valgrind curl python3 jq util-linux procps
       tshark tcpdump)
-# Structured journal fields (sd_journal_sendv).
-pkgs+=(libsystemd-dev)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
 for group in "$@"; do

@@ -64,14 +64,32 @@ int ferry_log_stream_parse(const char *s, uint64_t *dev, uint64_t *ino);
 /* 1 if fd is the stream $JOURNAL_STREAM names (journald's), else 0. */
 int ferry_log_journal_stream(int fd);
 /*
- * Journal handler: plain lines go to stderr as "<N>level: msg" (journald
- * adds time and pid); a line with fields goes to the native journal socket
- * with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=ferry, CODE_* and the fields,
- * or, if that socket cannot take it, to stderr as a plain line.
+ * Journal handler: plain lines go to stderr as "<N>msg" (journald adds
+ * time and pid); a line with fields goes to journald's native socket with
+ * MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=ferry, CODE_* and the fields, or,
+ * if that socket cannot take it (or ferry_log_journal_open was not
+ * called), to stderr as a plain line.
  */
 void ferry_log_journal(enum ferry_log_level level, const char *file, int line,
     const char *func, const char *msg, const struct ferry_log_field *fields,
     size_t n, void *arg);
+/*
+ * Makes the socket ferry_log_journal sends entries on (a datagram socket,
+ * not connected: each entry names /run/systemd/journal/socket, so a
+ * restarted journald is found again). Call it before forking and before
+ * any sandbox: children inherit it and need no socket() of their own.
+ * 0, or FERRY_E_IO.
+ */
+int ferry_log_journal_open(void);
+/*
+ * The native entry of a line: "KEY=value\n" for MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER, CODE_FILE, CODE_LINE, CODE_FUNC and the fields (a
+ * newline in a value becomes '?'), into out; its length, 0 if it does not
+ * fit in size bytes.
+ */
+size_t ferry_log_journal_entry(char *out, size_t size,
+    enum ferry_log_level level, const char *file, int line, const char *func,
+    const char *msg, const struct ferry_log_field *fields, size_t n);
 /*
  * Syslog handler: one syslog(3) call per line, facility LOG_DAEMON, the
  * fields appended as " key=value" (lower-case keys, values with a space,

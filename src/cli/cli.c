@@ -395,6 +395,8 @@ cli_log_daemon(int verbose, enum ferry_log_dest dest)
 
 	switch (ferry_log_dest_resolve(dest)) {
 	case FERRY_LOG_TO_JOURNAL:
+		/* Without it, lines with fields go to stderr like the rest. */
+		(void)ferry_log_journal_open();
 		ferry_log_set(ferry_log_journal, max, NULL);
 		break;
 	case FERRY_LOG_TO_SYSLOG:

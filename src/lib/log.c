@@ -1,19 +1,19 @@
 /* log.c - level filter, the stderr, journal and syslog handlers, and the
  * OpenSSL error drain. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
-/* CODE_FILE, CODE_LINE and CODE_FUNC are the caller's, not this file's. */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #include "ferry/log.h"
 #include "ferry/rd.h"
@@ -149,47 +149,96 @@ journal_line(enum ferry_log_level level, const char *file, int line,
 		fprintf(stderr, "<%d>%s\n", ferry_log_priority(level), msg);
 }
 
-/* journald's native socket (systemd.journal-fields(7), sd_journal_sendv). */
+/* journald's native socket (systemd.journal-fields(7)). */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
+static int journal_fd = -1;
+
+int
+ferry_log_journal_open(void)
+{
+	if (journal_fd >= 0)
+		return 0;
+	journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (journal_fd < 0)
+		return ferry_errf_errno(FERRY_E_IO, errno, "journal socket");
+	return 0;
+}
+
+/* Appends "KEY=value\n" to out at *off; 0, or -1 if it does not fit. */
+static int
+entry_put(
+    char *out, size_t size, size_t *off, const char *key, const char *value)
+{
+	size_t k = strlen(key), v = strlen(value);
+
+	if (*off + k + v + 2 > size)
+		return -1;
+	memcpy(out + *off, key, k);
+	out[*off + k] = '=';
+	/* One field per line, whatever the caller passed. */
+	for (size_t i = 0; i < v; i++)
+		out[*off + k + 1 + i] = value[i] == '\n' ? '?' : value[i];
+	out[*off + k + 1 + v] = '\n';
+	*off += k + v + 2;
+	return 0;
+}
+
+size_t
+ferry_log_journal_entry(char *out, size_t size, enum ferry_log_level level,
+    const char *file, int line, const char *func, const char *msg,
+    const struct ferry_log_field *fields, size_t n)
+{
+	char prio[4], lineno[16];
+	const struct ferry_log_field fixed[] = {{"MESSAGE", msg},
+	    {"PRIORITY", prio}, {"SYSLOG_IDENTIFIER", "ferry"},
+	    {"CODE_FILE", file}, {"CODE_LINE", lineno}, {"CODE_FUNC", func}};
+	size_t off = 0;
+
+	snprintf(prio, sizeof(prio), "%d", ferry_log_priority(level));
+	snprintf(lineno, sizeof(lineno), "%d", line);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (entry_put(out, size, &off, fixed[i].key, fixed[i].value) !=
+		    0)
+			return 0;
+	for (size_t i = 0; i < n; i++)
+		if (entry_put(
+		        out, size, &off, fields[i].key, fields[i].value) != 0)
+			return 0;
+	return off;
+}
+
 /*
- * The journal's native protocol, through libsystemd: 0 or -errno. It
- * reports success for a socket that is not there (no journald), so that
- * is looked at first: such a line goes to stderr instead.
+ * One datagram to journald's native socket: 0, or -1 (no socket opened,
+ * none bound there, journald not reading, too big).
  */
 static int
 journal_send(enum ferry_log_level level, const char *file, int line,
     const char *func, const char *msg, const struct ferry_log_field *fields,
     size_t n)
 {
-	enum { FIXED = 6 };
-	char buf[FIXED + FERRY_LOG_FIELDS_MAX][FERRY_LOG_FIELD_MAX + 64];
-	char text[1100];
-	struct iovec iov[FIXED + FERRY_LOG_FIELDS_MAX];
-	struct stat st;
-	size_t k = 0;
+	char entry[1100 + FERRY_LOG_FIELDS_MAX * (FERRY_LOG_FIELD_MAX + 80) +
+	           512];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct iovec iov;
+	struct msghdr mh = {.msg_name = &sa,
+	    .msg_namelen = sizeof(sa),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1};
+	ssize_t sent;
 
-	if (stat(JOURNAL_SOCKET, &st) != 0 || !S_ISSOCK(st.st_mode))
+	if (journal_fd < 0)
 		return -1;
-	snprintf(text, sizeof(text), "MESSAGE=%s", msg);
-	iov[k++] = (struct iovec){text, strlen(text)};
-	snprintf(
-	    buf[k], sizeof(buf[k]), "PRIORITY=%d", ferry_log_priority(level));
-	iov[k] = (struct iovec){buf[k], strlen(buf[k])}, k++;
-	snprintf(buf[k], sizeof(buf[k]), "SYSLOG_IDENTIFIER=ferry");
-	iov[k] = (struct iovec){buf[k], strlen(buf[k])}, k++;
-	snprintf(buf[k], sizeof(buf[k]), "CODE_FILE=%s", file);
-	iov[k] = (struct iovec){buf[k], strlen(buf[k])}, k++;
-	snprintf(buf[k], sizeof(buf[k]), "CODE_LINE=%d", line);
-	iov[k] = (struct iovec){buf[k], strlen(buf[k])}, k++;
-	snprintf(buf[k], sizeof(buf[k]), "CODE_FUNC=%s", func);
-	iov[k] = (struct iovec){buf[k], strlen(buf[k])}, k++;
-	for (size_t i = 0; i < n && i < FERRY_LOG_FIELDS_MAX; i++, k++) {
-		snprintf(buf[k], sizeof(buf[k]), "%s=%s", fields[i].key,
-		    fields[i].value);
-		iov[k] = (struct iovec){buf[k], strlen(buf[k])};
-	}
-	return sd_journal_sendv(iov, (int)k);
+	iov.iov_base = entry;
+	iov.iov_len = ferry_log_journal_entry(
+	    entry, sizeof(entry), level, file, line, func, msg, fields, n);
+	if (iov.iov_len == 0)
+		return -1;
+	memcpy(sa.sun_path, JOURNAL_SOCKET, sizeof(JOURNAL_SOCKET));
+	do
+		sent = sendmsg(journal_fd, &mh, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
 void

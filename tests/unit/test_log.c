@@ -219,6 +219,38 @@ test_syslog_line(void **state)
 	assert_string_equal(small, "got it memb");
 }
 
+static void
+test_journal_entry(void **state)
+{
+	const struct ferry_log_field f[] = {
+	    {"MEMBER", "alice"}, {"FILE", "a\nb"}, {"SIZE", "6"}};
+	const char *want = "MESSAGE=alice@h: received a?b\n"
+	                   "PRIORITY=6\n"
+	                   "SYSLOG_IDENTIFIER=ferry\n"
+	                   "CODE_FILE=xfer_serve.c\n"
+	                   "CODE_LINE=42\n"
+	                   "CODE_FUNC=commit_file\n"
+	                   "MEMBER=alice\n"
+	                   "FILE=a?b\n"
+	                   "SIZE=6\n";
+	char out[512];
+	size_t n;
+
+	(void)state;
+	n = ferry_log_journal_entry(out, sizeof(out), FERRY_LOG_INFO,
+	    "xfer_serve.c", 42, "commit_file", "alice@h: received a?b", f, 3);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+	n = ferry_log_journal_entry(
+	    out, sizeof(out), FERRY_LOG_WARN, "f.c", 1, "g", "w", NULL, 0);
+	assert_true(n > 0);
+	assert_non_null(memmem(out, n, "\nPRIORITY=4\n", 12));
+	/* Too small: nothing, rather than a cut entry. */
+	assert_int_equal(ferry_log_journal_entry(out, 40, FERRY_LOG_INFO,
+	                     "xfer_serve.c", 42, "commit_file", "m", f, 3),
+	    0);
+}
+
 /* What a handler received: the last line and its fields. */
 static struct {
 	char msg[1024];
@@ -285,6 +317,7 @@ main(void)
 	    cmocka_unit_test(test_stream_parse),
 	    cmocka_unit_test(test_journal_stream),
 	    cmocka_unit_test(test_journal_prefix),
+	    cmocka_unit_test(test_journal_entry),
 	    cmocka_unit_test(test_syslog_line),
 	    cmocka_unit_test(test_event_fields),
 	};
