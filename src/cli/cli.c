@@ -13,11 +13,28 @@
 
 #include "cli.h"
 
-static void vline(const char *kind, const char *fmt, va_list ap,
-    const char *tail) FERRY_PRINTF(2, 0);
+/*
+ * "<N>", the sd-daemon(3) priority of a line, when stderr is journald's
+ * stream (a command run by a systemd service, such as the renew timer's
+ * `ferry renew`), else "": what journalctl -p warning selects.
+ */
+static const char *
+prio(enum ferry_log_level level)
+{
+	static const char *p[] = {"<3>", "<4>", "<6>", "<7>"};
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = ferry_log_journal_stream(STDERR_FILENO);
+	return journal ? p[level] : "";
+}
+
+static void vline(enum ferry_log_level level, const char *kind, const char *fmt,
+    va_list ap, const char *tail) FERRY_PRINTF(3, 0);
 
 static void
-vline(const char *kind, const char *fmt, va_list ap, const char *tail)
+vline(enum ferry_log_level level, const char *kind, const char *fmt, va_list ap,
+    const char *tail)
 {
 	char msg[1024], why[1024];
 
@@ -28,9 +45,10 @@ vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 		/* So may the detail, which often quotes them. */
 		snprintf(why, sizeof(why), "%s", tail);
 		ferry_sanitize(why);
-		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, why);
+		fprintf(
+		    stderr, "%sferry: %s%s: %s\n", prio(level), kind, msg, why);
 	} else
-		fprintf(stderr, "ferry: %s%s\n", kind, msg);
+		fprintf(stderr, "%sferry: %s%s\n", prio(level), kind, msg);
 }
 
 void
@@ -39,7 +57,7 @@ cli_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap, NULL);
+	vline(FERRY_LOG_ERROR, "", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -49,7 +67,7 @@ cli_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("warning: ", fmt, ap, NULL);
+	vline(FERRY_LOG_WARN, "warning: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -89,7 +107,7 @@ cli_fail(int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap, ferry_err_detail(r));
+	vline(FERRY_LOG_ERROR, "", fmt, ap, ferry_err_detail(r));
 	va_end(ap);
 	return cli_exit_code(r);
 }
@@ -370,11 +388,12 @@ cli_log(enum ferry_log_level level, const char *file, int line,
 {
 	(void)func, (void)fields, (void)n, (void)arg;
 	if (level == FERRY_LOG_DEBUG)
-		fprintf(stderr, "ferry: debug: %s (%s:%d)\n", msg, file, line);
+		fprintf(stderr, "%sferry: debug: %s (%s:%d)\n", prio(level),
+		    msg, file, line);
 	else if (level == FERRY_LOG_INFO)
-		fprintf(stderr, "ferry: %s\n", msg);
+		fprintf(stderr, "%sferry: %s\n", prio(level), msg);
 	else
-		fprintf(stderr, "ferry: %s: %s\n",
+		fprintf(stderr, "%sferry: %s: %s\n", prio(level),
 		    level == FERRY_LOG_ERROR ? "error" : "warning", msg);
 }
 

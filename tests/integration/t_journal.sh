@@ -24,6 +24,22 @@ log_has "${STAMP}info: serve: listening on "
 expect_exit 0 "$FERRY" send -i "$T/alice" "$T/x.txt" "bob@127.0.0.1:$PORT"
 wait_until 5 grep -q "received x.txt" "$SERVE_LOG" || fail "no 'received' line"
 log_has "${STAMP}info: alice@127\.0\.0\.1:[0-9]+: received x\.txt \(6 bytes, sha256 $X_SHA\)"
+
+# A command run by a service (the renew timer's `ferry renew`) with its
+# stderr on journald's stream: errors <3>, warnings <4>.
+mkdir -p "$T/cmd" "$T/tree"
+printf 'a\n' >"$T/tree/a"
+ln -s a "$T/tree/link"
+run python3 "$JD" --dir "$T/cmd" -- "$FERRY" send -r -i "$T/alice" "$T/tree" "bob@127.0.0.1:$PORT"
+[[ $RC == 9 ]] || fail "send -r (a link skipped) under journald: exit $RC: $(cat "$T/cmd/stream.log")"
+run python3 "$JD" --dir "$T/cmd" -- "$FERRY" send -i "$T/alice" "$T/x.txt" "bob@127.0.0.1:1"
+[[ $RC == 3 ]] || fail "send to a closed port under journald: exit $RC"
+grep -q '^<4>ferry: warning: send: skipping symbolic link' "$T/cmd/stream.log" ||
+	fail "command warning without <4>: $(cat "$T/cmd/stream.log")"
+grep -q '^<3>ferry: send: cannot connect to 127.0.0.1:1' "$T/cmd/stream.log" ||
+	fail "command error without <3>: $(cat "$T/cmd/stream.log")"
+bad=$(grep -Ev '^<[3467]>' "$T/cmd/stream.log" || true)
+[[ -z $bad ]] || fail "command lines without a priority prefix: $bad"
 stop_pid "$SERVE_PID"
 rm -f "$INBOX/alice/x.txt"
 
