@@ -137,7 +137,7 @@ cli_usage(const char *usage)
 int
 cli_opt_error(const char *cmd, int c, char **argv)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	const char *arg = argv != NULL && optind > 0 ? argv[optind - 1] : "?";
 
 	if (c == ':')
 		cli_error("%s: option '%s' needs a value (see 'ferry %s "
