@@ -306,8 +306,8 @@ apply_one(
 	int flag;
 
 	if (opt == NULL) {
-		cli_error("unknown key '%s' in [%s] (the long options of "
-		          "'ferry %s --help' but config and help)",
+		cli_error("unknown key '%s' in [%s] (the keys are the long "
+		          "options of 'ferry %s --help')",
 		    o->key, ap->section, ap->section);
 		return EXIT_USAGE;
 	}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# t_daemon_config.sh - ferry serve --config FILE: every long option is a key
+# of [serve], flags win over the file, a bad key or value is one line naming
+# FILE:LINE (exit 2), and SIGHUP re-reads the file: a new access rule
+# applies to new connections, a file with an error at line N is logged as
+# FILE:N and the rules in use stay (a transfer only they allow still works).
+. "$(dirname "$0")/lib.sh"
+
+org_init
+issue carol
+printf 'hello\n' >"$T/hello.txt"
+conf=$T/serve.conf
+
+# $1: the members line; the rest of the file names everything serve needs.
+write_conf() {
+	cat >"$conf" <<CFG
+# serve.conf for the test
+[serve]
+listen = 127.0.0.1:0
+identity = $T/bob
+share = $T/share
+inbox = $T/inbox
+$1
+timeout = 30
+verbose = no
+CFG
+}
+
+# send WHO: sends hello.txt as WHO; exit status in RC.
+send() {
+	run "$FERRY" send -i "$T/$1" --force "$T/hello.txt" "bob@127.0.0.1:$PORT"
+}
+
+# Keys from the file take effect: listen, identity, share, inbox, members.
+write_conf "members = alice"
+start_daemon serve serve "$FERRY" serve --config "$conf"
+SERVE_PID=$DAEMON_PID
+SERVE_LOG=$T/serve.log
+send alice
+[[ $RC == 0 ]] || fail "alice, a member by the file, got exit $RC: $(cat "$ERR")"
+[[ -f $T/inbox/alice/hello.txt ]] || fail "the file's inbox did not get alice's file"
+send carol
+[[ $RC == 5 ]] || fail "carol, not a member by the file, got exit $RC: $(cat "$ERR")"
+log_has "sharing $T/share, receiving into $T/inbox"
+
+# Flags win over the file: --members replaces the file's members.
+SERVE_NAME=serve2 start_daemon serve2 serve "$FERRY" serve --config "$conf" --members carol
+port1=$PORT
+run "$FERRY" send -i "$T/carol" --force "$T/hello.txt" "bob@127.0.0.1:$port1"
+[[ $RC == 0 ]] || fail "--members carol over the file: carol got exit $RC: $(cat "$ERR")"
+run "$FERRY" send -i "$T/alice" --force "$T/hello.txt" "bob@127.0.0.1:$port1"
+[[ $RC == 5 ]] || fail "--members carol over the file: alice got exit $RC"
+stop_pid "$DAEMON_PID"
+PORT=$(sed -n 's/.*serve: listening on .*:\([0-9][0-9]*\)$/\1/p' "$SERVE_LOG" | head -n1)
+
+# Errors at start: one line naming FILE:LINE, exit 2, nothing listens.
+bad_start() {
+	local want=$1
+	printf '%b' "$2" >"$T/bad.conf"
+	expect_exit 2 "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 \
+		--share "$T/share" --inbox "$T/inbox" --config "$T/bad.conf"
+	expect_one_line_err "serve --config ($2)"
+	err_has "$T/bad.conf:$want" "serve --config ($2)"
+}
+bad_start "3: unknown key 'bogus' in \[serve\]" '[serve]\ntimeout = 5\nbogus = 1\n'
+bad_start "2: unknown key 'config'" '[serve]\nconfig = /etc/x\n'
+bad_start "2: unknown key 'help'" '[serve]\nhelp = yes\n'
+bad_start "4: serve: --max-conns: '0' is not a number" '[serve]\n\n# c\nmax-conns = 0\n'
+bad_start "2: serve: --timeout: 'soon' is not a number" '[serve]\ntimeout = soon\n'
+bad_start "2: verbose: 'maybe' is not yes or no" '[serve]\nverbose = maybe\n'
+bad_start "3: 'listen' given twice \(first on line 2\)" '[serve]\nlisten = 127.0.0.1:1\nlisten = 127.0.0.1:2\n'
+bad_start "2: serve: --max-startups" '[serve]\nmax-startups = 9:9\n'
+bad_start "2: 'Listen' is not a key" '[serve]\nListen = 127.0.0.1:1\n'
+bad_start "2: 'timeout' has no value" '[serve]\ntimeout =\n'
+bad_start "1: a setting before any" 'timeout = 5\n'
+# A flag's bad value is the flag's error, the file is not read after it.
+expect_exit 2 "$FERRY" serve --config "$conf" --max-conns 0
+expect_one_line_err "serve --max-conns 0"
+# A missing file named with --config is an error.
+expect_exit 6 "$FERRY" serve --config "$T/nowhere.conf"
+expect_one_line_err "serve --config missing"
+err_has "$T/nowhere.conf"
+
+# SIGHUP: carol becomes a member, for new connections.
+write_conf "members = alice, carol"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf applied to new connections"
+send carol
+[[ $RC == 0 ]] || fail "after SIGHUP adding carol, carol got exit $RC: $(cat "$ERR")"
+is_running "$SERVE_PID" || fail "serve died on SIGHUP"
+
+# SIGHUP with an error at line 8: logged as FILE:8, the old rules stay.
+# The new file would take carol out; she is still served.
+write_conf "members = alice"
+sed -i 's/^timeout = 30$/timeout = later/' "$conf"
+grep -n '^timeout = later' "$conf" | grep -q '^8:' || fail "test set-up: the error is not on line 8"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf:8: serve: --timeout: 'later' is not a number.*; keeping the configuration in use"
+[[ $(log_new | grep -c 'reload:') == 1 ]] || fail "a bad file is one log line: $(log_new)"
+send carol
+[[ $RC == 0 ]] || fail "after a bad reload, carol (allowed by the rules in use) got exit $RC: $(cat "$ERR")"
+is_running "$SERVE_PID" || fail "serve died on a bad reload"
+
+# An unknown key at reload: the same, FILE:LINE.
+write_conf "members = alice"
+printf 'frobnicate = 1\n' >>"$conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf:10: unknown key 'frobnicate' in \[serve\].*keeping the configuration in use"
+send carol
+[[ $RC == 0 ]] || fail "after an unknown key at reload, carol got exit $RC"
+
+# What only a restart applies is said, and the value in use stays; the
+# rest of the file applies (carol is out now).
+write_conf "members = alice"
+sed -i "s|^listen = .*|listen = 127.0.0.1:1|; s|^share = .*|share = $T/elsewhere|" "$conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: listen changed: restart ferry-serve to apply it"
+wait_log "serve: reload: share changed: restart ferry-serve to apply it"
+wait_log "serve: reload: $conf applied"
+send carol
+[[ $RC == 5 ]] || fail "after SIGHUP taking carol out, carol got exit $RC"
+send alice
+[[ $RC == 0 ]] || fail "alice, on the listener in use, got exit $RC: $(cat "$ERR")"
+[[ ! -e $T/elsewhere ]] || fail "a reload made the new share directory"
+
+# SIGTERM still ends it cleanly.
+stop_pid "$SERVE_PID"
+[[ $WAIT_RC == 0 ]] || fail "serve exited $WAIT_RC on SIGTERM"
+finish
