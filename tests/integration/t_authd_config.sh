@@ -127,6 +127,33 @@ wait_log "authd: reload: $conf applied: certificates for 1 days" "$AUTHD_LOG"
 enroll_as bob bob2
 [[ $(days "$T/bob2") == 1 ]] || fail "after SIGHUP with cert-days = 1: $(days "$T/bob2") days"
 
+# The shipped example, every key uncommented with its default, is accepted
+# (user and allow-root left out; keys of options this build lacks too).
+example=${FERRY_SRC:-$(dirname "$0")/../..}/contrib/config/authd.conf
+[[ -f $example ]] || fail "no contrib/config/authd.conf"
+# known CMD KEY VALUE: this build's CMD takes --KEY (with VALUE, or a flag).
+known() {
+	"$FERRY" "$1" "--$2=$3" --help >/dev/null 2>&1 ||
+		"$FERRY" "$1" "--$2" --help >/dev/null 2>&1
+}
+: >"$T/example.conf"
+while IFS= read -r line; do
+	if [[ $line =~ ^#([a-z0-9-]+)\ =\ (.*)$ ]]; then
+		key=${BASH_REMATCH[1]}
+		[[ $key == user || $key == allow-root ]] && continue
+		known authd "$key" "${BASH_REMATCH[2]}" || continue
+		line=${line#\#}
+	fi
+	printf '%s\n' "$line" >>"$T/example.conf"
+done <"$example"
+for k in ca-dir db listen cert-days name allow-dns allow-tls12 verbose; do
+	grep -q "^$k = " "$T/example.conf" || fail "example: $k not uncommented: $(cat "$T/example.conf")"
+done
+grep -q '^cert-days = 7$' "$T/example.conf" || fail "example not uncommented: $(cat "$T/example.conf")"
+start_daemon example authd "$FERRY" authd --config "$T/example.conf" \
+	--ca-dir "$T/ca" --db "$T/ca/ferry.db" --listen 127.0.0.1:0 --name localhost
+stop_pid "$DAEMON_PID"
+
 stop_pid "$AUTHD_PID"
 [[ $WAIT_RC == 0 ]] || fail "authd exited $WAIT_RC on SIGTERM"
 finish

@@ -127,6 +127,33 @@ send alice
 [[ $RC == 0 ]] || fail "alice, on the listener in use, got exit $RC: $(cat "$ERR")"
 [[ ! -e $T/elsewhere ]] || fail "a reload made the new share directory"
 
+# The shipped example, every key uncommented with its default, is accepted
+# (user and allow-root left out: the test runs as whoever runs it; keys of
+# options this build lacks are left out too).
+example=${FERRY_SRC:-$(dirname "$0")/../..}/contrib/config/serve.conf
+[[ -f $example ]] || fail "no contrib/config/serve.conf"
+# known CMD KEY VALUE: this build's CMD takes --KEY (with VALUE, or a flag).
+known() {
+	"$FERRY" "$1" "--$2=$3" --help >/dev/null 2>&1 ||
+		"$FERRY" "$1" "--$2" --help >/dev/null 2>&1
+}
+: >"$T/example.conf"
+while IFS= read -r line; do
+	if [[ $line =~ ^#\[ || $line =~ ^#([a-z0-9-]+)\ =\ (.*)$ ]]; then
+		key=${BASH_REMATCH[1]:-}
+		[[ $key == user || $key == allow-root ]] && continue
+		[[ -z $key || $key == allow ]] || known serve "$key" "${BASH_REMATCH[2]}" || continue
+		line=${line#\#}
+	fi
+	printf '%s\n' "$line" >>"$T/example.conf"
+done <"$example"
+for k in listen identity max-conns verbose members '\[read payroll/\]' allow; do
+	grep -q "^$k" "$T/example.conf" || fail "example: $k not uncommented: $(cat "$T/example.conf")"
+done
+grep -q '^max-conns = 64$' "$T/example.conf" || fail "example not uncommented: $(cat "$T/example.conf")"
+SERVE_NAME=example start_serve --config "$T/example.conf"
+stop_pid "$DAEMON_PID"
+
 # SIGTERM still ends it cleanly.
 stop_pid "$SERVE_PID"
 [[ $WAIT_RC == 0 ]] || fail "serve exited $WAIT_RC on SIGTERM"
