@@ -374,6 +374,15 @@ authd_finish(struct authd_args *a)
 	return 0;
 }
 
+/* The command line, for reloads; and the settings the last one made. */
+static struct {
+	int argc;
+	char **argv;
+	struct authd_args first;
+	struct authd_args next;
+	struct ferry_config *next_cfg;
+} ast;
+
 /*
  * The settings: defaults, the --config file's [authd] (none without
  * --config), then the command line (checked into first already) over them.
@@ -399,6 +408,11 @@ authd_load(int argc, char **argv, const struct authd_args *first,
 			    "%s", first->config);
 		else
 			r = ferry_config_load(first->config, cfg);
+		/* At a reload the detail alone: "FILE:LINE: what". */
+		if (r != 0 && a == &ast.next) {
+			cli_error("%s", ferry_err_detail(r));
+			return cli_exit_code(r);
+		}
 		if (r != 0)
 			return cli_fail(r, "authd: configuration");
 		a->from_file = 1;
@@ -409,15 +423,6 @@ authd_load(int argc, char **argv, const struct authd_args *first,
 		return code;
 	return authd_finish(a);
 }
-
-/* The command line, for reloads; and the settings the last one made. */
-static struct {
-	int argc;
-	char **argv;
-	struct authd_args first;
-	struct authd_args next;
-	struct ferry_config *next_cfg;
-} ast;
 
 /* SIGHUP (authd.h): the file again, the command line over it. */
 static int

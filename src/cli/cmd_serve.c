@@ -228,6 +228,20 @@ serve_parse(int argc, char **argv, struct serve_args *a)
 	return serve_check(a);
 }
 
+/* What a reload reads and changes: the running daemon's. */
+static struct serve_state {
+	int argc;
+	char **argv;
+	struct serve_args first; /* the command line alone: --config, -i */
+	struct serve_args cur; /* in force; strings in argv or cfg */
+	struct ferry_config *cfg;
+	struct ferry_access *own;
+	char *path; /* the configuration file */
+	/* Fixed at start: a reload that changes them says so. */
+	char *listen, *share, *inbox, *identity;
+	struct ferry_serve_cfg *scfg;
+} st;
+
 /*
  * The settings: defaults, the configuration file's (--config, else
  * IDDIR/config), then the command line over them (checked already by
@@ -243,7 +257,7 @@ serve_load(int argc, char **argv, const struct serve_args *first,
 	    .handle = serve_opt,
 	    .arg = a};
 	char *dir = NULL;
-	struct stat st;
+	struct stat sb;
 	int code, r;
 
 	*cfg = NULL;
@@ -256,13 +270,18 @@ serve_load(int argc, char **argv, const struct serve_args *first,
 	if (*path == NULL)
 		return cli_fail(FERRY_E_NOMEM, "serve");
 	/* A file named on the command line must be there. */
-	if (first->config != NULL && stat(first->config, &st) != 0)
+	if (first->config != NULL && stat(first->config, &sb) != 0)
 		r = ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", first->config);
 	else
 		r = ferry_config_load(*path, cfg);
-	if (r != 0)
+	/* At a reload the detail alone: "FILE:LINE: what" (cli_capture). */
+	if (r != 0 && a == &st.cur)
 		return cli_fail(r, "serve: configuration");
+	if (r != 0) {
+		cli_error("%s", ferry_err_detail(r));
+		return cli_exit_code(r);
+	}
 	if ((code = serve_args_init(a, argc)) != 0)
 		return code;
 	a->from_file = 1;
@@ -332,20 +351,6 @@ serve_busy(struct ferry_conn *c, void *arg, int sessions)
 		ferry_debug(
 		    "%s: could not say it is busy", ferry_conn_peer_addr(c));
 }
-
-/* What a reload reads and changes: the running daemon's. */
-static struct serve_state {
-	int argc;
-	char **argv;
-	struct serve_args first; /* the command line alone: --config, -i */
-	struct serve_args cur; /* in force; strings in argv or cfg */
-	struct ferry_config *cfg;
-	struct ferry_access *own;
-	char *path; /* the configuration file */
-	/* Fixed at start: a reload that changes them says so. */
-	char *listen, *share, *inbox, *identity;
-	struct ferry_serve_cfg *scfg;
-} st;
 
 /* NULL-safe string equality. */
 static int

@@ -116,6 +116,12 @@ enroll_as alice alice2
 [[ $(days "$T/alice2") == 2 ]] || fail "after a bad reload: $(days "$T/alice2") days, want the 2 in use"
 is_running "$AUTHD_PID" || fail "authd died on a bad reload"
 
+# A fault the parser finds at reload (a second [authd]): FILE:LINE too.
+write_conf "cert-days = 4" "[authd]"
+log_mark "$AUTHD_LOG"
+kill -HUP "$AUTHD_PID"
+wait_log "authd: reload: $conf:8: \[authd\] already given on line 2; keeping the configuration in use" "$AUTHD_LOG"
+
 # What only a restart applies is said; the rest applies.
 write_conf "cert-days = 1" "name = other.example"
 sed -i "s|^ca-dir = .*|ca-dir = $T/elsewhere|" "$conf"

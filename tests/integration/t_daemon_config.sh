@@ -112,6 +112,15 @@ wait_log "serve: reload: $conf:10: unknown key 'frobnicate' in \[serve\].*keepin
 send carol
 [[ $RC == 0 ]] || fail "after an unknown key at reload, carol got exit $RC"
 
+# A fault the parser finds (a [read] rule's path) at reload: FILE:LINE too.
+write_conf "members = alice"
+printf '[read ../up]\nallow = *\n' >>"$conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf:10: read rule path '../up'.*; keeping the configuration in use"
+send carol
+[[ $RC == 0 ]] || fail "after a bad [read] at reload, carol got exit $RC"
+
 # What only a restart applies is said, and the value in use stays; the
 # rest of the file applies (carol is out now).
 write_conf "members = alice"
