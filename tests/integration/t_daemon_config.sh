@@ -90,6 +90,34 @@ send carol
 [[ $RC == 0 ]] || fail "after SIGHUP adding carol, carol got exit $RC: $(cat "$ERR")"
 is_running "$SERVE_PID" || fail "serve died on SIGHUP"
 
+# The log level and the handshake policy change live too: after a reload
+# with verbose = on, a connection logs debug lines; the new pool serves.
+write_conf "members = alice, carol"
+printf 'verbose = on\nmax-startups = 5:50:20\nper-source = 3\nlogin-grace = 5\n' >>"$conf"
+sed -i '/^verbose = no$/d' "$conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf applied"
+send carol
+[[ $RC == 0 ]] || fail "after a reload of the handshake policy, carol got exit $RC: $(cat "$ERR")"
+# not_tls: a client that speaks HTTP; verbose serve logs OpenSSL's reason.
+not_tls() {
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET / HTTP/1.0\r\n\r\n' >&3
+	timeout 5 cat <&3 >/dev/null || true
+	exec 3>&-
+}
+not_tls
+wait_log "TLS handshake failed: the client is not speaking TLS"
+log_new | grep -q " debug: openssl: " || fail "verbose = on at reload: no debug line: $(log_new)"
+write_conf "members = alice, carol"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf applied"
+not_tls
+wait_log "TLS handshake failed: the client is not speaking TLS"
+log_new | grep -q " debug: " && fail "verbose = no at reload still logs debug lines: $(log_new)"
+
 # SIGHUP with an error at line 8: logged as FILE:8, the old rules stay.
 # The new file would take carol out; she is still served.
 write_conf "members = alice"
