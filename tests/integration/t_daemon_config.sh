@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # t_daemon_config.sh - ferry serve --config FILE: every long option is a key
 # of [serve], flags win over the file, a bad key or value is one line naming
-# FILE:LINE (exit 2), and SIGHUP re-reads the file: a new access rule
-# applies to new connections, a file with an error at line N is logged as
-# FILE:N and the rules in use stay (a transfer only they allow still works).
+# FILE:LINE (exit 2), and SIGHUP re-reads the file: a new access rule,
+# verbosity, handshake policy and max-conns apply to new connections, a file
+# with an error at line N is logged as FILE:N and the rules in use stay (a
+# transfer only they allow still works), what needs a restart is said. The
+# shipped contrib/config/serve.conf, uncommented, is accepted.
 . "$(dirname "$0")/lib.sh"
 
 org_init
@@ -117,6 +119,22 @@ wait_log "serve: reload: $conf applied"
 not_tls
 wait_log "TLS handshake failed: the client is not speaking TLS"
 log_new | grep -q " debug: " && fail "verbose = no at reload still logs debug lines: $(log_new)"
+
+# max-conns at reload: with 1 session running, the next client is busy.
+head -c $((10 << 20)) /dev/urandom >"$T/ten.bin"
+write_conf "members = alice, carol"
+printf 'max-conns = 1\n' >>"$conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "serve: reload: $conf applied"
+bg slow "$FERRY" send --limit-rate 4M -i "$T/alice" "$T/ten.bin" "bob@127.0.0.1:$PORT"
+slow=$BG_PID
+wait_until 5 eval 'ls -A "$T/inbox/alice" | grep -q "\.part\$"' || fail "the slow push did not start"
+send carol
+[[ $RC == 5 ]] || fail "max-conns = 1 at reload: a second session got exit $RC: $(cat "$ERR")"
+err_has "bob is busy \(1 sessions\)"
+wait_exit "$slow" 20 || fail "the slow push did not end"
+[[ $WAIT_RC == 0 ]] || fail "the slow push failed: $(cat "$T/slow.err")"
 
 # SIGHUP with an error at line 8: logged as FILE:8, the old rules stay.
 # The new file would take carol out; she is still served.
