@@ -1099,6 +1099,11 @@ apply_live(struct authd *a, const struct authd_cfg *next)
 	a->in_force.max_conns = next->max_conns;
 	a->in_force.timeout_s = next->timeout_s;
 	evhttp_set_timeout(a->http, next->timeout_s);
+	/* A higher --max-conns may make room at once. */
+	if (a->paused && a->live < conn_cap(a) && a->listener != NULL) {
+		evconnlistener_enable(a->listener);
+		a->paused = 0;
+	}
 }
 
 /* SIGHUP: the configuration file again; RELOADING=1, then READY=1. */
