@@ -11,6 +11,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       tshark tcpdump)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
+# sd_notify for the daemons (Type=notify units).
+pkgs+=(libsystemd-dev)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;

@@ -29,6 +29,14 @@ struct authd_cfg {
 	size_t n_names;
 	const char *const *allow_dns; /* DNS suffixes CSRs may ask for */
 	size_t n_allow_dns;
+	const char *config; /* --config FILE, for log lines; NULL: none */
+	/*
+	 * On SIGHUP: fills *next with the settings now (the file, the
+	 * command line over it), whose strings stay valid until the next
+	 * call; or returns nonzero with the one-line reason in why. NULL:
+	 * SIGHUP changes nothing.
+	 */
+	int (*reload)(struct authd_cfg *next, char *why, size_t len);
 };
 
 /* What one certificate authd issues will name besides the member (grant.c). */

@@ -54,6 +54,16 @@ SERVE_NAME=serve-forced start_serve --log journal
 log_has '^<6>serve: listening on '
 stop_pid "$SERVE_PID"
 
+# The same as a key of serve's --config file ([serve] log = journal).
+printf '[serve]\nlog = journal\n' >"$T/serve.conf"
+SERVE_NAME=serve-conf start_serve --config "$T/serve.conf"
+log_has '^<6>serve: listening on '
+stop_pid "$SERVE_PID"
+printf '[serve]\nlog = loud\n' >"$T/bad.conf"
+expect_exit 2 "$FERRY" serve -i "$T/bob" --config "$T/bad.conf"
+expect_one_line_err "serve with log = loud"
+err_has "bad.conf:2: serve: --log: 'loud' is not a log destination"
+
 expect_exit 2 "$FERRY" serve -i "$T/bob" --log journald
 expect_one_line_err "serve --log journald"
 err_has "serve: --log: 'journald' is not a log destination"
