@@ -58,6 +58,11 @@ stop_pid "$SERVE_PID"
 printf '[serve]\nlog = journal\n' >"$T/serve.conf"
 SERVE_NAME=serve-conf start_serve --config "$T/serve.conf"
 log_has '^<6>serve: listening on '
+# ... which a reload (SIGHUP) applies: back to timestamped lines.
+printf '[serve]\nlog = stderr\n' >"$T/serve.conf"
+log_mark
+kill -HUP "$SERVE_PID"
+wait_log "${STAMP}info: serve: reload: .*serve.conf applied"
 stop_pid "$SERVE_PID"
 printf '[serve]\nlog = loud\n' >"$T/bad.conf"
 expect_exit 2 "$FERRY" serve -i "$T/bob" --config "$T/bad.conf"
