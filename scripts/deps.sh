@@ -11,6 +11,9 @@ pkgs=(build-essential cmake ninja-build pkg-config
       tshark tcpdump)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
+# The EST client: libcurl built on OpenSSL (its SSL_CTX is ferry's to set up);
+# t_proxy runs a real HTTP proxy.
+pkgs+=(libcurl4-openssl-dev tinyproxy-bin)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;
