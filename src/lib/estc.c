@@ -510,23 +510,18 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
+/* Each header line of the answer: only Retry-After is kept (est.c). */
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
-	static const char name[] = "retry-after:";
 	struct answer *ans = arg;
-	size_t k = sizeof(name) - 1, v;
+	char delay[FERRY_EST_MAX_RETRY + 1];
 
-	(void)size;
-	if (n > k && strncasecmp(p, name, k) == 0) {
-		while (k < n && (p[k] == ' ' || p[k] == '\t'))
-			k++;
-		for (v = 0; k + v < n && v + 1 < sizeof(ans->retry_after) &&
-		            p[k + v] >= '0' && p[k + v] <= '9';
-		     v++)
-			ans->retry_after[v] = p[k + v];
-		ans->retry_after[v] = '\0';
-	}
+	(void)size; /* always 1 */
+	if (ferry_est_retry_after(p, n, delay) == 0)
+		snprintf(
+		    ans->retry_after, sizeof(ans->retry_after), "%s", delay);
+	ferry_err_clear();
 	return n;
 }
 
