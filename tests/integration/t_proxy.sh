@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_proxy.sh - enroll, renew and crl update through a real HTTP proxy
-# (tinyproxy, run here on a loopback port with its own configuration),
+# (tinyproxy, run here on a loopback port with its own configuration, and
+# behind tlsfront.py as an https:// proxy),
 # chosen from https_proxy as curl does: the proxy sees a CONNECT and then
 # only TLS (never the password); no_proxy bypasses it; a dead proxy, a
 # proxy that refuses the tunnel and a bad proxy URL are one clear line
@@ -136,6 +137,42 @@ for bad in 'ftp://127.0.0.1:21' 'http://[::1'; do
 	expect_one_line_err "proxy URL $bad"
 	err_has "https_proxy: "
 done
+
+# --- an https:// proxy: TLS to the proxy too, checked against the system CAs --
+# A CA of the test's own, standing for a public one, and the proxy's
+# certificate for 127.0.0.1.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$T/sysca.key" -out "$T/sysca.pem" -subj /CN=test-system-ca 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/front.key" -subj /CN=127.0.0.1 2>/dev/null |
+	openssl x509 -req -CA "$T/sysca.pem" -CAkey "$T/sysca.key" -days 2 \
+		-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out "$T/front.pem" 2>/dev/null
+bg front python3 "$LIB_DIR/tlsfront.py" --cert "$T/front.pem" --key "$T/front.key" \
+	--target "127.0.0.1:$PPORT"
+wait_until 5 grep -q '^listening on ' "$T/front.out" || fail "tlsfront did not start: $(cat "$T/front.err")"
+FPORT=$(sed -n 's/^listening on //p' "$T/front.out")
+# Not in the system's store: refused, naming the proxy; nothing reached it.
+log_mark "$PLOG"
+https_proxy=https://127.0.0.1:$FPORT expect_exit 3 "$FERRY" crl update -i "$T/alice"
+expect_one_line_err "https proxy with an unknown CA"
+err_has "the proxy https://127\.0\.0\.1:$FPORT \(from https_proxy\): .*certificate"
+[[ $(connects) == 0 ]] || fail "an untrusted https proxy was sent the CONNECT"
+note "untrusted https proxy: $(cat "$ERR")"
+# With the test CA as the system store (a private mount namespace): the
+# proxy's TLS is curl's, authd's inside it still ferry's.
+bundle=$(curl-config --ca 2>/dev/null || true)
+if [[ -n $bundle && -f $bundle ]] && unshare -m true 2>/dev/null; then
+	log_mark "$PLOG"
+	run unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' _ \
+		"$T/sysca.pem" "$bundle" env https_proxy="https://127.0.0.1:$FPORT" \
+		"$FERRY" renew -i "$T/alice"
+	[[ $RC == 0 ]] || fail "renew through an https proxy: exit $RC: $(cat "$ERR")"
+	[[ $(connects) -ge 2 ]] || fail "renew through the https proxy: $(log_new "$PLOG")"
+	grep -q accepted "$T/front.err" || fail "the https proxy saw no TLS client"
+	note "https proxy: trusted through the system store, tunnel carried"
+else
+	note "no private mount namespace here: the trusted https proxy part not run"
+fi
 
 # A proxy that allows CONNECT to port 443 only answers 403 here.
 start_proxy strict 'ConnectPort 443'
