@@ -117,6 +117,19 @@ http_proxy=$PROXY expect_exit 0 "$FERRY" crl update -i "$T/alice"
 # No proxy variable at all: as before.
 expect_exit 0 "$FERRY" crl update -i "$T/alice"
 
+# --- authd's answers come through as they are: 401, then 429 with Retry-After --
+for i in 1 2 3 4 5; do
+	https_proxy=$PROXY run "$FERRY" enroll "$URL" --user carol -i "$T/carol-$i" \
+		--fingerprint "$FP" --password-stdin <<<"wrong-$i"
+	[[ $RC == 4 ]] || fail "wrong password $i through the proxy: exit $RC: $(cat "$ERR")"
+done
+err_has 'wrong user name or password'
+https_proxy=$PROXY run "$FERRY" enroll "$URL" --user carol -i "$T/carol-6" \
+	--fingerprint "$FP" --password-stdin <<<"carol-secret-pw"
+[[ $RC == 5 ]] || fail "throttled enroll through the proxy: exit $RC: $(cat "$ERR")"
+expect_one_line_err "throttled enroll"
+err_has 'too many failed logins; try again in [0-9]+ seconds'
+
 # --- failures: one line each, the proxy named, never its credentials ---------
 dead=$(free_port)
 https_proxy=http://puser:proxy-secret-9@127.0.0.1:$dead expect_exit 3 "$FERRY" crl update -i "$T/alice"
