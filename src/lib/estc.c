@@ -158,7 +158,7 @@ static int
 noproxy_entry(const char *host, const char *tok, size_t n)
 {
 	unsigned char a[16], b[16];
-	char t[FERRY_MAX_HOST + 8], *slash;
+	char t[FERRY_MAX_HOST + 8], *slash, *end;
 	size_t hl = strlen(host);
 	long bits;
 	int fam;
@@ -176,7 +176,10 @@ noproxy_entry(const char *host, const char *tok, size_t n)
 		bits = fam == AF_INET ? 32 : 128;
 		if ((slash = strchr(t, '/')) != NULL) {
 			*slash = '\0';
-			bits = strtol(slash + 1, NULL, 10);
+			if (slash[1] < '0' || slash[1] > '9' ||
+			    (bits = strtol(slash + 1, &end, 10)) < 0 ||
+			    *end != '\0')
+				return 0;
 		}
 		if (inet_pton(fam, t, b) != 1 || bits < 0 ||
 		    bits > (fam == AF_INET ? 32 : 128))
@@ -303,6 +306,7 @@ proxy_pick(struct ferry_estc *c)
 	    "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
 	static const char *const noproxies[] = {"no_proxy", "NO_PROXY", NULL};
 	const char *raw, *list, *which = NULL;
+	int r;
 
 	if ((raw = env_first(proxies, &c->proxy_env)) == NULL)
 		return 0;
@@ -311,14 +315,8 @@ proxy_pick(struct ferry_estc *c)
 		ferry_debug("%s: no proxy (%s names it)", c->where, which);
 		return 0;
 	}
-	if (proxy_parse(c, raw) != 0) {
-		int r = ferry_errf(
-		    FERRY_E_USAGE, "%s", ferry_err_detail(FERRY_E_USAGE));
-
-		OPENSSL_clear_free(c->proxy, strlen(c->proxy));
-		c->proxy = NULL;
-		return r;
-	}
+	if ((r = proxy_parse(c, raw)) != 0)
+		return r; /* ferry_estc_free wipes c->proxy */
 	ferry_debug("%s: through the proxy %s (from %s)", c->where,
 	    c->proxy_shown, c->proxy_env);
 	return 0;
@@ -373,10 +371,19 @@ url_parse(struct ferry_estc *c, const char *url)
 int
 ferry_estc_new(const char *url, int timeout_s, struct ferry_estc **out)
 {
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
 	struct ferry_estc *c;
 	int r;
 
 	*out = NULL;
+	/* Our TLS policy goes into curl's SSL_CTX: it must be OpenSSL's. */
+	if (vi == NULL || vi->ssl_version == NULL ||
+	    strncmp(vi->ssl_version, "OpenSSL/", 8) != 0)
+		return ferry_errf(FERRY_E_INTERNAL,
+		    "libcurl is not built on OpenSSL (%s); ferry needs "
+		    "Debian's libcurl4 (libcurl4-openssl-dev)",
+		    vi != NULL && vi->ssl_version != NULL ? vi->ssl_version
+		                                          : "no TLS");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
 	c->timeout_s = timeout_s > 0 ? timeout_s : 30;

@@ -108,7 +108,7 @@ https_proxy=$PROXY NO_PROXY=127.0.0.1 expect_exit 0 "$FERRY" crl update -i "$T/a
 [[ $(log_new "$PLOG" | wc -l) == 0 ]] || fail "NO_PROXY: the proxy was used"
 # Entries that do not name authd's host leave the proxy in use.
 log_mark "$PLOG"
-https_proxy=$PROXY no_proxy=example.com,127.0.0.2,10.0.0.0/8 expect_exit 0 "$FERRY" crl update -i "$T/alice"
+https_proxy=$PROXY no_proxy=example.com,127.0.0.2,10.0.0.0/8,127.0.0.0/x,0.1 expect_exit 0 "$FERRY" crl update -i "$T/alice"
 [[ $(connects) == 1 ]] || fail "no_proxy naming other hosts bypassed the proxy"
 # http_proxy is for http:// only (curl too): authd is reached directly.
 log_mark "$PLOG"
