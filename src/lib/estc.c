@@ -259,7 +259,8 @@ proxy_parse(struct ferry_estc *c, const char *raw)
 	if ((u = curl_url()) == NULL)
 		goto out;
 	r = FERRY_E_USAGE;
-	if (curl_url_set(u, CURLUPART_URL, c->proxy, 0) != CURLUE_OK ||
+	if (curl_url_set(u, CURLUPART_URL, c->proxy,
+	        CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		r = ferry_errf(FERRY_E_USAGE,

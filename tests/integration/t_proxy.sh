@@ -141,11 +141,20 @@ https_proxy=http://puser:proxy-secret-9@127.0.0.1:$dead expect_exit 3 "$FERRY" e
 expect_one_line_err "enroll through a dead proxy"
 [[ ! -e $T/bob/key.pem ]] || fail "a failed enroll left key.pem"
 
+# socks5:// and a URL without a scheme (http://, as in curl) name it too.
+for spec in "socks5://puser:proxy-secret-9@127.0.0.1:$dead=socks5://127.0.0.1:$dead" \
+	"127.0.0.1:$dead=http://127.0.0.1:$dead"; do
+	https_proxy=${spec%%=*} expect_exit 3 "$FERRY" crl update -i "$T/alice"
+	expect_one_line_err "dead proxy ${spec%%=*}"
+	err_has "cannot connect to the proxy ${spec#*=} \(from https_proxy\)"
+	grep -q 'proxy-secret-9' "$ERR" && fail "credentials shown: $(cat "$ERR")"
+done
+
 https_proxy=http://no-such-proxy.invalid:3128 expect_exit 3 "$FERRY" crl update -i "$T/alice"
 expect_one_line_err "unresolvable proxy"
 err_has "cannot resolve the proxy http://no-such-proxy\.invalid:3128"
 
-for bad in 'ftp://127.0.0.1:21' 'http://[::1'; do
+for bad in 'ftp://127.0.0.1:21' 'gopher://127.0.0.1:70' 'http://[::1'; do
 	https_proxy=$bad expect_exit 2 "$FERRY" crl update -i "$T/alice"
 	expect_one_line_err "proxy URL $bad"
 	err_has "https_proxy: "
