@@ -13,6 +13,9 @@ pkgs=(build-essential cmake ninja-build pkg-config
 pkgs+=(sqlite3)
 # sd_notify for the daemons (Type=notify units).
 pkgs+=(libsystemd-dev)
+# The EST client: libcurl built on OpenSSL (its SSL_CTX is ferry's to set up);
+# t_proxy runs a real HTTP proxy.
+pkgs+=(libcurl4-openssl-dev tinyproxy-bin)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;

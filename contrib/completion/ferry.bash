@@ -32,11 +32,17 @@ _ferry()
 			mapfile -t COMPREPLY < <(compgen -W "update" -- "$cur")
 			return
 		fi ;;
+	id)
+		if [[ $COMP_CWORD -eq 2 && $cur != -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "export" -- "$cur")
+			return
+		fi ;;
 	esac
 	if [[ $cur == -* ]]; then
 		# Every command lists its options in its --help text.
 		local words args=("$cmd")
-		[[ ($cmd == ca || $cmd == user) && $COMP_CWORD -gt 2 ]] && args+=("$sub")
+		[[ ($cmd == ca || $cmd == user || ($cmd == id && $sub == export)) &&
+			$COMP_CWORD -gt 2 ]] && args+=("$sub")
 		words=$(ferry "${args[@]}" --help 2>/dev/null |
 			grep -o -- '--[a-z0-9-]\{2,\}' | sort -u)
 		mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")

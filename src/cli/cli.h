@@ -194,5 +194,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_id(int argc, char **argv);
+/* ferry id export (argv[0] is "export"). */
+int cmd_id_export(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@
 
 static const char id_usage[] =
     "usage: ferry id [-i IDDIR] [-v]\n"
+    "       ferry id export --p12 FILE [-i IDDIR] (see 'ferry id export "
+    "--help')\n"
     "\n"
     "Shows this identity: member ID, host names, groups, serial, validity,\n"
     "the chain up to the organization's root (ca.pem) with fingerprints,\n"
@@ -379,6 +381,8 @@ cmd_id(int argc, char **argv)
 	int r;
 
 	memset(&a, 0, sizeof(a));
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_id_export(argc - 1, argv + 1);
 	if ((r = id_parse(argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_OK : r;
 	return id_run(&a);
