@@ -11,6 +11,10 @@ pkgs=(build-essential cmake ninja-build pkg-config
       tshark tcpdump)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
+# Packaging and service files: the .deb (t_deb), the units (t_units:
+# systemd-analyze), zsh completion (t_install), and the daemons' libraries.
+pkgs+=(debhelper dpkg-dev fakeroot lintian systemd zsh man-db
+       libsystemd-dev libseccomp-dev libcurl4-openssl-dev)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;
