@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_install.sh - make install's layout (cmake --install with DESTDIR and a
 # prefix, as a package build does): the binary runs, `man -w ferry` finds the
-# page, bash and zsh completion complete commands, options and peer aliases,
+# page, bash and zsh completion complete commands, options and peer aliases
+# (zsh also the names in a running peer's share after "PEER:"),
 # the systemd units name the installed binary and configuration, an example
 # configuration the admin edited is kept, and the manifest lists it all.
 . "$(dirname "$0")/lib.sh"
@@ -87,8 +88,8 @@ grep -qx 'carol-box:' <<<"$got" || fail "peer alias: $got"
 # zsh completion, in an interactive zsh on a pseudo-terminal: the line after
 # typing the words and a Tab.
 if command -v zsh >/dev/null; then
-	zsh_complete() { # LINE
-		FERRY_HOME="$T/home" timeout 20 zsh -f "$(dirname "$0")/zsh_complete.zsh" \
+	zsh_complete() { # LINE (FERRY_HOME: $ZHOME, else $T/home)
+		FERRY_HOME="${ZHOME:-$T/home}" timeout 20 zsh -f "$(dirname "$0")/zsh_complete.zsh" \
 			"$R/usr/share/zsh/vendor-completions" "$R/usr/bin" "$1" || true
 	}
 	got=$(zsh_complete 'ferry us')
@@ -99,6 +100,21 @@ if command -v zsh >/dev/null; then
 	[[ $got == 'ferry send --limit-rate ' ]] || fail "zsh send option: '$got'"
 	got=$(zsh_complete 'ferry get carol-')
 	[[ $got == 'ferry get carol-box:' ]] || fail "zsh peer alias: '$got'"
+	# After "PEER:", the names in the peer's share (ferry ls).
+	org_init
+	mkdir -p "$T/share/docs"
+	echo x >"$T/share/report.pdf"
+	echo y >"$T/share/docs/notes.txt"
+	start_serve
+	printf '[peer bob]\naddress = 127.0.0.1:%s\nid = bob\n' "$PORT" >"$T/alice/config"
+	ZHOME=$T/alice
+	got=$(zsh_complete 'ferry get bob:re')
+	[[ $got == 'ferry get bob:report.pdf ' ]] || fail "zsh remote file: '$got'"
+	got=$(zsh_complete 'ferry ls bob:d')
+	[[ $got == 'ferry ls bob:docs/' ]] || fail "zsh remote directory: '$got'"
+	got=$(zsh_complete 'ferry get bob:docs/no')
+	[[ $got == 'ferry get bob:docs/notes.txt ' ]] || fail "zsh remote file in a directory: '$got'"
+	ZHOME=
 else
 	fail "no zsh (scripts/deps.sh installs it)"
 fi
