@@ -2,7 +2,7 @@
 # t_install.sh - make install's layout (cmake --install with DESTDIR and a
 # prefix, as a package build does): the binary runs, `man -w ferry` finds the
 # page, bash and zsh completion complete commands, options and peer aliases
-# (zsh also the names in a running peer's share after "PEER:"),
+# and the names in a running peer's share after "PEER:",
 # the systemd units name the installed binary and configuration, an example
 # configuration the admin edited is kept, and the manifest lists it all.
 . "$(dirname "$0")/lib.sh"
@@ -115,6 +115,23 @@ if command -v zsh >/dev/null; then
 	got=$(zsh_complete 'ferry get bob:docs/no')
 	[[ $got == 'ferry get bob:docs/notes.txt ' ]] || fail "zsh remote file in a directory: '$got'"
 	ZHOME=
+	# bash, with the line split as bash splits it (':' is a word break).
+	complete_line() { # LINE: COMPREPLY for its end, one per line
+		PATH="$R/usr/bin:$PATH" FERRY_HOME="$T/alice" bash -c '
+			. "$1"
+			COMP_LINE=$2 COMP_POINT=${#2}
+			read -ra COMP_WORDS <<<"${2//:/ : }"
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			[[ $2 == *" " ]] && { COMP_WORDS+=(""); COMP_CWORD=$((COMP_CWORD + 1)); }
+			_ferry; printf "%s\n" "${COMPREPLY[@]}"' _ \
+			"$R/usr/share/bash-completion/completions/ferry" "$1"
+	}
+	got=$(complete_line 'ferry get bob:re')
+	[[ $got == report.pdf ]] || fail "bash remote file: '$got'"
+	got=$(complete_line 'ferry get bob:' | sort | tr '\n' ' ')
+	[[ $got == 'docs/ report.pdf ' ]] || fail "bash remote top: '$got'"
+	got=$(complete_line 'ferry ls bob:docs/n')
+	[[ $got == docs/notes.txt ]] || fail "bash remote file in a directory: '$got'"
 else
 	fail "no zsh (scripts/deps.sh installs it)"
 fi
