@@ -776,8 +776,12 @@ member_parse(const char *cmd, const char *usage, int argc, char **argv,
 			o->idopt = optarg;
 			break;
 		case OPT_IF_DUE:
-			if (strcmp(cmd, "renew") != 0)
-				return cli_opt_error(cmd, '?', argv);
+			if (strcmp(cmd, "renew") != 0) {
+				cli_error("%s: unknown option '--if-due' (see "
+				          "'ferry %s --help')",
+				    cmd, cmd);
+				return EXIT_USAGE;
+			}
 			o->if_due = 1;
 			break;
 		case 'v':
