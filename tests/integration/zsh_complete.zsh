@@ -12,10 +12,11 @@ zpty -w z "PS1='%% '; fpath=($fdir \$fpath); autoload -Uz compinit; compinit -u 
 zpty -r -m z out '*READY*' || exit 4
 zpty -w -n z "$line"$'\t'
 local all= chunk
-integer i
-for ((i = 0; i < 30; i++)); do # 3 s at most
+integer i quiet=0
+for ((i = 0; i < 50 && quiet < 8; i++)); do # 5 s at most, done once 0.8 s quiet
 	sleep 0.1
-	while zpty -r -t z chunk; do all+=$chunk; done
+	quiet+=1
+	while zpty -r -t z chunk; do all+=$chunk; quiet=0; done
 done
 zpty -d z
 all=${all//$'\0'/}
