@@ -2,7 +2,8 @@
 # t_renew_due.sh - ferry renew --if-due, what the renew timer runs: a fresh
 # certificate is not due (it says until when, keeps cert.pem and still
 # refreshes the CRL); one with less than a third of its lifetime left is
-# renewed, and 'ferry id' warns about that same certificate.
+# renewed, and 'ferry id' warns about that same certificate. Not due with
+# authd unreachable, it fails (exit 3) and changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/authd_lib.sh"
 
@@ -48,6 +49,16 @@ openssl x509 -in "$T/carol/cert.pem" -noout -checkend $((3 * 86400)) >/dev/null 
 # Renewed, it is no longer due.
 expect_exit 0 "$FERRY" renew --if-due -i "$T/carol" --url "$URL"
 grep -q '^renew: not due until ' "$OUT" || fail "after renewal: $(cat "$OUT")"
+
+# --- not due and authd unreachable: the CRL could not be refreshed, say so --
+cp "$T/bob/crl.pem" "$T/bob-crl.before"
+stop_pid "$AUTHD_PID"
+run "$FERRY" renew --if-due -i "$T/bob" --timeout 2
+[[ $RC == 3 ]] || fail "not due, authd down: exit $RC, want 3: $(cat "$ERR")"
+expect_one_line_err "not due, authd down"
+err_has 'not due, but the CRL is not updated'
+cmp -s "$T/bob/cert.pem" "$T/bob-cert.before" || fail "a failed renew --if-due changed cert.pem"
+cmp -s "$T/bob/crl.pem" "$T/bob-crl.before" || fail "a failed renew --if-due changed crl.pem"
 
 # --- --if-due belongs to renew only ------------------------------------------
 expect_exit 2 "$FERRY" crl update --if-due -i "$T/bob"
