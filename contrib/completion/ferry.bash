@@ -15,7 +15,7 @@ _ferry_peers()
 _ferry_remote()
 {
 	local line=${COMP_LINE:0:${COMP_POINT:-${#COMP_LINE}}}
-	local word=${line##*[[:space:]]} peer rest dir= n
+	local word=${line##*[[:space:]]} peer rest dir='' n
 	[[ $word == ?*:* ]] || return 1
 	peer=${word%%:*} rest=${word#*:}
 	_ferry_peers | grep -qxF -- "$peer:" || return 1

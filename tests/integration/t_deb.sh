@@ -38,7 +38,9 @@ _deb_cleanup() {
 	fi
 	if [[ $had_user == 0 ]] && getent passwd ferry >/dev/null; then
 		deluser --quiet --system ferry >/dev/null 2>&1 || true
-		getent group ferry >/dev/null && delgroup --quiet --system ferry >/dev/null 2>&1 || true
+		if getent group ferry >/dev/null; then
+			delgroup --quiet --system ferry >/dev/null 2>&1 || true
+		fi
 	fi
 	if [[ $had_state == 0 && -d /var/lib/ferry ]]; then
 		rmdir /var/lib/ferry 2>/dev/null || true
