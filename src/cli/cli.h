@@ -169,6 +169,12 @@ char *cli_identity_dir(const char *opt);
 char *cli_data_dir(const char *leaf);
 /* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out, "-" for 0. */
 void cli_iso_time(time_t t, char out[32]);
+/*
+ * When a certificate valid from not_before to not_after is due for renewal:
+ * once at most a third of its lifetime is left. 'ferry id' warns from then
+ * on and 'ferry renew --if-due' renews from then on.
+ */
+time_t cli_renew_at(time_t not_before, time_t not_after);
 
 /* Installs the stderr log handler; verbose raises the level to debug. */
 void cli_log_setup(int verbose, int daemon);

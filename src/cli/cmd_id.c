@@ -168,7 +168,7 @@ chain_line(X509 *x, const char *what, time_t now, int is_leaf, int *warned)
 	    rest, what != NULL ? ", " : "", what != NULL ? what : "");
 	if (na <= now)
 		cli_warn("id: %s's certificate has expired", cn);
-	else if (is_leaf && na - now < (na - nb) / 3)
+	else if (is_leaf && now >= cli_renew_at(nb, na))
 		cli_warn(
 		    "id: %s's certificate has %s; run 'ferry renew'", cn, rest);
 	else if (!is_leaf && na - now < (time_t)CA_WARN_DAYS * 86400)
