@@ -560,3 +560,9 @@ cli_iso_time(time_t t, char out[32])
 	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, 32, "-");
 }
+
+time_t
+cli_renew_at(time_t not_before, time_t not_after)
+{
+	return not_after - (not_after - not_before) / 3;
+}

@@ -173,6 +173,12 @@ char *cli_identity_dir(const char *opt);
 char *cli_data_dir(const char *leaf);
 /* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out, "-" for 0. */
 void cli_iso_time(time_t t, char out[32]);
+/*
+ * When a certificate valid from not_before to not_after is due for renewal:
+ * once at most a third of its lifetime is left. 'ferry id' warns from then
+ * on and 'ferry renew --if-due' renews from then on.
+ */
+time_t cli_renew_at(time_t not_before, time_t not_after);
 
 /*
  * Installs the stderr log handler; verbose raises the level to debug. A
@@ -208,5 +214,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_id(int argc, char **argv);
+/* ferry id export (argv[0] is "export"). */
+int cmd_id_export(int argc, char **argv);
 
 #endif
