@@ -56,7 +56,10 @@ else
 		ctest --test-dir "$FUZZ_BUILD" -L fuzz -j "$jobs" --output-on-failure \
 			--output-junit "$results/fuzz.xml" || status=1
 	else
+		# Counted in the last line too, so a broken build never reads as 0 failed.
 		echo "check: the fuzz build failed" >&2
+		printf '<testsuite><testcase name="fuzz-build"><failure/></testcase></testsuite>\n' \
+			>"$results/fuzz-build.xml"
 		status=1
 	fi
 fi

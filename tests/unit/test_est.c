@@ -266,8 +266,8 @@ test_basic(void **state)
 static void
 test_retry_after(void **state)
 {
-	static const char *const bad[] = {"Retry-After: Fri, 31 Dec 1999 "
-	                                  "23:59:59 GMT\r\n",
+	static const char *const bad[] = {
+	    "Retry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\n",
 	    "Retry-After:\r\n", "Retry-After: 12x\r\n",
 	    "Retry-After: 1234567890\r\n", "Retry-Afte: 5\r\n",
 	    "Content-Length: 5\r\n", "Retry-After", "", "Retry-After: -5\r\n",
