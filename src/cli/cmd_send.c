@@ -18,199 +18,255 @@ static const char usage[] =
     "[--no-resume] [--limit-rate RATE] [--timeout SECS] FILE|DIR... "
     "{[ID@]HOST[:PORT] | PEER:}";
 
-int
-cmd_send(int argc, char **argv)
+/* What the command line asked for. */
+struct send_args {
+	struct cli_common o;
+	struct cli_xfer x;
+	char **paths; /* FILE|DIR... */
+	size_t n;
+	const char *dest; /* the last argument */
+};
+
+/* What goes: the arguments' names, their trees, and the items to push. */
+struct send_plan {
+	struct ferry_config *cfg;
+	const char *identity;
+	struct ferry_addr addr;
+	char **names; /* copies of the arguments, for basename() */
+	struct tree *trees; /* -r: a directory argument's walk, else empty */
+	struct ferry_push_item *items;
+	size_t nitems, nskipped, nfiles;
+	unsigned walk_skipped; /* fifos, bad names...: noted by the walk */
+	uint64_t tree_bytes; /* -r: the trees' files, for progress */
+};
+
+static int
+send_parse(int argc, char **argv, struct send_args *a)
 {
 	static const struct option opts[] = {
 	    CLI_LONGOPTS_COMMON,
 	    CLI_LONGOPTS_XFER,
 	    {NULL, 0, NULL, 0},
 	};
-	struct cli_common o = {
-	    .cmd = "send", .usage = usage, .timeout_ms = 30000};
-	struct batch b;
-	struct ferry_push_item *items = NULL;
-	struct ferry_tls *tls = NULL;
-	struct ferry_conn *c = NULL;
-	struct ferry_config *cfg = NULL;
-	const char *identity = NULL;
-	struct ferry_addr a;
-	char **names = NULL;
-	uint32_t flags = 0;
-	struct cli_xfer x = {0};
-	struct tree *trees = NULL;
-	size_t n = 0, nargs = 0, nitems = 0, nskipped = 0, nfiles = 0;
-	unsigned walk_skipped = 0; /* fifos, bad names...: noted by the walk */
-	uint64_t tree_bytes = 0; /* -r: the trees' files, for progress */
-	int ch, code = EXIT_FAIL, r;
+	int ch, code;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:" CLI_SHORTOPTS_XFER "h", opts,
 	            NULL)) != -1) {
-		if ((code = cli_xfer_opt(&x, ch)) == -1)
-			code = cli_common_opt(&o, ch, argv);
+		if ((code = cli_xfer_opt(&a->x, ch)) == -1)
+			code = cli_common_opt(&a->o, ch, argv);
 		if (code != 0)
 			return code;
 	}
-	flags = (x.force ? FERRY_PUT_FORCE : 0) |
-	        (x.preserve ? FERRY_PUT_PRESERVE : 0) |
-	        (x.no_resume ? FERRY_PUSH_NO_RESUME : 0);
 	if (argc - optind < 2)
 		return cli_usage(usage);
-	if ((code = client_addr(
-	         "send", argv[argc - 1], 0, &cfg, &a, &identity)) != 0)
-		goto out;
-	/* -i wins over the configuration file. */
-	if (o.identity != NULL)
-		identity = o.identity;
-	code = EXIT_FAIL;
-	nargs = (size_t)(argc - optind - 1);
-	if ((names = calloc(nargs, sizeof(*names))) == NULL ||
-	    (trees = calloc(nargs, sizeof(*trees))) == NULL)
-		goto out;
-	for (size_t i = 0; i < nargs; i++) {
-		/* The peer receives the basename, as with scp. */
-		if ((names[i] = strdup(argv[optind + (int)i])) == NULL)
-			goto out;
-		if (basename(names[i])[0] == '\0' ||
-		    strcmp(basename(names[i]), "/") == 0) {
+	a->paths = argv + optind;
+	a->n = (size_t)(argc - optind - 1);
+	a->dest = argv[argc - 1];
+	return 0;
+}
+
+/* The peer receives each argument's basename, as with scp: one each. */
+static int
+send_names(const struct send_args *a, struct send_plan *p)
+{
+	const char **dst;
+	int code;
+
+	if ((p->names = calloc(a->n, sizeof(*p->names))) == NULL ||
+	    (p->trees = calloc(a->n, sizeof(*p->trees))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "send");
+	for (size_t i = 0; i < a->n; i++) {
+		if ((p->names[i] = strdup(a->paths[i])) == NULL)
+			return cli_fail(FERRY_E_NOMEM, "send");
+		if (basename(p->names[i])[0] == '\0' ||
+		    strcmp(basename(p->names[i]), "/") == 0) {
 			cli_error("send: %s: not a file or directory name",
-			    argv[optind + (int)i]);
-			code = EXIT_USAGE;
-			goto out;
+			    a->paths[i]);
+			return EXIT_USAGE;
 		}
 	}
-	{
-		const char **dst = malloc(nargs * sizeof(*dst));
+	if ((dst = malloc(a->n * sizeof(*dst))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "send");
+	for (size_t i = 0; i < a->n; i++)
+		dst[i] = basename(p->names[i]);
+	code = client_unique_names("send", dst, a->n);
+	free(dst);
+	return code;
+}
 
-		if (dst == NULL)
-			goto out;
-		for (size_t i = 0; i < nargs; i++)
-			dst[i] = basename(names[i]);
-		code = client_unique_names("send", dst, nargs);
-		free(dst);
-		if (code != 0)
-			goto out;
-		code = EXIT_FAIL;
-	}
-	/* Files stand for one item each; directories for their trees. */
-	n = nargs;
-	if (x.recursive) {
-		for (size_t i = 0; i < nargs; i++) {
-			struct stat st;
+/* The items of one walked tree; links without --links are counted out. */
+static void
+send_tree_items(
+    const struct send_args *a, struct send_plan *p, const struct tree *t)
+{
+	for (size_t j = 0; j < t->n; j++) {
+		const struct tree_node *v = &t->v[j];
 
-			/* Links are scanned always: without --links each is
-			 * reported skipped. */
-			if (stat(argv[optind + (int)i], &st) == 0 &&
-			    S_ISDIR(st.st_mode) &&
-			    (r = tree_scan(
-			         argv[optind + (int)i], 1, &trees[i])) != 0) {
-				code = cli_fail(
-				    r, "send: %s", argv[optind + (int)i]);
-				goto out;
-			}
-			n += trees[i].n;
-			walk_skipped += trees[i].skipped;
-		}
-		code = EXIT_FAIL;
-	}
-	if ((items = calloc(n + 1, sizeof(*items))) == NULL)
-		goto out;
-	for (size_t i = 0; i < nargs; i++) {
-		if (trees[i].n == 0) {
-			nfiles++;
-			items[nitems++] = (struct ferry_push_item){
-			    .path = argv[optind + (int)i],
-			    .name = basename(names[i]),
-			    .kind = FERRY_KIND_FILE};
+		if (v->kind == 'l' && !a->x.links) {
+			p->nskipped++;
 			continue;
 		}
-		for (size_t j = 0; j < trees[i].n; j++) {
-			const struct tree_node *t = &trees[i].v[j];
-
-			if (t->kind == 'l' && !x.links) {
-				nskipped++;
-				continue;
-			}
-			if (t->kind == 'f') {
-				tree_bytes += t->size;
-				nfiles++;
-			}
-			items[nitems++] = (struct ferry_push_item){
-			    .path = t->local,
-			    .name = t->remote,
-			    .kind = t->kind == 'd'   ? FERRY_KIND_DIR
-			            : t->kind == 'l' ? FERRY_KIND_LINK
-			                             : FERRY_KIND_FILE,
-			    .target = t->target,
-			    .mode = t->mode,
-			    .mtime = t->mtime,
-			    /* Opened beneath the walked directory, checked. */
-			    .dirfd = trees[i].fd,
-			    .rel = t->kind == 'f' ? t->rel : NULL,
-			    .dev = (uint64_t)t->dev,
-			    .ino = (uint64_t)t->ino};
+		if (v->kind == 'f') {
+			p->tree_bytes += v->size;
+			p->nfiles++;
 		}
+		p->items[p->nitems++] =
+		    (struct ferry_push_item){.path = v->local,
+		        .name = v->remote,
+		        .kind = v->kind == 'd'   ? FERRY_KIND_DIR
+		                : v->kind == 'l' ? FERRY_KIND_LINK
+		                                 : FERRY_KIND_FILE,
+		        .target = v->target,
+		        .mode = v->mode,
+		        .mtime = v->mtime,
+		        /* Opened beneath the walked directory, checked. */
+		        .dirfd = t->fd,
+		        .rel = v->kind == 'f' ? v->rel : NULL,
+		        .dev = (uint64_t)v->dev,
+		        .ino = (uint64_t)v->ino};
 	}
-	n = nitems;
-	cli_log_setup(0, 0);
-	client_catch_signals();
-	client_batch_init(&b, "send", x.quiet);
-	b.json = x.json;
-	b.limit = x.limit;
-	b.total = (unsigned)(n + nskipped) + walk_skipped;
-	b.nfiles = (unsigned)nfiles;
-	/* Left out by the walk, each with its note already: exit 9. */
-	b.skipped = walk_skipped;
-	b.overall = x.recursive;
-	b.all_total = tree_bytes;
-	if ((code = client_open("send", identity, FERRY_TLS_CLIENT, &a,
-	         o.timeout_ms, &tls, &c)) != 0) {
-		b.failed = (unsigned)n;
-		if (x.json) /* the one line said it all on a terminal */
-			client_summary(&b, code);
-		goto out;
+}
+
+/* Files stand for one item each; directories (-r) for their trees. */
+static int
+send_plan(const struct send_args *a, struct send_plan *p)
+{
+	size_t n = a->n;
+	int code, r;
+
+	if ((code = client_addr(
+	         "send", a->dest, 0, &p->cfg, &p->addr, &p->identity)) != 0)
+		return code;
+	/* -i wins over the configuration file. */
+	if (a->o.identity != NULL)
+		p->identity = a->o.identity;
+	if ((code = send_names(a, p)) != 0)
+		return code;
+	for (size_t i = 0; a->x.recursive && i < a->n; i++) {
+		struct stat st;
+
+		/* Links are scanned always: without --links each is reported
+		 * skipped. */
+		if (stat(a->paths[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (r = tree_scan(a->paths[i], 1, &p->trees[i])) != 0)
+			return cli_fail(r, "send: %s", a->paths[i]);
+		n += p->trees[i].n;
+		p->walk_skipped += p->trees[i].skipped;
 	}
-	b.peer = ferry_conn_peer_id(c);
-	/* A peer from before SYNC takes single files only: one line says so. */
+	if ((p->items = calloc(n + 1, sizeof(*p->items))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "send");
+	for (size_t i = 0; i < a->n; i++) {
+		if (p->trees[i].n > 0) {
+			send_tree_items(a, p, &p->trees[i]);
+			continue;
+		}
+		p->nfiles++;
+		p->items[p->nitems++] =
+		    (struct ferry_push_item){.path = a->paths[i],
+		        .name = basename(p->names[i]),
+		        .kind = FERRY_KIND_FILE};
+	}
+	return 0;
+}
+
+/*
+ * Said before anything moves: a peer from before SYNC takes single files
+ * only (one line, EXIT_USAGE), and each link left out gets its note.
+ */
+static int
+send_preflight(const struct send_args *a, const struct send_plan *p,
+    struct ferry_conn *c, struct batch *b)
+{
 	if ((ferry_conn_features(c) & FERRY_FEATURE_SYNC) == 0)
-		for (size_t i = 0; i < nargs; i++)
-			if (trees[i].n > 0) {
+		for (size_t i = 0; i < a->n; i++)
+			if (p->trees[i].n > 0) {
 				cli_error("send: %s: the peer cannot receive "
 				          "directories (it lacks the SYNC "
 				          "feature); nothing was sent",
-				    argv[optind + (int)i]);
-				code = EXIT_USAGE;
-				goto out;
+				    a->paths[i]);
+				return EXIT_USAGE;
 			}
-	/* Links left out without --links: a note each, and in --json. */
-	for (size_t i = 0; nskipped > 0 && i < nargs; i++)
-		for (size_t j = 0; j < trees[i].n; j++)
-			if (trees[i].v[j].kind == 'l') {
+	for (size_t i = 0; p->nskipped > 0 && i < a->n; i++)
+		for (size_t j = 0; j < p->trees[i].n; j++)
+			if (p->trees[i].v[j].kind == 'l') {
 				struct ferry_xfer_result res = {
-				    .name = trees[i].v[j].remote,
+				    .name = p->trees[i].v[j].remote,
 				    .kind = FERRY_KIND_LINK,
 				    .skipped = 1};
 
-				client_report(&res, &b);
+				client_report(&res, b);
 			}
-	r = ferry_xfer_push(
-	    c, items, n, flags, client_progress, client_report, &b);
-	if (r == 0)
-		r = ferry_conn_close(c);
-	code = client_batch_exit(&b, r, (unsigned)n);
-	client_summary(&b, code);
-out:
-	ferry_config_free(cfg);
+	return 0;
+}
+
+static int
+send_run(const struct send_args *a, const struct send_plan *p)
+{
+	uint32_t flags = (a->x.force ? FERRY_PUT_FORCE : 0) |
+	                 (a->x.preserve ? FERRY_PUT_PRESERVE : 0) |
+	                 (a->x.no_resume ? FERRY_PUSH_NO_RESUME : 0);
+	struct ferry_tls *tls = NULL;
+	struct ferry_conn *c = NULL;
+	struct batch b;
+	int code, r;
+
+	cli_log_setup(0, 0);
+	client_catch_signals();
+	client_batch_init(&b, "send", a->x.quiet);
+	b.json = a->x.json;
+	b.limit = a->x.limit;
+	b.total = (unsigned)(p->nitems + p->nskipped) + p->walk_skipped;
+	b.nfiles = (unsigned)p->nfiles;
+	/* Left out by the walk, each with its note already: exit 9. */
+	b.skipped = p->walk_skipped;
+	b.overall = a->x.recursive;
+	b.all_total = p->tree_bytes;
+	if ((code = client_open("send", p->identity, FERRY_TLS_CLIENT, &p->addr,
+	         a->o.timeout_ms, &tls, &c)) != 0) {
+		b.failed = (unsigned)p->nitems;
+		if (a->x.json) /* the one line said it all on a terminal */
+			client_summary(&b, code);
+		return code;
+	}
+	b.peer = ferry_conn_peer_id(c);
+	if ((code = send_preflight(a, p, c, &b)) == 0) {
+		r = ferry_xfer_push(c, p->items, p->nitems, flags,
+		    client_progress, client_report, &b);
+		if (r == 0)
+			r = ferry_conn_close(c);
+		code = client_batch_exit(&b, r, (unsigned)p->nitems);
+		client_summary(&b, code);
+	}
 	ferry_conn_free(c);
 	ferry_tls_free(tls);
-	for (size_t i = 0; names != NULL && i < nargs; i++)
-		free(names[i]);
-	for (size_t i = 0; trees != NULL && i < nargs; i++)
-		tree_free(&trees[i]);
-	free(trees);
-	free(names);
-	free(items);
+	return code;
+}
+
+static void
+send_plan_free(const struct send_args *a, struct send_plan *p)
+{
+	ferry_config_free(p->cfg);
+	for (size_t i = 0; p->names != NULL && i < a->n; i++)
+		free(p->names[i]);
+	for (size_t i = 0; p->trees != NULL && i < a->n; i++)
+		tree_free(&p->trees[i]);
+	free(p->trees);
+	free(p->names);
+	free(p->items);
+}
+
+int
+cmd_send(int argc, char **argv)
+{
+	struct send_args a = {
+	    .o = {.cmd = "send", .usage = usage, .timeout_ms = 30000}};
+	struct send_plan p = {0};
+	int code = send_parse(argc, argv, &a);
+
+	if (code == 0 && (code = send_plan(&a, &p)) == 0)
+		code = send_run(&a, &p);
+	send_plan_free(&a, &p);
 	return code;
 }
