@@ -909,6 +909,227 @@ pull_same_attrs(struct pull *p, const struct ferry_pull_item *it,
 	return r;
 }
 
+/* One file of a pull on its way in: what pull_one's steps share. */
+struct pull_file {
+	const struct ferry_pull_item *it;
+	const struct pull_req *q;
+	const struct ferry_msg *file; /* its FILE or FILEAT */
+	struct ferry_tmpfile tmp;
+	struct ferry_xfer_result res;
+	uint64_t done; /* bytes of the file we hold, the resumed prefix too */
+	const char *leaf; /* the name in dirfd it gets */
+	int dirfd;
+	int local; /* a local failure: the stream is read on, then reported */
+	int sinking; /* the sink's worker holds tmp.fd */
+};
+
+/* Names a local failure after the file: "NAME: detail". */
+static int
+pull_local_err(const struct pull_file *f, int r)
+{
+	return r == 0
+	           ? 0
+	           : ferry_errf(r, "%s: %s", f->it->shown, ferry_err_detail(r));
+}
+
+/*
+ * Where a file that is not up to date goes: a temporary file, or the kept
+ * partial it resumes (PROTOCOL.md 7.4), handed to the sink. A failure here
+ * is f->local: the file fails, the connection goes on.
+ */
+static void
+pull_file_open(struct pull *p, struct pull_file *f)
+{
+	uint64_t offset = f->file->offset, have = 0;
+	uint8_t pre[FERRY_SHA256_LEN];
+	int local;
+
+	if ((local = pull_parent(p, f->it, &f->dirfd, &f->leaf)) != 0) {
+		f->local = pull_local_err(f, local);
+		return;
+	}
+	if (p->sync && f->file->size >= FERRY_RESUME_MIN)
+		local = ferry_partial_open(f->dirfd, f->leaf, &f->tmp, &have);
+	else
+		local = ferry_tmpfile_open(f->dirfd, &f->tmp);
+	/* A partial someone else put there: one line, then anew. */
+	if (f->tmp.note[0] != '\0')
+		ferry_warn("%s: %s", f->it->shown, f->tmp.note);
+	if (local == 0 && offset > 0 && (!f->tmp.resumable || have < offset))
+		local = ferry_errf(
+		    FERRY_E_IO, "the partial file changed meanwhile");
+	if (local == 0 && offset > 0)
+		local = ferry_sink_begin_prefix(
+		    p->sink, f->tmp.fd, f->tmp.fd, offset, pre);
+	else if (local == 0)
+		ferry_sink_begin(p->sink, f->tmp.fd);
+	f->sinking = local == 0;
+	if (local == 0 && (ftruncate(f->tmp.fd, (off_t)offset) != 0 ||
+	                      lseek(f->tmp.fd, (off_t)offset, SEEK_SET) < 0))
+		local = ferry_errf_errno(FERRY_E_IO, errno, "write");
+	f->local = pull_local_err(f, local);
+}
+
+/* A DATA frame: counted, shown, and handed to the sink's thread. */
+static int
+pull_file_data(struct pull *p, struct pull_file *f, const struct ferry_msg *m)
+{
+	uint64_t size = f->file->size;
+
+	if (m->data_len > size - f->done)
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s: more data than announced for %s",
+		    ferry_conn_peer_addr(p->c), f->it->remote);
+	f->done += m->data_len;
+	if (p->progress != NULL) {
+		struct ferry_xfer_progress pr = {.name = f->it->shown,
+		    .done = f->done,
+		    .total = size,
+		    .from = f->file->offset,
+		    .tree_total = p->tree_total};
+
+		p->progress(&pr, p->arg);
+	}
+	if (f->local != 0)
+		return 0; /* keep the connection in step */
+	/* Hashing and writing happen on the sink's thread. */
+	ferry_conn_swap_frame(p->c, &p->spare);
+	f->local =
+	    pull_local_err(f, ferry_sink_push(p->sink, &p->spare, m->data_len));
+	return 0;
+}
+
+/* END of a file asked for as SAME: the server's digest must be ours. */
+static int
+pull_file_same(struct pull *p, struct pull_file *f, const struct ferry_msg *m)
+{
+	int r;
+
+	if (CRYPTO_memcmp(f->q->sha, m->sha256, FERRY_SHA256_LEN) != 0)
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s: %s: the server's digest is not the one it said "
+		    "matched",
+		    ferry_conn_peer_addr(p->c), f->it->remote);
+	/* -p: the mode and time, as for a new file. */
+	if ((p->flags & FERRY_PULL_PRESERVE) != 0 &&
+	    (r = pull_same_attrs(p, f->it, f->file)) != 0) {
+		report_fail(
+		    p->report, p->arg, f->it->shown, FERRY_KIND_FILE, r);
+		return 0;
+	}
+	f->res.size = f->file->size;
+	f->res.uptodate = 1;
+	f->res.resumed_from = 0;
+	memcpy(f->res.sha256, f->q->sha, FERRY_SHA256_LEN);
+	report_res(p->report, p->arg, &f->res);
+	return 0;
+}
+
+/*
+ * END of a file that streamed: its digest checked against the sender's,
+ * then the file under its final name, or a failure reported for it. Only a
+ * failure of the connection itself is returned.
+ */
+static int
+pull_file_end(struct pull *p, struct pull_file *f, const struct ferry_msg *m)
+{
+	uint8_t digest[FERRY_SHA256_LEN];
+	mode_t mask = umask(0), mode = f->file->mode & 0777;
+	int local = f->local;
+
+	umask(mask);
+	if (local == 0) {
+		f->sinking = 0;
+		local = pull_local_err(f, ferry_sink_end(p->sink, digest));
+	}
+	if (local == 0 &&
+	    CRYPTO_memcmp(digest, m->sha256, FERRY_SHA256_LEN) != 0)
+		local = ferry_errf(FERRY_E_INTEGRITY,
+		    "%s: SHA-256 mismatch; the file was not saved",
+		    f->it->shown);
+	else if (local == 0 && (p->flags & FERRY_PULL_PRESERVE) != 0) {
+		struct timespec ts[2] = {
+		    {.tv_sec = (time_t)f->file->mtime, .tv_nsec = 0},
+		    {.tv_sec = (time_t)f->file->mtime, .tv_nsec = 0}};
+
+		/* Like scp -p: the peer's bits, not less our umask. */
+		mask = 0;
+		if (futimens(f->tmp.fd, ts) != 0)
+			local = pull_local_err(
+			    f, ferry_errf_errno(FERRY_E_IO, errno,
+			           "cannot set the modification time"));
+	}
+	if (local == 0)
+		local = pull_local_err(
+		    f, ferry_tmpfile_commit(&f->tmp, f->leaf, mode & ~mask,
+		           (p->flags & FERRY_PULL_REPLACE) != 0));
+	if (local != 0) {
+		report_fail(
+		    p->report, p->arg, f->it->shown, FERRY_KIND_FILE, local);
+		return 0;
+	}
+	f->res.size = f->file->size;
+	f->res.sent = f->file->size - f->file->offset;
+	memcpy(f->res.sha256, digest, FERRY_SHA256_LEN);
+	report_res(p->report, p->arg, &f->res);
+	return 0;
+}
+
+/*
+ * The frames of one file after its FILE/FILEAT, up to END or ABORT: 0
+ * with the outcome reported, or the error that ends the connection.
+ */
+static int
+pull_file_frames(struct pull *p, struct pull_file *f)
+{
+	struct ferry_msg m;
+	int r;
+
+	for (;;) {
+		if ((r = ferry_conn_read(p->c, &m, 1)) == 0 &&
+		    m.type == FERRY_F_EOF)
+			r = ferry_errf(FERRY_E_CLOSED,
+			    "%s closed the connection in the middle of %s",
+			    ferry_conn_peer_addr(p->c), f->it->remote);
+		if (r != 0) {
+			/* Cut by the network: keep what arrived (PROTOCOL.md 7.4). */
+			if (ferry__stream_cut(r) && f->local == 0 &&
+			    f->sinking) {
+				ferry_sink_abandon(p->sink);
+				f->sinking = 0;
+				ferry_tmpfile_keep(&f->tmp, f->file->size);
+			}
+			return r;
+		}
+		if (m.type != FERRY_F_DATA)
+			break;
+		if ((r = pull_file_data(p, f, &m)) != 0)
+			return r;
+	}
+	if (m.type == FERRY_F_ABORT) {
+		r = ferry_err_from_wire(m.code);
+		ferry_errf(r, "%s: sender aborted %s: %.*s",
+		    ferry_conn_peer_addr(p->c), f->it->remote, (int)m.text_len,
+		    m.text);
+		report_fail(
+		    p->report, p->arg, f->it->shown, FERRY_KIND_FILE, r);
+		return 0;
+	}
+	if (m.type != FERRY_F_END)
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s: unexpected %s frame inside a file",
+		    ferry_conn_peer_addr(p->c), ferry_frame_name(m.type));
+	if (f->done != f->file->size)
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s: %s ended after %llu of %llu bytes",
+		    ferry_conn_peer_addr(p->c), f->it->remote,
+		    (unsigned long long)f->done,
+		    (unsigned long long)f->file->size);
+	if (f->q->mode == PULL_SAME)
+		return pull_file_same(p, f, &m);
+	return pull_file_end(p, f, &m);
+}
+
 /*
  * Receives one file's DATA* END (or ABORT) after FILE or FILEAT into a
  * temporary or kept partial file; commits it once verified.
@@ -916,213 +1137,39 @@ pull_same_attrs(struct pull *p, const struct ferry_pull_item *it,
 static int
 pull_one(struct pull *p, const struct pull_req *q, const struct ferry_msg *file)
 {
-	const struct ferry_pull_item *it = &p->items[q->item];
-	struct ferry_tmpfile tmp = {.fd = -1};
-	uint8_t digest[FERRY_SHA256_LEN], pre[FERRY_SHA256_LEN];
-	struct ferry_xfer_result res = {.name = it->shown,
-	    .kind = FERRY_KIND_FILE,
-	    .resumed_from = file->offset};
-	uint64_t size = file->size, done = file->offset, have = 0;
-	mode_t mode = file->mode & 0777, mask;
-	const char *leaf = NULL;
-	int local = 0, sinking = 0, dirfd = -1, r;
+	struct pull_file f = {.it = &p->items[q->item],
+	    .q = q,
+	    .file = file,
+	    .tmp = {.fd = -1},
+	    .res = {.name = p->items[q->item].shown,
+	        .kind = FERRY_KIND_FILE,
+	        .resumed_from = file->offset},
+	    .done = file->offset,
+	    .dirfd = -1};
+	int r;
 
-	mask = umask(0);
-	umask(mask);
-	if (size > FERRY_MAX_FILE_SIZE || file->offset > size)
+	if (file->size > FERRY_MAX_FILE_SIZE || file->offset > file->size)
 		return ferry_errf(FERRY_E_PROTO, "%s: absurd file size",
 		    ferry_conn_peer_addr(p->c));
 	/* PROTOCOL.md 5.15: from our offset, or from 0; SAME: nothing. */
 	if (file->offset != 0 && file->offset != q->offset)
 		return ferry_errf(FERRY_E_PROTO,
 		    "%s: %s resumes at a byte we did not offer",
-		    ferry_conn_peer_addr(p->c), it->remote);
-	if (q->mode == PULL_SAME && file->offset != size)
+		    ferry_conn_peer_addr(p->c), f.it->remote);
+	if (q->mode == PULL_SAME && file->offset != file->size)
 		return ferry_errf(FERRY_E_PROTO,
 		    "%s: %s: a stream where none was asked for",
-		    ferry_conn_peer_addr(p->c), it->remote);
-	if (q->mode == PULL_SAME)
-		local = 0;
-	else if ((local = pull_parent(p, it, &dirfd, &leaf)) == 0) {
-		if (p->sync && size >= FERRY_RESUME_MIN)
-			local = ferry_partial_open(dirfd, leaf, &tmp, &have);
-		else
-			local = ferry_tmpfile_open(dirfd, &tmp);
-		/* A partial someone else put there: one line, then anew. */
-		if (tmp.note[0] != '\0')
-			ferry_warn("%s: %s", it->shown, tmp.note);
-		if (local == 0 && file->offset > 0 &&
-		    (!tmp.resumable || have < file->offset))
-			local = ferry_errf(
-			    FERRY_E_IO, "the partial file changed meanwhile");
-		if (local == 0 && file->offset > 0)
-			local = ferry_sink_begin_prefix(
-			    p->sink, tmp.fd, tmp.fd, file->offset, pre);
-		else if (local == 0)
-			ferry_sink_begin(p->sink, tmp.fd);
-		sinking = local == 0;
-		if (local == 0 &&
-		    (ftruncate(tmp.fd, (off_t)file->offset) != 0 ||
-		        lseek(tmp.fd, (off_t)file->offset, SEEK_SET) < 0))
-			local = ferry_errf_errno(FERRY_E_IO, errno, "write");
-		if (local != 0)
-			local = ferry_errf(local, "%s: %s", it->shown,
-			    ferry_err_detail(local));
-	}
-	for (;;) {
-		struct ferry_msg m;
-
-		r = ferry_conn_read(p->c, &m, 1);
-		if (r == 0 && m.type == FERRY_F_EOF)
-			r = ferry_errf(FERRY_E_CLOSED,
-			    "%s closed the connection in the middle of %s",
-			    ferry_conn_peer_addr(p->c), it->remote);
-		if (r != 0) {
-			/* Cut by the network: keep what arrived (PROTOCOL.md 7.4). */
-			if (ferry__stream_cut(r) && local == 0 && sinking) {
-				ferry_sink_abandon(p->sink);
-				sinking = 0;
-				ferry_tmpfile_keep(&tmp, size);
-			}
-			goto out;
-		}
-		if (m.type == FERRY_F_DATA) {
-			if (m.data_len > size - done) {
-				r = ferry_errf(FERRY_E_PROTO,
-				    "%s: more data than announced for %s",
-				    ferry_conn_peer_addr(p->c), it->remote);
-				goto out;
-			}
-			done += m.data_len;
-			if (p->progress != NULL) {
-				struct ferry_xfer_progress pr = {
-				    .name = it->shown,
-				    .done = done,
-				    .total = size,
-				    .from = file->offset,
-				    .tree_total = p->tree_total};
-
-				p->progress(&pr, p->arg);
-			}
-			if (local != 0)
-				continue; /* keep the connection in step */
-			/* Hashing and writing happen on the sink's thread. */
-			ferry_conn_swap_frame(p->c, &p->spare);
-			if ((local = ferry_sink_push(
-			         p->sink, &p->spare, m.data_len)) != 0)
-				local = ferry_errf(local, "%s: %s", it->shown,
-				    ferry_err_detail(local));
-			continue;
-		}
-		if (m.type == FERRY_F_ABORT) {
-			r = ferry_err_from_wire(m.code);
-			ferry_errf(r, "%s: sender aborted %s: %.*s",
-			    ferry_conn_peer_addr(p->c), it->remote,
-			    (int)m.text_len, m.text);
-			report_fail(
-			    p->report, p->arg, it->shown, FERRY_KIND_FILE, r);
-			r = 0;
-			goto out;
-		}
-		if (m.type != FERRY_F_END) {
-			r = ferry_errf(FERRY_E_PROTO,
-			    "%s: unexpected %s frame inside a file",
-			    ferry_conn_peer_addr(p->c),
-			    ferry_frame_name(m.type));
-			goto out;
-		}
-		if (done != size) {
-			r = ferry_errf(FERRY_E_PROTO,
-			    "%s: %s ended after %llu of %llu bytes",
-			    ferry_conn_peer_addr(p->c), it->remote,
-			    (unsigned long long)done, (unsigned long long)size);
-			goto out;
-		}
-		if (q->mode == PULL_SAME) {
-			/* Identical, the server says: its digest must be ours. */
-			if (CRYPTO_memcmp(q->sha, m.sha256, FERRY_SHA256_LEN) !=
-			    0) {
-				r = ferry_errf(FERRY_E_PROTO,
-				    "%s: %s: the server's digest is not the "
-				    "one "
-				    "it said matched",
-				    ferry_conn_peer_addr(p->c), it->remote);
-				goto out;
-			}
-			/* -p: the mode and time, as for a new file. */
-			if ((p->flags & FERRY_PULL_PRESERVE) != 0 &&
-			    (r = pull_same_attrs(p, it, file)) != 0) {
-				report_fail(p->report, p->arg, it->shown,
-				    FERRY_KIND_FILE, r);
-				r = 0;
-				goto out;
-			}
-			res.size = size;
-			res.uptodate = 1;
-			res.resumed_from = 0;
-			memcpy(res.sha256, q->sha, FERRY_SHA256_LEN);
-			report_res(p->report, p->arg, &res);
-			r = 0;
-			goto out;
-		}
-		if (local == 0) {
-			sinking = 0;
-			if ((local = ferry_sink_end(p->sink, digest)) != 0)
-				local = ferry_errf(local, "%s: %s", it->shown,
-				    ferry_err_detail(local));
-		}
-		if (local != 0) {
-			report_fail(p->report, p->arg, it->shown,
-			    FERRY_KIND_FILE, local);
-			r = 0;
-			goto out;
-		}
-		if (CRYPTO_memcmp(digest, m.sha256, FERRY_SHA256_LEN) != 0) {
-			r = ferry_errf(FERRY_E_INTEGRITY,
-			    "%s: SHA-256 mismatch; the file was not saved",
-			    it->shown);
-			report_fail(
-			    p->report, p->arg, it->shown, FERRY_KIND_FILE, r);
-			r = 0;
-			goto out;
-		}
-		if ((p->flags & FERRY_PULL_PRESERVE) != 0) {
-			struct timespec ts[2] = {
-			    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0},
-			    {.tv_sec = (time_t)file->mtime, .tv_nsec = 0}};
-
-			/* Like scp -p: the peer's bits, not less our umask. */
-			mask = 0;
-			if (futimens(tmp.fd, ts) != 0)
-				local = ferry_errf_errno(FERRY_E_IO, errno,
-				    "cannot set the modification time");
-		}
-		if (local == 0)
-			local = ferry_tmpfile_commit(&tmp, leaf, mode & ~mask,
-			    (p->flags & FERRY_PULL_REPLACE) != 0);
-		if (local != 0) {
-			local = ferry_errf(local, "%s: %s", it->shown,
-			    ferry_err_detail(local));
-			report_fail(p->report, p->arg, it->shown,
-			    FERRY_KIND_FILE, local);
-			r = 0;
-			goto out;
-		}
-		res.size = size;
-		res.sent = size - file->offset;
-		memcpy(res.sha256, digest, FERRY_SHA256_LEN);
-		report_res(p->report, p->arg, &res);
-		r = 0;
-		goto out;
-	}
-out:
+		    ferry_conn_peer_addr(p->c), f.it->remote);
+	if (q->mode != PULL_SAME)
+		pull_file_open(p, &f);
+	r = pull_file_frames(p, &f);
 	/* The worker lets go of tmp.fd before it is closed. */
-	if (sinking)
+	if (f.sinking)
 		ferry_sink_abandon(p->sink);
 	/* Whatever did not commit never appears under its final name. */
-	ferry_tmpfile_discard(&tmp);
-	if (dirfd >= 0)
-		close(dirfd);
+	ferry_tmpfile_discard(&f.tmp);
+	if (f.dirfd >= 0)
+		close(f.dirfd);
 	return r;
 }
 
