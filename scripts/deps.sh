@@ -11,6 +11,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       tshark tcpdump)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
+# serve's per-connection child runs under a seccomp filter.
+pkgs+=(libseccomp-dev)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;

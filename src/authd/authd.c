@@ -1260,6 +1260,8 @@ authd_run(const struct authd_cfg *cfg)
 		goto out;
 	}
 	a.listener = evhttp_bound_socket_get_listener(bound_sock);
+	if ((r = authd_confine(cfg)) != 0)
+		goto out;
 	if ((sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a)) == NULL ||
 	    (sigint = evsignal_new(a.base, SIGINT, on_signal, &a)) == NULL ||
 	    evsignal_add(sigterm, NULL) != 0 ||

@@ -1,6 +1,7 @@
 /* cmd_authd.c - ferry authd: the enrollment server's command line.
  * Parses options into a struct authd_cfg and hands over to authd_run. */
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "ferry/log.h"
 #include "ferry/net.h"
 #include "ferry/pki.h"
+#include "ferry/sandbox.h"
 
 #include "authd.h"
 #include "cli.h"
@@ -20,7 +22,7 @@ static const char authd_usage[] =
     "                   [--allow-tls12] [--timeout SECS] [--max-conns N] "
     "[-v]\n"
     "                   [--max-startups START:RATE:FULL] [--per-source N]\n"
-    "                   [--login-grace SECS]\n"
+    "                   [--login-grace SECS] [--user NAME] [--allow-root]\n"
     "\n"
     "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
     "Members log in with their account (ferry user) and get a certificate\n"
@@ -48,6 +50,8 @@ static const char authd_usage[] =
     "                     (default 10:30:60; see ferry(1) serve)\n"
     "  --per-source N     handshakes under way from one address (10)\n"
     "  --login-grace SECS time to finish the handshake (default 10)\n"
+    "  --user NAME        started as root: switch to NAME once listening\n"
+    "  --allow-root       run on as root (refused without this or --user)\n"
     "  -v, --verbose      debug logging\n";
 
 enum {
@@ -64,6 +68,8 @@ enum {
 	OPT_MAX_STARTUPS,
 	OPT_PER_SOURCE,
 	OPT_LOGIN_GRACE,
+	OPT_USER,
+	OPT_ALLOW_ROOT,
 };
 
 /* The handshake pool's options: 0 taken, 1 not one of them, else EXIT_USAGE. */
@@ -94,6 +100,26 @@ admit_opt(int c, const char *arg, struct ferry_admit_policy *p)
 		return 0;
 	}
 	return 1;
+}
+
+int
+authd_confine(const struct authd_cfg *cfg)
+{
+	char *t = strdup(cfg->db_path);
+	struct ferry_fs_rule rules[] = {
+	    {cfg->ca_dir, FERRY_FS_WRITE, "--ca-dir"},
+	    /* SQLite's -wal and -shm files live next to the database. */
+	    {t != NULL ? dirname(t) : NULL, FERRY_FS_WRITE, "--db directory"},
+	    {cfg->db_path, FERRY_FS_WRITE, "--db"},
+	};
+	int r;
+
+	if (t == NULL)
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	r = ferry_sandbox_enter(
+	    cfg->user, rules, sizeof(rules) / sizeof(rules[0]));
+	free(t);
+	return r;
 }
 
 /*
@@ -189,6 +215,8 @@ cmd_authd(int argc, char **argv)
 	    {"max-startups", required_argument, NULL, OPT_MAX_STARTUPS},
 	    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
 	    {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -199,7 +227,7 @@ cmd_authd(int argc, char **argv)
 	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
 	char host[FERRY_MAX_HOST + 1];
 	long v;
-	int c, r, verbose = 0, ret = EXIT_USAGE;
+	int c, r, verbose = 0, allow_root = 0, ret = EXIT_USAGE;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cert_days = 7;
@@ -245,6 +273,12 @@ cmd_authd(int argc, char **argv)
 		case OPT_ALLOW_TLS12:
 			cfg.allow_tls12 = 1;
 			break;
+		case OPT_USER:
+			cfg.user = optarg;
+			break;
+		case OPT_ALLOW_ROOT:
+			allow_root = 1;
+			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_int(
 			        "authd: --timeout", optarg, 1, 3600, &v) != 0)
@@ -275,6 +309,10 @@ cmd_authd(int argc, char **argv)
 		cli_error("%s: unexpected argument '%s' (see 'ferry authd "
 		          "--help')",
 		    cmd, argv[optind]);
+		goto out;
+	}
+	if ((r = ferry_priv_check(cfg.user, allow_root)) != 0) {
+		ret = cli_fail(r, "%s", cmd);
 		goto out;
 	}
 	if (cfg.ca_dir == NULL || *cfg.ca_dir == '\0') {

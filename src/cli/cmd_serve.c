@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "ferry/config.h"
 #include "ferry/limits.h"
 #include "ferry/log.h"
+#include "ferry/sandbox.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -21,7 +23,7 @@ static const char usage[] =
     "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
     "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
     "             [--max-startups START:RATE:FULL] [--per-source N]\n"
-    "             [--login-grace SECS]\n"
+    "             [--login-grace SECS] [--user NAME] [--allow-root]\n"
     "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
     "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
     "[-v]";
@@ -35,6 +37,8 @@ enum {
 	OPT_ALLOW_PUSH,
 	OPT_QUOTA,
 	OPT_FILES,
+	OPT_USER,
+	OPT_ALLOW_ROOT,
 };
 
 /* Everything the command line can say. */
@@ -45,6 +49,15 @@ struct serve_args {
 	const char **allow_read; /* [PATH=]LIST, in order */
 	size_t n_allow_read;
 	const char *quota, *files; /* NULL: as the file says */
+	const char *user; /* --user: switched to once listening */
+	int allow_root;
+};
+
+/* What the parent confines itself to once it listens (serve_confine). */
+struct serve_jail {
+	const char *user;
+	const char *identity, *share, *inbox;
+	char *config_dir; /* --config's directory, for a reload; NULL: none */
 };
 
 /* mkdir -p with 0700 for what it creates. */
@@ -70,6 +83,16 @@ make_dirs(const char *path)
 		return ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", tmp);
 	return 0;
+}
+
+/* The directory path is in, allocated. */
+static char *
+dir_of(const char *path)
+{
+	char *t = strdup(path), *d = t != NULL ? strdup(dirname(t)) : NULL;
+
+	free(t);
+	return d;
 }
 
 static int
@@ -140,6 +163,8 @@ serve_parse(int argc, char **argv, struct serve_args *a)
 	    {"allow-push", required_argument, NULL, OPT_ALLOW_PUSH},
 	    {"inbox-quota", required_argument, NULL, OPT_QUOTA},
 	    {"inbox-files", required_argument, NULL, OPT_FILES},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
 	    {NULL, 0, NULL, 0},
 	};
 	long files;
@@ -179,6 +204,12 @@ serve_parse(int argc, char **argv, struct serve_args *a)
 				return EXIT_USAGE;
 			a->files = optarg;
 			break;
+		case OPT_USER:
+			a->user = optarg;
+			break;
+		case OPT_ALLOW_ROOT:
+			a->allow_root = 1;
+			break;
 		default:
 			if ((code = cli_common_opt(&a->o, ch, argv)) != 0)
 				return code;
@@ -186,6 +217,8 @@ serve_parse(int argc, char **argv, struct serve_args *a)
 	}
 	if (optind != argc)
 		return cli_extra_arg("serve", argv[optind]);
+	if ((code = ferry_priv_check(a->user, a->allow_root)) != 0)
+		return cli_fail(code, "serve");
 	return serve_check(a);
 }
 
@@ -268,6 +301,32 @@ serve_busy(struct ferry_conn *c, void *arg, int sessions)
 		    "%s: could not say it is busy", ferry_conn_peer_addr(c));
 }
 
+/*
+ * The parent, listening and holding its keys: switches to --user, then
+ * Landlock lets it read the identity (reloaded when renewed), the share
+ * and the configuration's directory, and write the inbox; nothing else.
+ */
+static int
+serve_confine(void *arg)
+{
+	const struct serve_jail *j = arg;
+	struct ferry_fs_rule rules[] = {
+	    {j->identity, FERRY_FS_READ, "--identity"},
+	    {j->share, FERRY_FS_READ, "--share"},
+	    {j->inbox, FERRY_FS_WRITE, "--inbox"},
+	    {j->config_dir, FERRY_FS_READ, "--config"},
+	};
+
+	return ferry_sandbox_enter(
+	    j->user, rules, j->config_dir != NULL ? 4 : 3);
+}
+
+static int
+serve_confine_child(void)
+{
+	return ferry_seccomp_apply_child();
+}
+
 static int
 serve_run(const struct serve_args *a)
 {
@@ -276,16 +335,23 @@ serve_run(const struct serve_args *a)
 	struct daemon_cfg dcfg = {.name = "serve",
 	    .session = session,
 	    .busy = serve_busy,
-	    .arg = &scfg};
+	    .arg = &scfg,
+	    .confine = serve_confine,
+	    .confine_child = serve_confine_child};
+	struct serve_jail jail = {.user = a->user};
 	struct ferry_config *cfg = NULL;
 	struct ferry_access *own = NULL;
-	char *share = NULL, *inbox = NULL, self[FERRY_MAX_ID + 1];
+	char *share = NULL, *inbox = NULL, *iddir = NULL;
+	char self[FERRY_MAX_ID + 1];
 	int code = EXIT_FAIL, r;
 
 	cli_log_setup(a->o.verbose, 1);
 	share = a->share != NULL ? strdup(a->share) : cli_data_dir("share");
 	inbox = a->inbox != NULL ? strdup(a->inbox) : cli_data_dir("inbox");
-	if (share == NULL || inbox == NULL)
+	iddir = cli_identity_dir(a->o.identity);
+	if (share == NULL || inbox == NULL || iddir == NULL ||
+	    (a->config != NULL &&
+	        (jail.config_dir = dir_of(a->config)) == NULL))
 		goto out;
 	if ((code = serve_rules(a, &cfg, &own, &scfg.access)) != 0 ||
 	    (code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
@@ -301,6 +367,10 @@ serve_run(const struct serve_args *a)
 	dcfg.timeout_ms = a->o.timeout_ms;
 	dcfg.max_conns = a->o.max_conns;
 	dcfg.admit = a->o.admit;
+	jail.identity = iddir;
+	jail.share = share;
+	jail.inbox = inbox;
+	dcfg.confine_arg = &jail;
 	if ((r = daemon_run(&dcfg)) != 0) {
 		code = cli_fail(r, "serve");
 		goto out;
@@ -316,6 +386,8 @@ out:
 	ferry_config_free(cfg);
 	free(share);
 	free(inbox);
+	free(iddir);
+	free(jail.config_dir);
 	return code;
 }
 

@@ -26,6 +26,16 @@ struct daemon_cfg {
 	 */
 	void (*busy)(struct ferry_conn *c, void *arg, int sessions);
 	void *arg;
+	/*
+	 * Least privilege (sandbox.h), both may be NULL. confine runs in the
+	 * parent once it listens, before the first connection (the user
+	 * switch and Landlock); its failure stops the daemon. confine_child
+	 * runs in the child right after a verified handshake, before any
+	 * request is read (seccomp); its failure ends the connection.
+	 */
+	int (*confine)(void *confine_arg);
+	void *confine_arg;
+	int (*confine_child)(void);
 };
 
 /*

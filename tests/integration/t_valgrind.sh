@@ -17,7 +17,7 @@ head -c 300000 /dev/urandom >"$SHARE/pull.bin"
 head -c 200000 /dev/urandom >"$T/push.bin"
 
 # The daemon under valgrind (start_daemon waits up to 5 s for it).
-start_daemon serve serve "${VG[@]}" "$FERRY" serve -i "$T/bob" \
+start_daemon serve serve "${VG[@]}" "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" \
 	--listen 127.0.0.1:0 --share "$SHARE" --inbox "$INBOX"
 
 CMD_TIMEOUT=120
