@@ -374,6 +374,8 @@ static const int sc_allow[] = {
     SCMP_SYS(tgkill),
     SCMP_SYS(getpid),
     SCMP_SYS(getppid),
+    SCMP_SYS(getpgid),
+    SCMP_SYS(getpgrp),
     SCMP_SYS(getuid),
     SCMP_SYS(geteuid),
     SCMP_SYS(getgid),
@@ -441,9 +443,12 @@ ferry_seccomp_apply_child(void)
 	sigaction(SIGSYS, &sa, NULL);
 	deny = SCMP_ACT_TRAP;
 #endif
-	if ((f = seccomp_init(deny)) == NULL)
-		return ferry_errf(
-		    FERRY_E_NOMEM, "seccomp: cannot start a filter");
+	/* As OpenSSH: a kernel (or emulator) without it is said, not fatal. */
+	if ((f = seccomp_init(deny)) == NULL) {
+		ferry_warn("seccomp: not available (cannot start a filter); "
+		           "this connection's system calls are not filtered");
+		return 0;
+	}
 	/* Every thread, including any the TLS library started. */
 	r |= seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
 	r |= seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1);
