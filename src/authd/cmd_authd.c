@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ferry/log.h"
 #include "ferry/net.h"
@@ -116,8 +117,9 @@ authd_confine(const struct authd_cfg *cfg)
 
 	if (t == NULL)
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	/* A database not made yet is created by the user, in its directory. */
 	r = ferry_sandbox_enter(
-	    cfg->user, rules, sizeof(rules) / sizeof(rules[0]));
+	    cfg->user, rules, access(cfg->db_path, F_OK) == 0 ? 3 : 2);
 	free(t);
 	return r;
 }
