@@ -273,8 +273,9 @@ first_unwritable(const char *dir, char *bad, size_t len)
 }
 
 /*
- * Each FERRY_FS_WRITE path, and what lies directly in it (an inbox's
- * member directories, a CA's index and CRL number), writable now.
+ * Each path readable now; each FERRY_FS_WRITE path, and what lies directly
+ * in it (an inbox's member directories, a CA's index and CRL number),
+ * writable too.
  */
 static int
 check_writable(const char *user, const struct ferry_fs_rule *rules, size_t n)
@@ -285,8 +286,16 @@ check_writable(const char *user, const struct ferry_fs_rule *rules, size_t n)
 		const char *p = rules[i].path;
 		const char *what = rules[i].what ? rules[i].what : p;
 
-		if ((rules[i].access & FERRY_FS_WRITE) == 0)
-			continue;
+		if ((rules[i].access & FERRY_FS_WRITE) == 0) {
+			if (access(p, R_OK) == 0)
+				continue;
+			if (user != NULL)
+				return ferry_errf(FERRY_E_ACCESS,
+				    "%s %s: not readable by user %s", what, p,
+				    user);
+			return ferry_errf_errno(ferry_err_from_errno(errno),
+			    errno, "%s %s: not readable", what, p);
+		}
 		if (access(p, R_OK | W_OK) == 0 &&
 		    !first_unwritable(p, bad, sizeof(bad)))
 			continue;
