@@ -30,6 +30,7 @@ struct authd_cfg {
 	const char *const *allow_dns; /* DNS suffixes CSRs may ask for */
 	size_t n_allow_dns;
 	const char *user; /* --user: switched to once listening; NULL: none */
+	int allow_root; /* --allow-root */
 };
 
 /*

@@ -103,6 +103,15 @@ admit_opt(int c, const char *arg, struct ferry_admit_policy *p)
 	return 1;
 }
 
+/* Root goes on only with --user or --allow-root: 0 or EXIT_USAGE. */
+static int
+check_root(const char *cmd, const struct authd_cfg *cfg)
+{
+	int r = ferry_priv_check(cfg->user, cfg->allow_root);
+
+	return r != 0 ? cli_fail(r, "%s", cmd) : 0;
+}
+
 int
 authd_confine(const struct authd_cfg *cfg)
 {
@@ -229,7 +238,7 @@ cmd_authd(int argc, char **argv)
 	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
 	char host[FERRY_MAX_HOST + 1];
 	long v;
-	int c, r, verbose = 0, allow_root = 0, ret = EXIT_USAGE;
+	int c, r, verbose = 0, ret = EXIT_USAGE;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cert_days = 7;
@@ -279,7 +288,7 @@ cmd_authd(int argc, char **argv)
 			cfg.user = optarg;
 			break;
 		case OPT_ALLOW_ROOT:
-			allow_root = 1;
+			cfg.allow_root = 1;
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_int(
@@ -313,10 +322,6 @@ cmd_authd(int argc, char **argv)
 		    cmd, argv[optind]);
 		goto out;
 	}
-	if ((r = ferry_priv_check(cfg.user, allow_root)) != 0) {
-		ret = cli_fail(r, "%s", cmd);
-		goto out;
-	}
 	if (cfg.ca_dir == NULL || *cfg.ca_dir == '\0') {
 		cli_error(
 		    "%s: --ca-dir is required (see 'ferry authd --help')", cmd);
@@ -339,7 +344,8 @@ cmd_authd(int argc, char **argv)
 	}
 	cfg.names = names;
 	cfg.allow_dns = allow;
-	if ((ret = check_names(cmd, &cfg)) != 0)
+	if ((ret = check_names(cmd, &cfg)) != 0 ||
+	    (ret = check_root(cmd, &cfg)) != 0)
 		goto out;
 	ret = EXIT_USAGE;
 	cli_log_setup(verbose, 1);
