@@ -515,9 +515,20 @@ ferry_seccomp_apply_child(void)
 			r |=
 			    seccomp_rule_add(f, SCMP_ACT_ALLOW, sc_allow[i], 0);
 	r |= sc_arg_rules(f);
-	if (r == 0)
-		r = seccomp_load(f);
+	if (r != 0) {
+		seccomp_release(f);
+		return ferry_errf(
+		    FERRY_E_INTERNAL, "seccomp: cannot build the filter");
+	}
+	r = seccomp_load(f);
 	seccomp_release(f);
+	/* Refused by a filter already in force (a unit's SystemCallFilter=). */
+	if (r == -ENOSYS || r == -EINVAL || r == -EPERM) {
+		ferry_warn("seccomp: not available (%s); this connection's "
+		           "system calls are not filtered",
+		    strerror(-r));
+		return 0;
+	}
 	if (r != 0)
 		return ferry_errf_errno(
 		    FERRY_E_INTERNAL, -r, "seccomp: cannot load the filter");
