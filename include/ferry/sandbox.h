@@ -19,9 +19,9 @@ struct ferry_fs_rule {
 };
 
 /*
- * 0 if a daemon may go on: not root, or root with a user to
- * switch to, or root with allow_root. Otherwise FERRY_E_USAGE saying what
- * to do. A user given when not root must be the current one.
+ * 0 if a daemon may go on: not root, or root with a user to switch to, or
+ * root with allow_root. Otherwise FERRY_E_USAGE saying what to do. A user
+ * given must exist and not be root, and when not root be the current one.
  */
 int ferry_priv_check(const char *user, int allow_root);
 

@@ -35,7 +35,25 @@
 int
 ferry_priv_check(const char *user, int allow_root)
 {
-	if (geteuid() != 0 || user != NULL || allow_root)
+	struct passwd *pw;
+
+	if (user != NULL) {
+		/* Said now, before the daemon binds or loads anything. */
+		if ((pw = getpwnam(user)) == NULL)
+			return ferry_errf(
+			    FERRY_E_USAGE, "--user %s: no such user", user);
+		if (pw->pw_uid == 0)
+			return ferry_errf(FERRY_E_USAGE,
+			    "--user %s is root; give an unprivileged user, or "
+			    "--allow-root instead",
+			    user);
+		if (geteuid() != 0 && geteuid() != pw->pw_uid)
+			return ferry_errf(FERRY_E_USAGE,
+			    "--user %s: only root can switch to another user",
+			    user);
+		return 0;
+	}
+	if (geteuid() != 0 || allow_root)
 		return 0;
 	return ferry_errf(FERRY_E_USAGE,
 	    "refusing to run as root; use --user NAME (e.g. --user ferry) "
@@ -68,11 +86,14 @@ ferry_priv_drop(const char *user)
 	gid_t gid;
 
 	errno = 0;
+	/* getpwnam(3): these errno values also mean "not found". */
 	if ((pw = getpwnam(user)) == NULL)
-		return errno != 0 ? ferry_errf_errno(FERRY_E_USAGE, errno,
-		                        "--user %s: cannot look it up", user)
-		                  : ferry_errf(FERRY_E_USAGE,
-		                        "--user %s: no such user", user);
+		return errno != 0 && errno != ENOENT && errno != ESRCH &&
+		               errno != EBADF && errno != EPERM
+		           ? ferry_errf_errno(FERRY_E_USAGE, errno,
+		                 "--user %s: cannot look it up", user)
+		           : ferry_errf(FERRY_E_USAGE,
+		                 "--user %s: no such user", user);
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	if (uid == 0)

@@ -47,11 +47,16 @@ test_priv_check(void **state)
 {
 	(void)state;
 	assert_int_equal(ferry_priv_check(NULL, 1), 0);
-	assert_int_equal(ferry_priv_check("nobody", 0), 0);
+	assert_int_equal(
+	    ferry_priv_check("no-such-user-for-ferry", 0), FERRY_E_USAGE);
+	assert_non_null(
+	    strstr(ferry_err_detail(FERRY_E_USAGE), "no such user"));
+	assert_int_equal(ferry_priv_check("root", 1), FERRY_E_USAGE);
 	if (geteuid() != 0) {
 		assert_int_equal(ferry_priv_check(NULL, 0), 0);
 		return;
 	}
+	assert_int_equal(ferry_priv_check("nobody", 0), 0);
 	assert_int_equal(ferry_priv_check(NULL, 0), FERRY_E_USAGE);
 	assert_string_equal(ferry_err_detail(FERRY_E_USAGE),
 	    "refusing to run as root; use --user NAME (e.g. --user ferry) or "
