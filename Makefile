@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build check check-asan demo bench fuzz format clean audit demo-capture install uninstall
+.PHONY: all deps build check check-asan demo bench fuzz format clean audit demo-capture install uninstall deb
 
 all: build
 
@@ -22,6 +22,10 @@ install: build
 	@ninja -C $(BUILD) >/dev/null
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 	@sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt >$(BUILD)/installed-files.txt
+
+# The Debian package, ../ferry_<version>_<arch>.deb (see debian/README.Debian).
+deb: deps
+	@dpkg-buildpackage -us -uc -b
 
 uninstall:
 	@test -f $(BUILD)/installed-files.txt || { echo "uninstall: nothing installed from $(BUILD)" >&2; exit 1; }

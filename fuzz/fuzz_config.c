@@ -1,6 +1,8 @@
 /* fuzz_config.c - ferry_config_parse on arbitrary bytes. What parses must
  * hold only sections with a valid address, valid ports and IDs, and every
- * peer must be found by its name and turn into an address. */
+ * peer must be found by its name and turn into an address; a daemon's
+ * settings ([serve], [authd]) have a key of [a-z0-9-], a value without
+ * control bytes, and lines in increasing order. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,29 @@
 #include "ferry/pki.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The settings of one daemon section: well-formed, in file order. */
+static void
+check_opts(const struct ferry_config *c, const char *section)
+{
+	const struct ferry_config_opt *o;
+	unsigned last = 0;
+
+	for (size_t i = 0; (o = ferry_config_opt(c, section, i)) != NULL; i++) {
+		size_t k = strlen(o->key), v = strlen(o->value);
+
+		if (k == 0 || k > FERRY_CONFIG_MAX_KEY || v == 0 ||
+		    v > FERRY_CONFIG_MAX_LINE || o->line <= last ||
+		    strspn(o->key, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		        k)
+			abort();
+		for (size_t j = 0; j < v; j++)
+			if ((unsigned char)o->value[j] < 0x20 &&
+			    o->value[j] != '\t')
+				abort();
+		last = o->line;
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,6 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p->port != NULL && strcmp(a.port, p->port) != 0)
 			abort();
 	}
+	check_opts(c, "serve");
+	check_opts(c, "authd");
 	ferry_config_free(c);
 	return 0;
 }

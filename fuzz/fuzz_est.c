@@ -1,5 +1,6 @@
 /* fuzz_est.c - the EST parsers on arbitrary bytes: base64 (RFC 8951),
- * PKCS#10 requests and their names, certs-only PKCS#7, Basic credentials.
+ * PKCS#10 requests and their names, certs-only PKCS#7, Basic credentials,
+ * a Retry-After header line (only digits come out).
  * Invariants: a decoded base64 re-encodes to the same bytes (whitespace
  * aside); an accepted CSR has a policy key and a verifying signature. */
 #include <stdint.h>
@@ -38,6 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ferry_est_names names;
 	char user[FERRY_EST_MAX_USER + 1], *hdr;
+	char delay[FERRY_EST_MAX_RETRY + 1];
 	struct ferry_buf pw;
 	STACK_OF(X509) *certs = NULL;
 	X509_REQ *req = NULL;
@@ -64,6 +66,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        sk_X509_num(certs) > FERRY_EST_MAX_CHAIN))
 		abort();
 	sk_X509_pop_free(certs, X509_free);
+	if (ferry_est_retry_after(data, size, delay) == 0 &&
+	    (delay[0] == '\0' || strlen(delay) > FERRY_EST_MAX_RETRY ||
+	        strspn(delay, "0123456789") != strlen(delay)))
+		abort();
 	if ((hdr = malloc(size + 1)) != NULL) {
 		memcpy(hdr, data, size);
 		hdr[size] = '\0';

@@ -11,8 +11,14 @@ pkgs=(build-essential cmake ninja-build pkg-config
       tshark tcpdump)
 # The authd integration tests read its database with the sqlite3 shell.
 pkgs+=(sqlite3)
-# serve's per-connection child runs under a seccomp filter.
-pkgs+=(libseccomp-dev)
+# sd_notify for the daemons (Type=notify units).
+pkgs+=(libsystemd-dev)
+# The EST client: libcurl built on OpenSSL (its SSL_CTX is ferry's to set up);
+# t_proxy runs a real HTTP proxy.
+pkgs+=(libcurl4-openssl-dev tinyproxy-bin)
+# Packaging and service files: the .deb (t_deb), the units (t_units:
+# systemd-analyze), zsh completion (t_install), libseccomp for the sandbox.
+pkgs+=(debhelper dpkg-dev fakeroot lintian systemd zsh man-db libseccomp-dev)
 for group in "$@"; do
 	case "$group" in
 	bench) pkgs+=(openssh-server openssh-client rsync nginx-light) ;;

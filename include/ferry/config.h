@@ -1,7 +1,8 @@
-/* config.h - the configuration file ($FERRY_HOME/config): INI-style
- * [peer NAME] sections giving a peer's address, expected ID, port and the
- * identity to use, so that `ferry send f NAME:` needs no more; and for
- * `ferry serve` a [serve] section and [read PATH] rules (access.h). */
+/* config.h - the configuration files ($FERRY_HOME/config, serve.conf,
+ * authd.conf): INI-style [peer NAME] sections giving a peer's address,
+ * expected ID, port and the identity to use, so that `ferry send f NAME:`
+ * needs no more; for `ferry serve` a [serve] section and [read PATH] rules
+ * (access.h); for `ferry authd` an [authd] section. */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
 
@@ -18,6 +19,17 @@ struct ferry_config_peer {
 	char *port; /* 1-65535, when address has none */
 	char *identity; /* identity directory to use for this peer */
 	unsigned line; /* of the section header */
+};
+
+/*
+ * One "key = value" of a daemon's section ([serve] or [authd]) that the
+ * parser leaves to the command: the key is an option's long name (1-32 of
+ * [a-z0-9-]), the value is not empty. Which keys exist is the command's
+ * option table's to say.
+ */
+struct ferry_config_opt {
+	char *key, *value;
+	unsigned line;
 };
 
 struct ferry_config;
@@ -48,6 +60,14 @@ int ferry_config_addr(const struct ferry_config_peer *p, const char *path,
  * lays its command line over them).
  */
 struct ferry_access *ferry_config_serve(struct ferry_config *c);
+/*
+ * The i-th setting of [section] ("serve" or "authd") in file order, NULL
+ * past the last (or for c NULL). [serve]'s access keys (members,
+ * allow-push, allow-read, inbox-quota, inbox-files) are not among them:
+ * they are in ferry_config_serve(). Borrowed; valid until the free.
+ */
+const struct ferry_config_opt *ferry_config_opt(
+    const struct ferry_config *c, const char *section, size_t i);
 void ferry_config_free(struct ferry_config *c);
 
 #endif

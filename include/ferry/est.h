@@ -25,6 +25,8 @@
 /* An Authorization header's value, and the user name inside it. */
 #define FERRY_EST_MAX_AUTH 2048
 #define FERRY_EST_MAX_USER 255
+/* Digits of a Retry-After delay we keep (about 31 years of seconds). */
+#define FERRY_EST_MAX_RETRY 9
 
 /*
  * Base64 (RFC 4648 alphabet) as RFC 8951 has EST use it: space, tab, CR and
@@ -104,5 +106,14 @@ int ferry_est_basic_parse(const char *header, char user[FERRY_EST_MAX_USER + 1],
 /* The header value for user and pw, base64 in a buffer that wipes. */
 int ferry_est_basic_make(const char *user, const void *pw, size_t pwlen,
     struct ferry_buf *out) FERRY_MUST_CHECK;
+
+/*
+ * One response header line as it arrived ("Retry-After: 30\r\n"): the
+ * delay's digits into out when it is Retry-After (any case) with a delay
+ * in seconds (RFC 9110 10.2.3; 1..FERRY_EST_MAX_RETRY digits, spaces
+ * around). FERRY_E_PROTO for any other line, an HTTP date included.
+ */
+int ferry_est_retry_after(const void *line, size_t len,
+    char out[FERRY_EST_MAX_RETRY + 1]) FERRY_MUST_CHECK;
 
 #endif

@@ -1,4 +1,4 @@
-/* estc.h - the EST client: one HTTPS request at a time to authd (libevent),
+/* estc.h - the EST client: one HTTPS request at a time to authd (libcurl),
  * trusting nothing until a CA is pinned, then only that CA. */
 #ifndef FERRY_ESTC_H
 #define FERRY_ESTC_H
@@ -10,13 +10,20 @@
 
 #include "ferry/err.h"
 
+/* libcurl's global set-up: once, at program start, before any thread. */
+int ferry_estc_global_init(void) FERRY_MUST_CHECK;
+void ferry_estc_global_cleanup(void);
+
 /* An authd URL and the TLS state to talk to it. Opaque. */
 struct ferry_estc;
 
 /*
  * Parses url ("https://HOST[:PORT][/]"; the port defaults to 443) and
- * prepares a client whose requests time out after timeout_s seconds.
- * FERRY_E_USAGE for anything else. Caller frees with ferry_estc_free.
+ * prepares a client whose requests time out after timeout_s seconds
+ * without progress (3 * timeout_s in all). The proxy comes from the
+ * environment as curl reads it (https_proxy, HTTPS_PROXY, all_proxy,
+ * ALL_PROXY; no_proxy, NO_PROXY). FERRY_E_USAGE for anything else, a bad
+ * proxy URL too. Caller frees with ferry_estc_free.
  */
 int ferry_estc_new(
     const char *url, int timeout_s, struct ferry_estc **out) FERRY_MUST_CHECK;

@@ -47,5 +47,7 @@
 #define FERRY_CONFIG_MAX_LINES 10000
 #define FERRY_CONFIG_MAX_LINE 1024
 #define FERRY_CONFIG_MAX_PEERS 1000
+/* A daemon option's name as a key of [serve] or [authd]. */
+#define FERRY_CONFIG_MAX_KEY 32
 
 #endif

@@ -300,4 +300,15 @@ X509_CRL *ferry_crls_find(STACK_OF(X509_CRL) * crls, X509 *ca);
 int ferry_crls_pem(
     STACK_OF(X509_CRL) * crls, char **out, size_t *outlen) FERRY_MUST_CHECK;
 
+/*
+ * Writes key, cert and cas (may be NULL) as a PKCS#12 file protected by
+ * pw: AES-256-CBC with PBKDF2-HMAC-SHA-256, a SHA-256 MAC; name is the
+ * friendly name. Mode 0600, through a temporary file: FERRY_E_EXIST if
+ * path exists, unless replace (then renamed over it). Nothing is left
+ * behind on failure.
+ */
+int ferry_p12_write(const char *path, EVP_PKEY *key, X509 *cert,
+    STACK_OF(X509) * cas, const char *name, const char *pw,
+    int replace) FERRY_MUST_CHECK;
+
 #endif

@@ -29,6 +29,7 @@
 #include "ferry/buf.h"
 #include "ferry/est.h"
 #include "ferry/log.h"
+#include "ferry/notify.h"
 #include "ferry/net.h"
 #include "ferry/passwd.h"
 #include "ferry/pki.h"
@@ -69,7 +70,10 @@
 #define CONN_LIFETIME_FACTOR 3
 
 struct authd {
-	const struct authd_cfg *cfg;
+	const struct authd_cfg *cfg; /* &in_force */
+	struct authd_cfg in_force; /* a SIGHUP changes some of it */
+	char **allow_dns; /* in_force.allow_dns once a reload set it; owned */
+	char bound[FERRY_MAX_HOST + 16]; /* the listening address */
 	struct event_base *base;
 	struct evhttp *http;
 	struct evconnlistener *listener;
@@ -1015,8 +1019,117 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct authd *a = arg;
 
 	(void)what;
+	ferry_notify_stopping();
 	ferry_info("authd: signal %d, stopping", (int)sig);
 	event_base_loopexit(a->base, NULL);
+}
+
+static void
+say_ready(const struct authd *a)
+{
+	char status[sizeof(a->bound) + 32];
+
+	snprintf(status, sizeof(status), "listening on %s", a->bound);
+	ferry_notify_ready(status);
+}
+
+/* 1 if the lists a (na) and b (nb) hold the same strings in order. */
+static int
+same_list(const char *const *x, size_t nx, const char *const *y, size_t ny)
+{
+	if (nx != ny)
+		return 0;
+	for (size_t i = 0; i < nx; i++)
+		if (strcmp(x[i], y[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* What only a restart can change: said, and the value in use stays. */
+static void
+fixed_changed(const struct authd_cfg *now, const struct authd_cfg *next)
+{
+	const char *what[6];
+	int n = 0;
+
+	if (strcmp(now->ca_dir, next->ca_dir) != 0)
+		what[n++] = "ca-dir";
+	if (strcmp(now->db_path, next->db_path) != 0)
+		what[n++] = "db";
+	if (strcmp(now->listen, next->listen) != 0)
+		what[n++] = "listen";
+	if (!same_list(now->names, now->n_names, next->names, next->n_names))
+		what[n++] = "name";
+	if (now->allow_tls12 != next->allow_tls12)
+		what[n++] = "allow-tls12";
+	if (memcmp(&now->admit, &next->admit, sizeof(now->admit)) != 0)
+		what[n++] = "max-startups, per-source or login-grace";
+	for (int i = 0; i < n; i++)
+		ferry_warn("authd: reload: %s changed: restart ferry-authd to "
+		           "apply it; keeping the value in use",
+		    what[i]);
+}
+
+/* The live settings of next: kept, with a copy of the --allow-dns list. */
+static void
+apply_live(struct authd *a, const struct authd_cfg *next)
+{
+	char **copy = calloc(next->n_allow_dns + 1, sizeof(*copy));
+	size_t i;
+
+	for (i = 0; copy != NULL && i < next->n_allow_dns; i++)
+		if ((copy[i] = strdup(next->allow_dns[i])) == NULL)
+			break;
+	if (copy == NULL || i < next->n_allow_dns) {
+		for (size_t j = 0; copy != NULL && j < i; j++)
+			free(copy[j]);
+		free(copy);
+		ferry_warn("authd: reload: out of memory; keeping the "
+		           "configuration in use");
+		return;
+	}
+	for (i = 0; a->allow_dns != NULL && a->allow_dns[i] != NULL; i++)
+		free(a->allow_dns[i]);
+	free(a->allow_dns);
+	a->allow_dns = copy;
+	a->in_force.allow_dns = (const char *const *)copy;
+	a->in_force.n_allow_dns = next->n_allow_dns;
+	a->in_force.cert_days = next->cert_days;
+	a->in_force.crl_days = next->crl_days;
+	a->in_force.max_conns = next->max_conns;
+	a->in_force.timeout_s = next->timeout_s;
+	evhttp_set_timeout(a->http, next->timeout_s);
+	/* A higher --max-conns may make room at once. */
+	if (a->paused && a->live < conn_cap(a) && a->listener != NULL) {
+		evconnlistener_enable(a->listener);
+		a->paused = 0;
+	}
+}
+
+/* SIGHUP: the configuration file again; RELOADING=1, then READY=1. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct authd *a = arg;
+	struct authd_cfg next;
+	char why[1024] = "";
+
+	(void)sig;
+	(void)what;
+	ferry_notify_reloading();
+	if (a->cfg->reload == NULL || a->cfg->config == NULL)
+		ferry_info("authd: SIGHUP: no --config file to read again");
+	else if (a->cfg->reload(&next, why, sizeof(why)) != 0)
+		ferry_warn(
+		    "authd: reload: %s; keeping the configuration in use", why);
+	else {
+		fixed_changed(a->cfg, &next);
+		apply_live(a, &next);
+		ferry_info("authd: reload: %s applied: certificates for %d "
+		           "days, CRL for %d days",
+		    a->cfg->config, a->cfg->cert_days, a->cfg->crl_days);
+	}
+	say_ready(a);
 }
 
 /* Adds name, normalized, to authd's own names unless it is there already. */
@@ -1195,6 +1308,10 @@ authd_free(struct authd *a)
 	ratelimit_free(a->rl_addr);
 	ferry_admit_free(a->pool);
 	a->pool = NULL;
+	for (size_t i = 0; a->allow_dns != NULL && a->allow_dns[i] != NULL; i++)
+		free(a->allow_dns[i]);
+	free(a->allow_dns);
+	a->allow_dns = NULL;
 	free(a->cacerts);
 	OPENSSL_free(a->crl);
 	free(a->crl_pem);
@@ -1205,7 +1322,8 @@ authd_run(const struct authd_cfg *cfg)
 {
 	struct authd a;
 	struct evhttp_bound_socket *bound_sock;
-	struct event *sigterm = NULL, *sigint = NULL, *check = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct event *check = NULL;
 	struct timeval every = {SERVER_CHECK_SECS, 0};
 	char bound[FERRY_MAX_HOST + 16];
 	X509 *ca_certs[2];
@@ -1213,7 +1331,9 @@ authd_run(const struct authd_cfg *cfg)
 	int fd = -1, r;
 
 	memset(&a, 0, sizeof(a));
-	a.cfg = cfg;
+	a.in_force = *cfg;
+	a.cfg = &a.in_force;
+	cfg = a.cfg;
 	if (conn_index < 0 && (conn_index = SSL_get_ex_new_index(
 	                           0, NULL, NULL, NULL, conn_gone)) < 0) {
 		r = ferry_errf(FERRY_E_CRYPTO, "cannot set up TLS");
@@ -1269,6 +1389,8 @@ authd_run(const struct authd_cfg *cfg)
 	    (sigint = evsignal_new(a.base, SIGINT, on_signal, &a)) == NULL ||
 	    evsignal_add(sigterm, NULL) != 0 ||
 	    evsignal_add(sigint, NULL) != 0 ||
+	    (sighup = evsignal_new(a.base, SIGHUP, on_hup, &a)) == NULL ||
+	    evsignal_add(sighup, NULL) != 0 ||
 	    (check = event_new(a.base, -1, EV_PERSIST, on_server_check, &a)) ==
 	        NULL ||
 	    event_add(check, &every) != 0) {
@@ -1278,7 +1400,9 @@ authd_run(const struct authd_cfg *cfg)
 	ferry_info("authd: CA %s, accounts %s, certificates for %d days",
 	    cfg->ca_dir, cfg->db_path, cfg->cert_days);
 	ferry_info("authd: listening on %s", bound);
+	snprintf(a.bound, sizeof(a.bound), "%s", bound);
 	root_crl_watch(&a);
+	say_ready(&a);
 	if (event_base_dispatch(a.base) != 0) {
 		r = ferry_errf(FERRY_E_INTERNAL, "the event loop failed");
 		goto out;
@@ -1291,6 +1415,8 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sighup != NULL)
+		event_free(sighup);
 	if (check != NULL)
 		event_free(check);
 	X509_CRL_free(root_crl);

@@ -31,6 +31,14 @@ struct authd_cfg {
 	size_t n_allow_dns;
 	const char *user; /* --user: switched to once listening; NULL: none */
 	int allow_root; /* --allow-root */
+	const char *config; /* --config FILE, for log lines; NULL: none */
+	/*
+	 * On SIGHUP: fills *next with the settings now (the file, the
+	 * command line over it), whose strings stay valid until the next
+	 * call; or returns nonzero with the one-line reason in why. NULL:
+	 * SIGHUP changes nothing.
+	 */
+	int (*reload)(struct authd_cfg *next, char *why, size_t len);
 };
 
 /*

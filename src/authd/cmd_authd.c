@@ -1,13 +1,16 @@
 /* cmd_authd.c - ferry authd: the enrollment server's command line.
  * Parses options into a struct authd_cfg and hands over to authd_run. */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ferry/config.h"
 #include "ferry/log.h"
 #include "ferry/net.h"
 #include "ferry/pki.h"
@@ -18,6 +21,7 @@
 
 static const char authd_usage[] =
     "usage: ferry authd --ca-dir DIR [--db FILE] [--listen HOST:PORT]\n"
+    "                   [--config FILE]\n"
     "                   [--cert-days N] [--name NAME]... [--allow-dns "
     "SUFFIX]...\n"
     "                   [--allow-tls12] [--timeout SECS] [--max-conns N] "
@@ -29,6 +33,9 @@ static const char authd_usage[] =
     "Members log in with their account (ferry user) and get a certificate\n"
     "for a key made on their own machine (ferry enroll, or curl + openssl).\n"
     "\n"
+    "  --config FILE      settings from FILE's [authd] section: every\n"
+    "                     option below is a key (cert-days = 7); options\n"
+    "                     given here win; SIGHUP reads it again\n"
     "  --ca-dir DIR       the CA directory (ferry ca init)\n"
     "  --db FILE          accounts and audit record (default DIR/ferry.db)\n"
     "  --listen HOST:PORT where to listen (default 0.0.0.0:8443)\n"
@@ -69,6 +76,7 @@ enum {
 	OPT_MAX_STARTUPS,
 	OPT_PER_SOURCE,
 	OPT_LOGIN_GRACE,
+	OPT_CONFIG,
 	OPT_USER,
 	OPT_ALLOW_ROOT,
 };
@@ -115,21 +123,31 @@ check_root(const char *cmd, const struct authd_cfg *cfg)
 int
 authd_confine(const struct authd_cfg *cfg)
 {
-	char *t = strdup(cfg->db_path);
-	struct ferry_fs_rule rules[] = {
+	char *db = strdup(cfg->db_path),
+	     *conf = cfg->config != NULL ? strdup(cfg->config) : NULL;
+	struct ferry_fs_rule rules[4] = {
 	    {cfg->ca_dir, FERRY_FS_WRITE, "--ca-dir"},
 	    /* SQLite's -wal and -shm files live next to the database. */
-	    {t != NULL ? dirname(t) : NULL, FERRY_FS_WRITE, "--db directory"},
-	    {cfg->db_path, FERRY_FS_WRITE, "--db"},
+	    {db != NULL ? dirname(db) : NULL, FERRY_FS_WRITE, "--db directory"},
 	};
+	size_t n = 2;
 	int r;
 
-	if (t == NULL)
+	if (db == NULL || (cfg->config != NULL && conf == NULL)) {
+		free(db);
 		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	/* The file's directory, read again on SIGHUP (editors replace it). */
+	if (conf != NULL)
+		rules[n++] = (struct ferry_fs_rule){
+		    dirname(conf), FERRY_FS_READ, "--config"};
 	/* A database not made yet is created by the user, in its directory. */
-	r = ferry_sandbox_enter(
-	    cfg->user, rules, access(cfg->db_path, F_OK) == 0 ? 3 : 2);
-	free(t);
+	if (access(cfg->db_path, F_OK) == 0)
+		rules[n++] = (struct ferry_fs_rule){
+		    cfg->db_path, FERRY_FS_WRITE, "--db"};
+	r = ferry_sandbox_enter(cfg->user, rules, n);
+	free(db);
+	free(conf);
 	return r;
 }
 
@@ -169,193 +187,343 @@ split_listen(
 	return 0;
 }
 
-/*
- * --name: host names or IPs, refused rather than dropped when malformed.
- * --allow-dns: domains ('.' for any); a leading dot is refused, since the
- * domain itself is allowed along with every name under it.
- */
+/* --name: a host name or IP, refused rather than dropped when malformed. */
 static int
-check_names(const char *cmd, const struct authd_cfg *cfg)
+check_name(const char *name)
 {
 	char norm[FERRY_MAX_HOSTNAME + 1];
 	enum ferry_host_kind kind;
 	int r;
 
-	for (size_t i = 0; i < cfg->n_names; i++)
-		if ((r = ferry_host_normalize(cfg->names[i], norm, &kind)) != 0)
-			return cli_fail(r, "%s: --name", cmd);
-	for (size_t i = 0; i < cfg->n_allow_dns; i++) {
-		const char *d = cfg->allow_dns[i];
+	if ((r = ferry_host_normalize(name, norm, &kind)) != 0)
+		return cli_fail(r, "authd: --name");
+	return 0;
+}
 
-		if (strcmp(d, ".") == 0)
-			continue;
-		if (d[0] == '.') {
-			cli_error("%s: --allow-dns '%s': give the domain "
-			          "without the leading dot ('%s' allows it and "
-			          "every name under it)",
-			    cmd, d, d + 1);
-			return EXIT_USAGE;
-		}
-		if ((r = ferry_host_normalize(d, norm, &kind)) != 0)
-			return cli_fail(r, "%s: --allow-dns", cmd);
-		if (kind != FERRY_HOST_DNS) {
-			cli_error("%s: --allow-dns '%s' is an IP address; IPs "
-			          "are bound to accounts with 'ferry user dns'",
-			    cmd, d);
-			return EXIT_USAGE;
-		}
+/*
+ * --allow-dns: a domain ('.' for any); a leading dot is refused, since the
+ * domain itself is allowed along with every name under it.
+ */
+static int
+check_allow_dns(const char *d)
+{
+	char norm[FERRY_MAX_HOSTNAME + 1];
+	enum ferry_host_kind kind;
+	int r;
+
+	if (strcmp(d, ".") == 0)
+		return 0;
+	if (d[0] == '.') {
+		cli_error("authd: --allow-dns '%s': give the domain without "
+		          "the leading dot ('%s' allows it and every name "
+		          "under it)",
+		    d, d + 1);
+		return EXIT_USAGE;
 	}
+	if ((r = ferry_host_normalize(d, norm, &kind)) != 0)
+		return cli_fail(r, "authd: --allow-dns");
+	if (kind != FERRY_HOST_DNS) {
+		cli_error("authd: --allow-dns '%s' is an IP address; IPs are "
+		          "bound to accounts with 'ferry user dns'",
+		    d);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static const struct option authd_opts[] = {
+    {"ca-dir", required_argument, NULL, OPT_CA_DIR},
+    {"db", required_argument, NULL, OPT_DB},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"cert-days", required_argument, NULL, OPT_CERT_DAYS},
+    {"crl-days", required_argument, NULL, OPT_CRL_DAYS},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
+    {"allow-tls12", no_argument, NULL, OPT_ALLOW_TLS12},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-startups", required_argument, NULL, OPT_MAX_STARTUPS},
+    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
+    {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"user", required_argument, NULL, OPT_USER},
+    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+/* The command line's list of these replaces the file's. */
+static const char *const authd_repeatable[] = {"name", "allow-dns", NULL};
+
+/* Everything the command line and the file say, and what it fills in. */
+struct authd_args {
+	struct authd_cfg cfg;
+	const char **names, **allow; /* cfg's lists */
+	size_t cap;
+	const char *listen, *config;
+	int verbose;
+	int from_file; /* options now come from the configuration file */
+	int names_from_file, allow_from_file; /* the lists are the file's */
+	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
+	char host[FERRY_MAX_HOST + 1];
+};
+
+/* Appends v to a repeatable option's list; the command line's replaces. */
+static int
+list_add(struct authd_args *a, const char **list, size_t *n, int *from_file,
+    const char *v)
+{
+	if (*from_file != a->from_file)
+		*n = 0;
+	*from_file = a->from_file;
+	if (*n == a->cap)
+		return cli_fail(FERRY_E_NOMEM, "authd");
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* A number option into *out: 0 or EXIT_USAGE (one line said). */
+static int
+int_opt(const char *label, long max, int *out)
+{
+	long v;
+
+	if (cli_parse_int(label, optarg, 1, max, &v) != 0)
+		return EXIT_USAGE;
+	*out = (int)v;
+	return 0;
+}
+
+/* One option, from the command line or the file: 0 or an exit code. */
+static int
+authd_opt(void *arg, int c)
+{
+	struct authd_args *a = arg;
+	int r;
+
+	switch (c) {
+	case OPT_CA_DIR:
+		a->cfg.ca_dir = optarg;
+		return 0;
+	case OPT_DB:
+		a->cfg.db_path = optarg;
+		return 0;
+	case OPT_LISTEN:
+		a->listen = optarg;
+		return 0;
+	case OPT_CONFIG:
+		a->config = optarg;
+		return 0;
+	case OPT_CERT_DAYS:
+		return int_opt("authd: --cert-days", 3650, &a->cfg.cert_days);
+	case OPT_CRL_DAYS:
+		return int_opt("authd: --crl-days", 365, &a->cfg.crl_days);
+	case OPT_NAME:
+		if ((r = check_name(optarg)) != 0)
+			return r;
+		return list_add(
+		    a, a->names, &a->cfg.n_names, &a->names_from_file, optarg);
+	case OPT_ALLOW_DNS:
+		if ((r = check_allow_dns(optarg)) != 0)
+			return r;
+		return list_add(a, a->allow, &a->cfg.n_allow_dns,
+		    &a->allow_from_file, optarg);
+	case OPT_ALLOW_TLS12:
+		a->cfg.allow_tls12 = 1;
+		return 0;
+	case OPT_USER:
+		a->cfg.user = optarg;
+		return 0;
+	case OPT_ALLOW_ROOT:
+		a->cfg.allow_root = 1;
+		return 0;
+	case OPT_TIMEOUT:
+		return int_opt("authd: --timeout", 3600, &a->cfg.timeout_s);
+	case OPT_MAX_CONNS:
+		return int_opt("authd: --max-conns", 100000, &a->cfg.max_conns);
+	case 'v':
+		a->verbose = 1;
+		return 0;
+	case 'h':
+		fputs(authd_usage, stdout);
+		exit(EXIT_OK);
+	}
+	if ((r = admit_opt(c, optarg, &a->cfg.admit)) != 1)
+		return r;
+	return cli_opt_error("authd", c, NULL);
+}
+
+/* Defaults, and room for the lists of argc arguments or a file's lines. */
+static int
+authd_args_init(struct authd_args *a, int argc)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg.cert_days = 7;
+	a->cfg.crl_days = 7;
+	a->cfg.timeout_s = 10;
+	a->cfg.max_conns = 256;
+	a->listen = "0.0.0.0:" AUTHD_DEFAULT_PORT;
+	a->cap = (size_t)argc + FERRY_CONFIG_MAX_LINES;
+	if ((a->names = calloc(a->cap, sizeof(*a->names))) == NULL ||
+	    (a->allow = calloc(a->cap, sizeof(*a->allow))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "authd");
+	a->cfg.names = a->names;
+	a->cfg.allow_dns = a->allow;
+	return 0;
+}
+
+static void
+authd_args_free(struct authd_args *a)
+{
+	free(a->names);
+	free(a->allow);
+	a->names = a->allow = NULL;
+}
+
+/* The command line into a, over what a holds (defaults, the file). */
+static int
+authd_parse(int argc, char **argv, struct authd_args *a)
+{
+	int c, code;
+
+	a->from_file = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", authd_opts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_opt_error("authd", c, argv);
+		if ((code = authd_opt(a, c)) != 0)
+			return code;
+	}
+	if (optind < argc)
+		return cli_extra_arg("authd", argv[optind]);
+	return 0;
+}
+
+/* What follows from the options: required ones, listen, db, names. */
+static int
+authd_finish(struct authd_args *a)
+{
+	struct authd_cfg *cfg = &a->cfg;
+
+	if (cfg->ca_dir == NULL || *cfg->ca_dir == '\0') {
+		cli_error("authd: --ca-dir is required (see 'ferry authd "
+		          "--help')");
+		return EXIT_USAGE;
+	}
+	if (split_listen(a->listen, a->host, sizeof(a->host), a->hostport,
+	        sizeof(a->hostport)) != 0) {
+		cli_error("authd: --listen: '%s' is not HOST:PORT", a->listen);
+		return EXIT_USAGE;
+	}
+	cfg->listen_host = a->host;
+	cfg->listen = a->hostport;
+	if (cfg->db_path == NULL) {
+		if ((size_t)snprintf(a->dbpath, sizeof(a->dbpath),
+		        "%s/ferry.db", cfg->ca_dir) >= sizeof(a->dbpath)) {
+			cli_error("authd: --ca-dir: path too long");
+			return EXIT_USAGE;
+		}
+		cfg->db_path = a->dbpath;
+	}
+	return 0;
+}
+
+/* The command line, for reloads; and the settings the last one made. */
+static struct {
+	int argc;
+	char **argv;
+	struct authd_args first;
+	struct authd_args next;
+	struct ferry_config *next_cfg;
+} ast;
+
+/*
+ * The settings: defaults, the --config file's [authd] (none without
+ * --config), then the command line (checked into first already) over them.
+ */
+static int
+authd_load(int argc, char **argv, const struct authd_args *first,
+    struct authd_args *a, struct ferry_config **cfg)
+{
+	const struct cli_config_apply ap = {.section = "authd",
+	    .opts = authd_opts,
+	    .repeatable = authd_repeatable,
+	    .handle = authd_opt,
+	    .arg = a};
+	struct stat st;
+	int code, r;
+
+	*cfg = NULL;
+	if ((code = authd_args_init(a, argc)) != 0)
+		return code;
+	if (first->config != NULL) {
+		if (stat(first->config, &st) != 0)
+			r = ferry_errf_errno(ferry_err_from_errno(errno), errno,
+			    "%s", first->config);
+		else
+			r = ferry_config_load(first->config, cfg);
+		/* At a reload the detail alone: "FILE:LINE: what". */
+		if (r != 0 && a == &ast.next) {
+			cli_error("%s", ferry_err_detail(r));
+			return cli_exit_code(r);
+		}
+		if (r != 0)
+			return cli_fail(r, "authd: configuration");
+		a->from_file = 1;
+		if ((code = cli_config_apply(&ap, *cfg, first->config)) != 0)
+			return code;
+	}
+	if ((code = authd_parse(argc, argv, a)) != 0)
+		return code;
+	return authd_finish(a);
+}
+
+/* SIGHUP (authd.h): the file again, the command line over it. */
+static int
+authd_reload(struct authd_cfg *next, char *why, size_t len)
+{
+	int code;
+
+	authd_args_free(&ast.next);
+	ferry_config_free(ast.next_cfg);
+	ast.next_cfg = NULL;
+	cli_capture(why, len);
+	code = authd_load(
+	    ast.argc, ast.argv, &ast.first, &ast.next, &ast.next_cfg);
+	cli_capture(NULL, 0);
+	if (code != 0)
+		return -1;
+	cli_log_setup(ast.next.verbose, 1);
+	*next = ast.next.cfg;
 	return 0;
 }
 
 int
 cmd_authd(int argc, char **argv)
 {
-	static const char cmd[] = "authd";
-	static const struct option longopts[] = {
-	    {"ca-dir", required_argument, NULL, OPT_CA_DIR},
-	    {"db", required_argument, NULL, OPT_DB},
-	    {"listen", required_argument, NULL, OPT_LISTEN},
-	    {"cert-days", required_argument, NULL, OPT_CERT_DAYS},
-	    {"crl-days", required_argument, NULL, OPT_CRL_DAYS},
-	    {"name", required_argument, NULL, OPT_NAME},
-	    {"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
-	    {"allow-tls12", no_argument, NULL, OPT_ALLOW_TLS12},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-	    {"max-startups", required_argument, NULL, OPT_MAX_STARTUPS},
-	    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
-	    {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
-	    {"user", required_argument, NULL, OPT_USER},
-	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct authd_cfg cfg;
-	const char **names = NULL, **allow = NULL;
-	const char *listen = "0.0.0.0:" AUTHD_DEFAULT_PORT;
-	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
-	char host[FERRY_MAX_HOST + 1];
-	long v;
-	int c, r, verbose = 0, ret = EXIT_USAGE;
+	struct authd_args a;
+	struct ferry_config *cfg = NULL;
+	int code, r;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.cert_days = 7;
-	cfg.crl_days = 7;
-	cfg.timeout_s = 10;
-	cfg.max_conns = 256;
-	if ((names = calloc((size_t)argc, sizeof(*names))) == NULL ||
-	    (allow = calloc((size_t)argc, sizeof(*allow))) == NULL) {
-		ret = cli_fail(FERRY_E_NOMEM, "%s", cmd);
-		goto out;
+	ast.argc = argc;
+	ast.argv = argv;
+	memset(&a, 0, sizeof(a));
+	if ((code = authd_args_init(&ast.first, argc)) == 0 &&
+	    (code = authd_parse(argc, argv, &ast.first)) == 0 &&
+	    (code = authd_load(argc, argv, &ast.first, &a, &cfg)) == 0 &&
+	    (code = check_root("authd", &a.cfg)) == 0) {
+		cli_log_setup(a.verbose, 1);
+		a.cfg.config = ast.first.config;
+		a.cfg.reload = authd_reload;
+		if ((r = authd_run(&a.cfg)) != 0)
+			code = cli_fail(r, "authd");
 	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CA_DIR:
-			cfg.ca_dir = optarg;
-			break;
-		case OPT_DB:
-			cfg.db_path = optarg;
-			break;
-		case OPT_LISTEN:
-			listen = optarg;
-			break;
-		case OPT_CERT_DAYS:
-			if (cli_parse_int(
-			        "authd: --cert-days", optarg, 1, 3650, &v) != 0)
-				goto out;
-			cfg.cert_days = (int)v;
-			break;
-		case OPT_CRL_DAYS:
-			if (cli_parse_int(
-			        "authd: --crl-days", optarg, 1, 365, &v) != 0)
-				goto out;
-			cfg.crl_days = (int)v;
-			break;
-		case OPT_NAME:
-			names[cfg.n_names++] = optarg;
-			break;
-		case OPT_ALLOW_DNS:
-			allow[cfg.n_allow_dns++] = optarg;
-			break;
-		case OPT_ALLOW_TLS12:
-			cfg.allow_tls12 = 1;
-			break;
-		case OPT_USER:
-			cfg.user = optarg;
-			break;
-		case OPT_ALLOW_ROOT:
-			cfg.allow_root = 1;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_int(
-			        "authd: --timeout", optarg, 1, 3600, &v) != 0)
-				goto out;
-			cfg.timeout_s = (int)v;
-			break;
-		case OPT_MAX_CONNS:
-			if (cli_parse_int("authd: --max-conns", optarg, 1,
-			        100000, &v) != 0)
-				goto out;
-			cfg.max_conns = (int)v;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			fputs(authd_usage, stdout);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			if ((r = admit_opt(c, optarg, &cfg.admit)) == 0)
-				break;
-			ret = r == 1 ? cli_opt_error(cmd, c, argv) : r;
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		cli_error("%s: unexpected argument '%s' (see 'ferry authd "
-		          "--help')",
-		    cmd, argv[optind]);
-		goto out;
-	}
-	if (cfg.ca_dir == NULL || *cfg.ca_dir == '\0') {
-		cli_error(
-		    "%s: --ca-dir is required (see 'ferry authd --help')", cmd);
-		goto out;
-	}
-	if (split_listen(
-	        listen, host, sizeof(host), hostport, sizeof(hostport)) != 0) {
-		cli_error("%s: --listen: '%s' is not HOST:PORT", cmd, listen);
-		goto out;
-	}
-	cfg.listen_host = host;
-	cfg.listen = hostport;
-	if (cfg.db_path == NULL) {
-		if ((size_t)snprintf(dbpath, sizeof(dbpath), "%s/ferry.db",
-		        cfg.ca_dir) >= sizeof(dbpath)) {
-			cli_error("%s: --ca-dir: path too long", cmd);
-			goto out;
-		}
-		cfg.db_path = dbpath;
-	}
-	cfg.names = names;
-	cfg.allow_dns = allow;
-	if ((ret = check_names(cmd, &cfg)) != 0 ||
-	    (ret = check_root(cmd, &cfg)) != 0)
-		goto out;
-	ret = EXIT_USAGE;
-	cli_log_setup(verbose, 1);
-	if ((r = authd_run(&cfg)) != 0) {
-		ret = cli_fail(r, "%s", cmd);
-		goto out;
-	}
-	ret = EXIT_OK;
-out:
-	free(names);
-	free(allow);
-	return ret;
+	authd_args_free(&a);
+	authd_args_free(&ast.first);
+	authd_args_free(&ast.next);
+	ferry_config_free(ast.next_cfg);
+	ferry_config_free(cfg);
+	memset(&ast, 0, sizeof(ast));
+	return code;
 }

@@ -7,11 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ferry/config.h"
 #include "ferry/log.h"
 #include "ferry/net.h"
 #include "ferry/tls.h"
 
 #include "cli.h"
+
+/* "FILE:N: " while a configuration file's setting is handled. */
+static char where[FERRY_CONFIG_MAX_LINE];
+/* cli_capture's buffer: the first error goes there instead of stderr. */
+static char *captured;
+static size_t captured_len;
 
 static void vline(const char *kind, const char *fmt, va_list ap,
     const char *tail) FERRY_PRINTF(2, 0);
@@ -24,13 +31,29 @@ vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Names from the command line or a peer may hold control bytes. */
 	ferry_sanitize(msg);
+	why[0] = '\0';
 	if (tail != NULL) {
 		/* So may the detail, which often quotes them. */
 		snprintf(why, sizeof(why), "%s", tail);
 		ferry_sanitize(why);
-		fprintf(stderr, "ferry: %s%s: %s\n", kind, msg, why);
-	} else
-		fprintf(stderr, "ferry: %s%s\n", kind, msg);
+	}
+	if (captured != NULL) {
+		if (captured[0] == '\0')
+			snprintf(captured, captured_len, "%s%s%s%s%s", where,
+			    kind, msg, tail != NULL ? ": " : "", why);
+		return;
+	}
+	fprintf(stderr, "ferry: %s%s%s%s%s\n", where, kind, msg,
+	    tail != NULL ? ": " : "", why);
+}
+
+void
+cli_capture(char *buf, size_t len)
+{
+	captured = buf;
+	captured_len = len;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
 }
 
 void
@@ -114,7 +137,7 @@ cli_usage(const char *usage)
 int
 cli_opt_error(const char *cmd, int c, char **argv)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	const char *arg = argv != NULL && optind > 0 ? argv[optind - 1] : "?";
 
 	if (c == ':')
 		cli_error("%s: option '%s' needs a value (see 'ferry %s "
@@ -233,6 +256,96 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 		exit(EXIT_OK);
 	}
 	return cli_opt_error(o->cmd, ch, argv);
+}
+
+/* The value of a flag's key: 1 for yes, 0 for no, -1 for neither. */
+static int
+yes_no(const char *v)
+{
+	static const char *const yes[] = {"yes", "true", "1", "on"};
+	static const char *const no[] = {"no", "false", "0", "off"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static const struct option *
+find_opt(const struct option *opts, const char *key)
+{
+	if (strcmp(key, "config") == 0 || strcmp(key, "help") == 0)
+		return NULL;
+	for (; opts->name != NULL; opts++)
+		if (strcmp(opts->name, key) == 0)
+			return opts;
+	return NULL;
+}
+
+/* 1 if key is in the NULL-terminated list. */
+static int
+listed(const char *const *list, const char *key)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* One setting, at where: looked up, then handled as getopt would. */
+static int
+apply_one(
+    const struct cli_config_apply *ap, const struct ferry_config *cfg, size_t i)
+{
+	const struct ferry_config_opt *o =
+	    ferry_config_opt(cfg, ap->section, i);
+	const struct option *opt = find_opt(ap->opts, o->key);
+	int flag;
+
+	if (opt == NULL) {
+		cli_error("unknown key '%s' in [%s] (the keys are the long "
+		          "options of 'ferry %s --help')",
+		    o->key, ap->section, ap->section);
+		return EXIT_USAGE;
+	}
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(ferry_config_opt(cfg, ap->section, j)->key,
+		        o->key) == 0 &&
+		    !listed(ap->repeatable, o->key)) {
+			cli_error("'%s' given twice (first on line %u)", o->key,
+			    ferry_config_opt(cfg, ap->section, j)->line);
+			return EXIT_USAGE;
+		}
+	if (opt->has_arg == no_argument) {
+		if ((flag = yes_no(o->value)) < 0) {
+			cli_error(
+			    "%s: '%s' is not yes or no", o->key, o->value);
+			return EXIT_USAGE;
+		}
+		optarg = NULL;
+		return flag ? ap->handle(ap->arg, opt->val) : 0;
+	}
+	optarg = o->value;
+	return ap->handle(ap->arg, opt->val);
+}
+
+int
+cli_config_apply(const struct cli_config_apply *ap,
+    const struct ferry_config *cfg, const char *file)
+{
+	int code = 0;
+
+	for (size_t i = 0; code == 0 && ferry_config_opt(cfg, ap->section, i);
+	     i++) {
+		snprintf(where, sizeof(where), "%s:%u: ", file,
+		    ferry_config_opt(cfg, ap->section, i)->line);
+		code = apply_one(ap, cfg, i);
+	}
+	where[0] = '\0';
+	return code;
 }
 
 int
@@ -397,4 +510,10 @@ cli_iso_time(time_t t, char out[32])
 	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
 	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, 32, "-");
+}
+
+time_t
+cli_renew_at(time_t not_before, time_t not_after)
+{
+	return not_after - (not_after - not_before) / 3;
 }

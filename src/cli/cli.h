@@ -119,6 +119,38 @@ struct cli_common {
  * returns EXIT_USAGE. --help prints the usage and exits 0.
  */
 int cli_common_opt(struct cli_common *o, int ch, char **argv);
+struct option;
+struct ferry_config;
+/*
+ * How a daemon's section of a configuration file becomes options: each
+ * "key = value" of [section] is the long option named key in opts ("config"
+ * and "help" are not keys) and is given to handle(arg, val) with optarg set
+ * to the value, as getopt_long would. A flag's value is yes/no (true/false,
+ * 1/0, on/off); no leaves it out. A key given twice is refused unless it is
+ * in repeatable (NULL-terminated). handle returns 0, or prints one line and
+ * returns an exit code.
+ */
+struct cli_config_apply {
+	const char *section; /* "serve": also the command's name */
+	const struct option *opts;
+	const char *const *repeatable;
+	int (*handle)(void *arg, int val);
+	void *arg;
+};
+/*
+ * Feeds the section's settings of cfg (read from file) to the handler in
+ * file order; every error line starts with "file:line: ". Returns 0 or the
+ * first handler's (or EXIT_USAGE for an unknown key or a bad flag value).
+ */
+int cli_config_apply(const struct cli_config_apply *ap,
+    const struct ferry_config *cfg, const char *file);
+/*
+ * While buf is set, cli_error, cli_warn and cli_fail write nothing: the
+ * first line (without "ferry: ") goes into buf. A daemon reloading its
+ * configuration logs it instead. cli_capture(NULL, 0) ends it.
+ */
+void cli_capture(char *buf, size_t len);
+
 /* An extra operand where none belongs: one line, EXIT_USAGE. */
 int cli_extra_arg(const char *cmd, const char *arg);
 
@@ -137,6 +169,12 @@ char *cli_identity_dir(const char *opt);
 char *cli_data_dir(const char *leaf);
 /* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out, "-" for 0. */
 void cli_iso_time(time_t t, char out[32]);
+/*
+ * When a certificate valid from not_before to not_after is due for renewal:
+ * once at most a third of its lifetime is left. 'ferry id' warns from then
+ * on and 'ferry renew --if-due' renews from then on.
+ */
+time_t cli_renew_at(time_t not_before, time_t not_after);
 
 /* Installs the stderr log handler; verbose raises the level to debug. */
 void cli_log_setup(int verbose, int daemon);
@@ -162,5 +200,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_id(int argc, char **argv);
+/* ferry id export (argv[0] is "export"). */
+int cmd_id_export(int argc, char **argv);
 
 #endif

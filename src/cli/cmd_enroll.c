@@ -59,7 +59,8 @@ static const char enroll_usage[] =
     "  -v, --verbose        debug logging\n";
 
 static const char renew_usage[] =
-    "usage: ferry renew [-i IDDIR] [--url URL] [--timeout SECS] [-v]\n"
+    "usage: ferry renew [-i IDDIR] [--if-due] [--url URL] [--timeout SECS] "
+    "[-v]\n"
     "\n"
     "Asks authd for a new certificate for this identity's key, "
     "authenticating\n"
@@ -69,6 +70,8 @@ static const char renew_usage[] =
     "as they were. Meant for a daily timer.\n"
     "\n"
     "  -i IDDIR        the identity (default $FERRY_HOME, ~/.config/ferry)\n"
+    "  --if-due        renew only when at most a third of the certificate's\n"
+    "                  lifetime is left; otherwise only refresh the CRL\n"
     "  --url URL       authd (default: IDDIR/authd.url, written by enroll)\n"
     "  --timeout SECS  per request (default 30)\n"
     "  -v, --verbose   debug logging\n";
@@ -90,6 +93,7 @@ enum {
 	OPT_KEY_TYPE,
 	OPT_TIMEOUT,
 	OPT_URL,
+	OPT_IF_DUE,
 };
 
 static int
@@ -731,12 +735,13 @@ cmd_enroll(int argc, char **argv)
 	return r < 0 ? EXIT_OK : r;
 }
 
-/* -i, --url, --timeout, -v: what renew and crl update share. */
+/* -i, --url, --timeout, -v: what renew and crl update share; --if-due. */
 struct member_opts {
 	const char *idopt;
 	const char *url;
 	long timeout;
 	int verbose;
+	int if_due; /* renew only */
 };
 
 static int
@@ -746,6 +751,7 @@ member_parse(const char *cmd, const char *usage, int argc, char **argv,
 	static const struct option longopts[] = {
 	    {"url", required_argument, NULL, OPT_URL},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"if-due", no_argument, NULL, OPT_IF_DUE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -768,6 +774,15 @@ member_parse(const char *cmd, const char *usage, int argc, char **argv,
 			break;
 		case 'i':
 			o->idopt = optarg;
+			break;
+		case OPT_IF_DUE:
+			if (strcmp(cmd, "renew") != 0) {
+				cli_error("%s: unknown option '--if-due' (see "
+				          "'ferry %s --help')",
+				    cmd, cmd);
+				return EXIT_USAGE;
+			}
+			o->if_due = 1;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -902,6 +917,50 @@ warn_left_out(const char *cmd, char **old, size_t n_old, X509 *fresh)
 	host_names_free(now, n_now);
 }
 
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/*
+ * renew --if-due before the certificate is due: says when it will be, and
+ * refreshes the CRL (the issuing CA from cert.pem's chain, as crl update
+ * does). 1 when cert is due (nothing done), 0 when done, else an exit code.
+ */
+static int
+renew_not_due(const char *cmd, struct ferry_estc *c, const char *dir, X509 *ca,
+    X509 *cert)
+{
+	STACK_OF(X509) *chain = NULL;
+	time_t na = asn1_time(X509_get0_notAfter(cert)), now = time(NULL);
+	time_t at = cli_renew_at(asn1_time(X509_get0_notBefore(cert)), na);
+	char path[PATH_MAX], when[32];
+	int r = FERRY_E_BADNAME, n = 0;
+
+	if (na == 0 || now >= at)
+		return 1;
+	cli_iso_time(at, when);
+	printf("%s: not due until %s (%lld days left)\n", cmd, when,
+	    (long long)(na - now) / 86400);
+	if (path_of(path, dir, "cert.pem") != 0 ||
+	    (r = ferry_chain_load(path, &chain)) != 0 ||
+	    (r = crl_install(c, dir, ca,
+	         sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL,
+	         &n)) != 0) {
+		sk_X509_pop_free(chain, X509_free);
+		return cli_fail(
+		    r, "%s: not due, but the CRL is not updated", cmd);
+	}
+	printf("crl %s/crl.pem: %d revoked\n", dir, n);
+	sk_X509_pop_free(chain, X509_free);
+	return 0;
+}
+
 int
 cmd_renew(int argc, char **argv)
 {
@@ -931,6 +990,9 @@ cmd_renew(int argc, char **argv)
 		ret = cli_fail(r, "%s: identity %s", cmd, dir);
 		goto out;
 	}
+	if (o.if_due && (ret = renew_not_due(cmd, c, dir, ca, cert)) != 1)
+		goto out;
+	ret = EXIT_FAIL;
 	/* The same names as now: authd issues those still bound to us. */
 	if ((r = host_names(cert, &names, &n_names)) != 0 ||
 	    (r = ferry_est_csr_make(key, id, (const char *const *)names,

@@ -21,6 +21,8 @@
 
 static const char id_usage[] =
     "usage: ferry id [-i IDDIR] [-v]\n"
+    "       ferry id export --p12 FILE [-i IDDIR] (see 'ferry id export "
+    "--help')\n"
     "\n"
     "Shows this identity: member ID, host names, groups, serial, validity,\n"
     "the chain up to the organization's root (ca.pem) with fingerprints,\n"
@@ -166,7 +168,7 @@ chain_line(X509 *x, const char *what, time_t now, int is_leaf, int *warned)
 	    rest, what != NULL ? ", " : "", what != NULL ? what : "");
 	if (na <= now)
 		cli_warn("id: %s's certificate has expired", cn);
-	else if (is_leaf && na - now < (na - nb) / 3)
+	else if (is_leaf && now >= cli_renew_at(nb, na))
 		cli_warn(
 		    "id: %s's certificate has %s; run 'ferry renew'", cn, rest);
 	else if (!is_leaf && na - now < (time_t)CA_WARN_DAYS * 86400)
@@ -379,6 +381,8 @@ cmd_id(int argc, char **argv)
 	int r;
 
 	memset(&a, 0, sizeof(a));
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_id_export(argc - 1, argv + 1);
 	if ((r = id_parse(argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_OK : r;
 	return id_run(&a);

@@ -49,15 +49,11 @@ struct serve_args {
 	const char **allow_read; /* [PATH=]LIST, in order */
 	size_t n_allow_read;
 	const char *quota, *files; /* NULL: as the file says */
+	size_t cap_allow_read;
+	int from_file; /* options now come from the configuration file */
+	int allow_read_from_file; /* the --allow-read list is the file's */
 	const char *user; /* --user: switched to once listening */
 	int allow_root;
-};
-
-/* What the parent confines itself to once it listens (serve_confine). */
-struct serve_jail {
-	const char *user;
-	const char *identity, *share, *inbox;
-	char *config_dir; /* --config's directory, for a reload; NULL: none */
 };
 
 /* mkdir -p with 0700 for what it creates. */
@@ -83,16 +79,6 @@ make_dirs(const char *path)
 		return ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", tmp);
 	return 0;
-}
-
-/* The directory path is in, allocated. */
-static char *
-dir_of(const char *path)
-{
-	char *t = strdup(path), *d = t != NULL ? strdup(dirname(t)) : NULL;
-
-	free(t);
-	return d;
 }
 
 static int
@@ -149,110 +135,189 @@ serve_check(const struct serve_args *a)
 	return r != 0 ? EXIT_USAGE : 0;
 }
 
+static const struct option serve_opts[] = {
+    CLI_LONGOPTS_COMMON,
+    CLI_LONGOPTS_DAEMON,
+    {"share", required_argument, NULL, OPT_SHARE},
+    {"inbox", required_argument, NULL, OPT_INBOX},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"members", required_argument, NULL, OPT_MEMBERS},
+    {"allow-read", required_argument, NULL, OPT_ALLOW_READ},
+    {"allow-push", required_argument, NULL, OPT_ALLOW_PUSH},
+    {"inbox-quota", required_argument, NULL, OPT_QUOTA},
+    {"inbox-files", required_argument, NULL, OPT_FILES},
+    {"user", required_argument, NULL, OPT_USER},
+    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+    {NULL, 0, NULL, 0},
+};
+/* Options that may be given more than once: the command line's list
+ * replaces the file's. */
+static const char *const serve_repeatable[] = {"allow-read", NULL};
+
+/* One option, from the command line or the file: 0 or an exit code. */
+static int
+serve_opt(void *arg, int ch)
+{
+	struct serve_args *a = arg;
+	long files;
+
+	switch (ch) {
+	case OPT_SHARE:
+		a->share = optarg;
+		return 0;
+	case OPT_INBOX:
+		a->inbox = optarg;
+		return 0;
+	case OPT_CONFIG:
+		a->config = optarg;
+		return 0;
+	case OPT_MEMBERS:
+		a->members = optarg;
+		return 0;
+	case OPT_ALLOW_READ:
+		if (a->from_file != a->allow_read_from_file)
+			a->n_allow_read = 0;
+		a->allow_read_from_file = a->from_file;
+		if (a->n_allow_read == a->cap_allow_read)
+			return cli_fail(FERRY_E_NOMEM, "serve");
+		a->allow_read[a->n_allow_read++] = optarg;
+		return 0;
+	case OPT_ALLOW_PUSH:
+		a->allow_push = optarg;
+		return 0;
+	case OPT_QUOTA:
+		a->quota = optarg;
+		return 0;
+	case OPT_FILES:
+		if (cli_parse_int("serve: --inbox-files", optarg, 0, 1000000000,
+		        &files) != 0)
+			return EXIT_USAGE;
+		a->files = optarg;
+		return 0;
+	case OPT_USER:
+		a->user = optarg;
+		return 0;
+	case OPT_ALLOW_ROOT:
+		a->allow_root = 1;
+		return 0;
+	}
+	return cli_common_opt(&a->o, ch, NULL);
+}
+
+/* Defaults, and room for the repeated options of argc arguments or lines. */
+static int
+serve_args_init(struct serve_args *a, int argc)
+{
+	size_t cap = (size_t)argc + FERRY_CONFIG_MAX_LINES;
+
+	*a = (struct serve_args){.o = {.cmd = "serve",
+	                             .usage = usage,
+	                             .timeout_ms = 60000,
+	                             .listen = "0.0.0.0:" FERRY_DEFAULT_PORT,
+	                             .max_conns = 64}};
+	if ((a->allow_read = calloc(cap, sizeof(char *))) == NULL)
+		return cli_fail(FERRY_E_NOMEM, "serve");
+	a->cap_allow_read = cap;
+	return 0;
+}
+
+/* The command line into a, over what a holds (defaults, the file). */
 static int
 serve_parse(int argc, char **argv, struct serve_args *a)
 {
-	static const struct option opts[] = {
-	    CLI_LONGOPTS_COMMON,
-	    CLI_LONGOPTS_DAEMON,
-	    {"share", required_argument, NULL, OPT_SHARE},
-	    {"inbox", required_argument, NULL, OPT_INBOX},
-	    {"config", required_argument, NULL, OPT_CONFIG},
-	    {"members", required_argument, NULL, OPT_MEMBERS},
-	    {"allow-read", required_argument, NULL, OPT_ALLOW_READ},
-	    {"allow-push", required_argument, NULL, OPT_ALLOW_PUSH},
-	    {"inbox-quota", required_argument, NULL, OPT_QUOTA},
-	    {"inbox-files", required_argument, NULL, OPT_FILES},
-	    {"user", required_argument, NULL, OPT_USER},
-	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
-	    {NULL, 0, NULL, 0},
-	};
-	long files;
 	int ch, code;
 
-	/* Each --allow-read takes an argument: argc bounds the list. */
-	if ((a->allow_read = calloc((size_t)argc, sizeof(char *))) == NULL)
-		return cli_fail(FERRY_E_NOMEM, "serve");
+	a->from_file = 0;
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:i:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_SHARE:
-			a->share = optarg;
-			break;
-		case OPT_INBOX:
-			a->inbox = optarg;
-			break;
-		case OPT_CONFIG:
-			a->config = optarg;
-			break;
-		case OPT_MEMBERS:
-			a->members = optarg;
-			break;
-		case OPT_ALLOW_READ:
-			a->allow_read[a->n_allow_read++] = optarg;
-			break;
-		case OPT_ALLOW_PUSH:
-			a->allow_push = optarg;
-			break;
-		case OPT_QUOTA:
-			a->quota = optarg;
-			break;
-		case OPT_FILES:
-			if (cli_parse_int("serve: --inbox-files", optarg, 0,
-			        1000000000, &files) != 0)
-				return EXIT_USAGE;
-			a->files = optarg;
-			break;
-		case OPT_USER:
-			a->user = optarg;
-			break;
-		case OPT_ALLOW_ROOT:
-			a->allow_root = 1;
-			break;
-		default:
-			if ((code = cli_common_opt(&a->o, ch, argv)) != 0)
-				return code;
-		}
+	while (
+	    (ch = getopt_long(argc, argv, "+:i:vh", serve_opts, NULL)) != -1) {
+		if (ch == '?' || ch == ':')
+			return cli_opt_error("serve", ch, argv);
+		if ((code = serve_opt(a, ch)) != 0)
+			return code;
 	}
 	if (optind != argc)
 		return cli_extra_arg("serve", argv[optind]);
-	if ((code = ferry_priv_check(a->user, a->allow_root)) != 0)
-		return cli_fail(code, "serve");
 	return serve_check(a);
 }
 
+/* What a reload reads and changes: the running daemon's. */
+static struct serve_state {
+	int argc;
+	char **argv;
+	struct serve_args first; /* the command line alone: --config, -i */
+	struct serve_args cur; /* in force; strings in argv or cfg */
+	struct ferry_config *cfg;
+	struct ferry_access *own;
+	char *path; /* the configuration file */
+	/* Fixed at start: a reload that changes them says so. */
+	char *listen, *share, *inbox, *identity;
+	struct ferry_serve_cfg *scfg;
+} st;
+
 /*
- * The rules: the configuration file's [serve] and [read PATH] sections
- * (--config, else IDDIR/config), then the command line over them.
+ * The settings: defaults, the configuration file's (--config, else
+ * IDDIR/config), then the command line over them (checked already by
+ * serve_parse into first). *cfg holds the file; *path names it.
  */
 static int
-serve_rules(const struct serve_args *a, struct ferry_config **cfg,
+serve_load(int argc, char **argv, const struct serve_args *first,
+    struct serve_args *a, struct ferry_config **cfg, char **path)
+{
+	const struct cli_config_apply ap = {.section = "serve",
+	    .opts = serve_opts,
+	    .repeatable = serve_repeatable,
+	    .handle = serve_opt,
+	    .arg = a};
+	char *dir = NULL;
+	struct stat sb;
+	int code, r;
+
+	*cfg = NULL;
+	if (first->config != NULL)
+		*path = strdup(first->config);
+	else if ((dir = cli_identity_dir(first->o.identity)) == NULL ||
+	         asprintf(path, "%s/config", dir) < 0)
+		*path = NULL;
+	free(dir);
+	if (*path == NULL)
+		return cli_fail(FERRY_E_NOMEM, "serve");
+	/* A file named on the command line must be there. */
+	if (first->config != NULL && stat(first->config, &sb) != 0)
+		r = ferry_errf_errno(
+		    ferry_err_from_errno(errno), errno, "%s", first->config);
+	else
+		r = ferry_config_load(*path, cfg);
+	/* At a reload the detail alone: "FILE:LINE: what" (cli_capture). */
+	if (r != 0 && a == &st.cur)
+		return cli_fail(r, "serve: configuration");
+	if (r != 0) {
+		cli_error("%s", ferry_err_detail(r));
+		return cli_exit_code(r);
+	}
+	if ((code = serve_args_init(a, argc)) != 0)
+		return code;
+	a->from_file = 1;
+	if ((code = cli_config_apply(&ap, *cfg, *path)) != 0)
+		return code;
+	return serve_parse(argc, argv, a);
+}
+
+/*
+ * The rules: the file's [serve] and [read PATH] sections, then the
+ * command line over them.
+ */
+static int
+serve_rules(const struct serve_args *a, struct ferry_config *cfg,
     struct ferry_access **own, const struct ferry_access **out)
 {
 	struct ferry_access *x;
-	char *dir = NULL, *path = NULL;
 	uint64_t qb, qf, v;
-	struct stat st;
 	int r;
 
-	if (a->config == NULL &&
-	    ((dir = cli_identity_dir(a->o.identity)) == NULL ||
-	        asprintf(&path, "%s/config", dir) < 0)) {
-		free(dir);
-		return cli_fail(FERRY_E_NOMEM, "serve");
-	}
-	free(dir);
-	/* A file named on the command line must be there. */
-	if (a->config != NULL && stat(a->config, &st) != 0)
-		r = ferry_errf_errno(
-		    ferry_err_from_errno(errno), errno, "%s", a->config);
-	else
-		r = ferry_config_load(a->config ? a->config : path, cfg);
-	free(path);
-	if (r != 0)
-		return cli_fail(r, "serve: configuration");
-	if ((x = ferry_config_serve(*cfg)) == NULL) {
+	*own = NULL;
+	if ((x = ferry_config_serve(cfg)) == NULL) {
 		if ((r = ferry_access_new(own)) != 0)
 			return cli_fail(r, "serve");
 		x = *own;
@@ -301,24 +366,127 @@ serve_busy(struct ferry_conn *c, void *arg, int sessions)
 		    "%s: could not say it is busy", ferry_conn_peer_addr(c));
 }
 
+/* NULL-safe string equality. */
+static int
+same(const char *x, const char *y)
+{
+	return x == y || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* A directory option as serve uses it: given, or the default. */
+static char *
+dir_of(const char *given, const char *leaf)
+{
+	return given != NULL ? strdup(given) : cli_data_dir(leaf);
+}
+
+/* What only a restart can change: said, and the value in use stays. */
+static void
+serve_fixed(const struct serve_args *b)
+{
+	char *share = dir_of(b->share, "share"),
+	     *inbox = dir_of(b->inbox, "inbox");
+	const char *changed[4];
+	int n = 0;
+
+	if (!same(b->o.listen, st.listen))
+		changed[n++] = "listen";
+	if (share == NULL || strcmp(share, st.share) != 0)
+		changed[n++] = "share";
+	if (inbox == NULL || strcmp(inbox, st.inbox) != 0)
+		changed[n++] = "inbox";
+	if (!same(b->o.identity, st.identity))
+		changed[n++] = "identity";
+	for (int i = 0; i < n; i++)
+		ferry_warn("serve: reload: %s changed: restart ferry-serve to "
+		           "apply it; keeping %s",
+		    changed[i], changed[i]);
+	free(share);
+	free(inbox);
+}
+
+/*
+ * SIGHUP: the file again, the command line over it. A fault leaves all
+ * as it was; else the rules, limits and log level apply to connections
+ * from now on.
+ */
+static void
+serve_reload(struct daemon_cfg *dcfg)
+{
+	struct serve_args b = {0};
+	struct ferry_config *cfg = NULL;
+	struct ferry_access *own = NULL;
+	const struct ferry_access *rules = NULL;
+	char why[1024], *path = NULL;
+	int code;
+
+	cli_capture(why, sizeof(why));
+	code = serve_load(st.argc, st.argv, &st.first, &b, &cfg, &path);
+	if (code == 0)
+		code = serve_rules(&b, cfg, &own, &rules);
+	cli_capture(NULL, 0);
+	if (code != 0) {
+		ferry_warn(
+		    "serve: reload: %s; keeping the configuration in use", why);
+		ferry_access_free(own);
+		ferry_config_free(cfg);
+		free(b.allow_read);
+		free(path);
+		return;
+	}
+	serve_fixed(&b);
+	st.scfg->access = rules;
+	ferry_access_free(st.own);
+	ferry_config_free(st.cfg);
+	free(st.cur.allow_read);
+	st.own = own;
+	st.cfg = cfg;
+	st.cur = b;
+	dcfg->timeout_ms = b.o.timeout_ms;
+	dcfg->max_conns = b.o.max_conns;
+	dcfg->admit = b.o.admit;
+	cli_log_setup(b.o.verbose, 1);
+	ferry_info("serve: reload: %s applied to new connections", path);
+	free(path);
+}
+
+/* The directory path is in, allocated. */
+static char *
+parent_dir(const char *path)
+{
+	char *t = strdup(path), *d = t != NULL ? strdup(dirname(t)) : NULL;
+
+	free(t);
+	return d;
+}
+
 /*
  * The parent, listening and holding its keys: switches to --user, then
  * Landlock lets it read the identity (reloaded when renewed), the share
- * and the configuration's directory, and write the inbox; nothing else.
+ * and the configuration file's directory (read again on SIGHUP), and
+ * write the inbox; nothing else.
  */
 static int
 serve_confine(void *arg)
 {
-	const struct serve_jail *j = arg;
+	char *iddir = cli_identity_dir(st.identity),
+	     *confdir = st.path != NULL ? parent_dir(st.path) : NULL;
 	struct ferry_fs_rule rules[] = {
-	    {j->identity, FERRY_FS_READ, "--identity"},
-	    {j->share, FERRY_FS_READ, "--share"},
-	    {j->inbox, FERRY_FS_WRITE, "--inbox"},
-	    {j->config_dir, FERRY_FS_READ, "--config"},
+	    {iddir, FERRY_FS_READ, "--identity"},
+	    {st.share, FERRY_FS_READ, "--share"},
+	    {st.inbox, FERRY_FS_WRITE, "--inbox"},
+	    {confdir, FERRY_FS_READ, "--config"},
 	};
+	int r;
 
-	return ferry_sandbox_enter(
-	    j->user, rules, j->config_dir != NULL ? 4 : 3);
+	(void)arg;
+	if (iddir == NULL || confdir == NULL)
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+	else
+		r = ferry_sandbox_enter(st.cur.user, rules, 4);
+	free(iddir);
+	free(confdir);
+	return r;
 }
 
 static int
@@ -327,50 +495,56 @@ serve_confine_child(void)
 	return ferry_seccomp_apply_child();
 }
 
+/* The start: directories, identity; the fixed values kept for reloads. */
 static int
-serve_run(const struct serve_args *a)
+serve_start(struct ferry_serve_cfg *scfg, struct daemon_cfg *dcfg)
 {
+	const struct serve_args *a = &st.cur;
 	struct ferry_tls_opts topts = {.role = FERRY_TLS_SERVER};
+	int code;
+
+	st.share = dir_of(a->share, "share");
+	st.inbox = dir_of(a->inbox, "inbox");
+	st.listen = strdup(a->o.listen);
+	st.identity = a->o.identity != NULL ? strdup(a->o.identity) : NULL;
+	if (st.share == NULL || st.inbox == NULL || st.listen == NULL ||
+	    (a->o.identity != NULL && st.identity == NULL))
+		return cli_fail(FERRY_E_NOMEM, "serve");
+	if ((code = serve_rules(a, st.cfg, &st.own, &scfg->access)) != 0 ||
+	    (code = open_dir("--share", st.share, &scfg->share_fd)) != 0 ||
+	    (code = open_dir("--inbox", st.inbox, &scfg->inbox_fd)) != 0 ||
+	    (code = cli_tls("serve", a->o.identity, &topts, &dcfg->tls)) != 0)
+		return code;
+	dcfg->listen = st.listen;
+	dcfg->timeout_ms = a->o.timeout_ms;
+	dcfg->max_conns = a->o.max_conns;
+	dcfg->admit = a->o.admit;
+	return 0;
+}
+
+static int
+serve_run(void)
+{
 	struct ferry_serve_cfg scfg = {.share_fd = -1, .inbox_fd = -1};
 	struct daemon_cfg dcfg = {.name = "serve",
 	    .session = session,
 	    .busy = serve_busy,
+	    .reload = serve_reload,
 	    .arg = &scfg,
 	    .confine = serve_confine,
 	    .confine_child = serve_confine_child};
-	struct serve_jail jail = {.user = a->user};
-	struct ferry_config *cfg = NULL;
-	struct ferry_access *own = NULL;
-	char *share = NULL, *inbox = NULL, *iddir = NULL;
 	char self[FERRY_MAX_ID + 1];
-	int code = EXIT_FAIL, r;
+	int code, r;
 
-	cli_log_setup(a->o.verbose, 1);
-	share = a->share != NULL ? strdup(a->share) : cli_data_dir("share");
-	inbox = a->inbox != NULL ? strdup(a->inbox) : cli_data_dir("inbox");
-	iddir = cli_identity_dir(a->o.identity);
-	if (share == NULL || inbox == NULL || iddir == NULL ||
-	    (a->config != NULL &&
-	        (jail.config_dir = dir_of(a->config)) == NULL))
-		goto out;
-	if ((code = serve_rules(a, &cfg, &own, &scfg.access)) != 0 ||
-	    (code = open_dir("--share", share, &scfg.share_fd)) != 0 ||
-	    (code = open_dir("--inbox", inbox, &scfg.inbox_fd)) != 0 ||
-	    (code = cli_tls("serve", a->o.identity, &topts, &dcfg.tls)) != 0)
+	cli_log_setup(st.cur.o.verbose, 1);
+	st.scfg = &scfg;
+	if ((code = serve_start(&scfg, &dcfg)) != 0)
 		goto out;
 	/* A copy: the daemon replaces dcfg.tls when the identity changes. */
 	snprintf(self, sizeof(self), "%s", ferry_tls_self_id(dcfg.tls));
 	scfg.self_id = self;
 	ferry_info("serve: member '%s', sharing %s, receiving into %s",
-	    scfg.self_id, share, inbox);
-	dcfg.listen = a->o.listen;
-	dcfg.timeout_ms = a->o.timeout_ms;
-	dcfg.max_conns = a->o.max_conns;
-	dcfg.admit = a->o.admit;
-	jail.identity = iddir;
-	jail.share = share;
-	jail.inbox = inbox;
-	dcfg.confine_arg = &jail;
+	    scfg.self_id, st.share, st.inbox);
 	if ((r = daemon_run(&dcfg)) != 0) {
 		code = cli_fail(r, "serve");
 		goto out;
@@ -382,27 +556,33 @@ out:
 		close(scfg.share_fd);
 	if (scfg.inbox_fd >= 0)
 		close(scfg.inbox_fd);
-	ferry_access_free(own);
-	ferry_config_free(cfg);
-	free(share);
-	free(inbox);
-	free(iddir);
-	free(jail.config_dir);
 	return code;
 }
 
 int
 cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = {.o = {.cmd = "serve",
-	                           .usage = usage,
-	                           .timeout_ms = 60000,
-	                           .listen = "0.0.0.0:" FERRY_DEFAULT_PORT,
-	                           .max_conns = 64}};
-	int code = serve_parse(argc, argv, &a);
+	int code;
 
-	if (code == 0)
-		code = serve_run(&a);
-	free(a.allow_read);
+	st.argc = argc;
+	st.argv = argv;
+	if ((code = serve_args_init(&st.first, argc)) == 0 &&
+	    (code = serve_parse(argc, argv, &st.first)) == 0 &&
+	    (code = serve_load(
+	         argc, argv, &st.first, &st.cur, &st.cfg, &st.path)) == 0 &&
+	    (code = ferry_priv_check(st.cur.user, st.cur.allow_root)) != 0)
+		code = cli_fail(code, "serve");
+	else if (code == 0)
+		code = serve_run();
+	free(st.first.allow_read);
+	free(st.cur.allow_read);
+	ferry_access_free(st.own);
+	ferry_config_free(st.cfg);
+	free(st.path);
+	free(st.listen);
+	free(st.share);
+	free(st.inbox);
+	free(st.identity);
+	memset(&st, 0, sizeof(st));
 	return code;
 }

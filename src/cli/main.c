@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ferry/estc.h"
 
 static const struct command {
 	const char *name;
@@ -57,8 +58,18 @@ main(int argc, char **argv)
 	/* A peer that hangs up must give an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int ret;
+
+			/* libcurl (the EST client) wants it before any thread. */
+			if (ferry_estc_global_init() != 0) {
+				cli_error("cannot initialize libcurl");
+				return EXIT_FAIL;
+			}
+			ret = commands[i].run(argc - 1, argv + 1);
+			ferry_estc_global_cleanup();
+			return ret;
+		}
 	cli_error("unknown command '%s'; 'ferry --help' lists them", argv[1]);
 	return EXIT_USAGE;
 }

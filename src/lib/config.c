@@ -1,7 +1,7 @@
-/* config.c - the client's configuration file: a bounded line parser for
- * [peer NAME] sections of "key = value" lines. The file is local, but a
- * parser still owes its caller limits and an exact file:line for a fault.
- * Every byte of the text is read through struct ferry_rd (rd.h). */
+/* config.c - the configuration files: a bounded line parser for [peer NAME],
+ * [serve], [read PATH] and [authd] sections of "key = value" lines. The file
+ * is local, but a parser still owes its caller limits and an exact file:line
+ * for a fault. Every byte of the text is read through struct ferry_rd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,14 +18,21 @@
 #include "ferry/rd.h"
 
 /* The section the next setting belongs to. */
-enum section_kind { SEC_NONE, SEC_PEER, SEC_SERVE, SEC_READ };
+enum section_kind { SEC_NONE, SEC_PEER, SEC_SERVE, SEC_READ, SEC_AUTHD };
+
+/* A daemon's settings left to its command, in file order. */
+struct opt_list {
+	struct ferry_config_opt *v;
+	size_t n, cap;
+};
 
 struct ferry_config {
 	struct ferry_config_peer *peer;
 	size_t n, cap;
 	struct ferry_access *access; /* [serve] and [read PATH]; NULL: none */
 	enum section_kind sec;
-	unsigned sec_line, serve_line;
+	unsigned sec_line, serve_line, authd_line;
+	struct opt_list serve_opts, authd_opts; /* [serve], [authd] */
 	unsigned seen; /* keys given in the current [serve] or [read] */
 	char read_path[FERRY_MAX_PATH + 2]; /* of the current [read PATH] */
 };
@@ -111,11 +118,23 @@ peer_free(struct ferry_config_peer *p)
 	free(p->identity);
 }
 
+static void
+opts_free(struct opt_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
 void
 ferry_config_free(struct ferry_config *c)
 {
 	if (c == NULL)
 		return;
+	opts_free(&c->serve_opts);
+	opts_free(&c->authd_opts);
 	for (size_t i = 0; i < c->n; i++)
 		peer_free(&c->peer[i]);
 	free(c->peer);
@@ -223,6 +242,25 @@ section_serve(struct ferry_config *c, struct ferry_rd *rd, int read,
 	return 0;
 }
 
+/* The rest of "[authd]": rd is after the word. */
+static int
+section_authd(struct ferry_config *c, struct ferry_rd *rd, const char *file,
+    unsigned line)
+{
+	skip_space(rd);
+	if (ferry_rd_left(rd) > 0)
+		return ferry_errf(
+		    FERRY_E_USAGE, "%s:%u: [authd] takes no name", file, line);
+	if (c->authd_line != 0)
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: [authd] already given on line %u", file, line,
+		    c->authd_line);
+	c->authd_line = line;
+	c->sec = SEC_AUTHD;
+	c->sec_line = line;
+	return 0;
+}
+
 /* 1 if the n bytes at p are word followed by a blank or their end. */
 static int
 word_is(struct ferry_rd *rd, const char *word)
@@ -263,9 +301,11 @@ section(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 		return section_serve(c, &rd, 0, file, line);
 	if (word_is(&rd, "read"))
 		return section_serve(c, &rd, 1, file, line);
+	if (word_is(&rd, "authd"))
+		return section_authd(c, &rd, file, line);
 	return ferry_errf(FERRY_E_USAGE,
 	    "%s:%u: unknown section (known: [peer NAME], [serve], "
-	    "[read PATH])",
+	    "[read PATH], [authd])",
 	    file, line);
 }
 
@@ -320,6 +360,77 @@ serve_value(struct ferry_config *c, const char *k, const char *v)
 	return r;
 }
 
+/*
+ * A daemon option's name: 1-32 of [a-z0-9-], starting with a letter. Which
+ * names are options is for the command to say (its option table).
+ */
+static int
+valid_opt_key(const uint8_t *p, size_t n)
+{
+	struct ferry_rd rd;
+	size_t i = 0;
+	uint8_t c;
+
+	if (n == 0 || n > FERRY_CONFIG_MAX_KEY)
+		return 0;
+	ferry_rd_init(&rd, p, n);
+	for (; ferry_rd_u8(&rd, &c) == 0; i++)
+		if (!((c >= 'a' && c <= 'z') ||
+		        (i > 0 && ((c >= '0' && c <= '9') || c == '-'))))
+			return 0;
+	return 1;
+}
+
+/* Keeps "key = value" of [serve] or [authd] for the command, in order. */
+static int
+record_opt(struct ferry_config *c, const uint8_t *key, size_t klen,
+    const uint8_t *val, size_t vlen, const char *file, unsigned line)
+{
+	struct opt_list *l =
+	    c->sec == SEC_AUTHD ? &c->authd_opts : &c->serve_opts;
+	struct ferry_config_opt *o;
+
+	if (!valid_opt_key(key, klen))
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s:%u: '%.*s' is not a key (an option's name without "
+		    "'--', as in 'listen')",
+		    file, line, (int)(klen > 32 ? 32 : klen),
+		    (const char *)key);
+	if (vlen == 0)
+		return ferry_errf(FERRY_E_USAGE, "%s:%u: '%.*s' has no value",
+		    file, line, (int)klen, (const char *)key);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		if ((o = realloc(l->v, cap * sizeof(*o))) == NULL)
+			return FERRY_E_NOMEM;
+		l->v = o;
+		l->cap = cap;
+	}
+	o = &l->v[l->n];
+	o->key = strndup((const char *)key, klen);
+	o->value = strndup((const char *)val, vlen);
+	o->line = line;
+	l->n++;
+	return o->key != NULL && o->value != NULL ? 0 : FERRY_E_NOMEM;
+}
+
+const struct ferry_config_opt *
+ferry_config_opt(const struct ferry_config *c, const char *section, size_t i)
+{
+	const struct opt_list *l;
+
+	if (c == NULL)
+		return NULL;
+	if (strcmp(section, "serve") == 0)
+		l = &c->serve_opts;
+	else if (strcmp(section, "authd") == 0)
+		l = &c->authd_opts;
+	else
+		return NULL;
+	return i < l->n ? &l->v[i] : NULL;
+}
+
 /* "key = value" in [serve] or [read PATH]: key and value trimmed. */
 static int
 serve_setting(struct ferry_config *c, const uint8_t *key, size_t klen,
@@ -342,11 +453,9 @@ serve_setting(struct ferry_config *c, const uint8_t *key, size_t klen,
 		if (strlen(serve_keys[i]) == klen &&
 		    memcmp(serve_keys[i], key, klen) == 0)
 			bit = 1u << i;
+	/* Not an access key: an option of serve's, for serve to check. */
 	if (bit == 0)
-		return ferry_errf(FERRY_E_USAGE,
-		    "%s:%u: unknown key '%s' in [serve] (members, allow-push, "
-		    "allow-read, inbox-quota, inbox-files)",
-		    file, line, k);
+		return record_opt(c, key, klen, val, vlen, file, line);
 	if ((c->seen & bit) != 0)
 		return ferry_errf(
 		    FERRY_E_USAGE, "%s:%u: '%s' given twice", file, line, k);
@@ -382,12 +491,15 @@ setting(struct ferry_config *c, const uint8_t *s, size_t n, const char *file,
 		    line);
 	if (c->sec == SEC_NONE)
 		return ferry_errf(FERRY_E_USAGE,
-		    "%s:%u: a setting before any [peer NAME] or [serve]", file,
-		    line);
+		    "%s:%u: a setting before any [peer NAME], [serve] or "
+		    "[authd]",
+		    file, line);
 	klen = trimmed(key, klen);
 	skip_space(&rd);
 	ferry_rd_rest(&rd, &val, &vlen);
 	vlen = trimmed(val, vlen);
+	if (c->sec == SEC_AUTHD)
+		return record_opt(c, key, klen, val, vlen, file, line);
 	if (c->sec != SEC_PEER)
 		return serve_setting(c, key, klen, val, vlen, file, line);
 	p = &c->peer[c->n - 1];

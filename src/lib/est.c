@@ -1,6 +1,7 @@
 /* est.c - EST message formats: base64, PKCS#10 in, certs-only PKCS#7 out.
  * docs/internals/est.md: what RFC 7030/8951 ask and how strictly we read. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -658,4 +659,32 @@ out:
 	}
 	ferry_buf_free(&plain);
 	return r;
+}
+
+int
+ferry_est_retry_after(
+    const void *line, size_t len, char out[FERRY_EST_MAX_RETRY + 1])
+{
+	static const char name[] = "retry-after:";
+	struct ferry_rd rd;
+	size_t n = 0;
+	uint8_t ch = 0;
+
+	out[0] = '\0';
+	ferry_rd_init(&rd, line, len);
+	for (size_t i = 0; i < sizeof(name) - 1; i++)
+		if (ferry_rd_u8(&rd, &ch) != 0 || tolower(ch) != name[i])
+			return FERRY_E_PROTO;
+	while (ferry_rd_peek(&rd, &ch) == 0 && (ch == ' ' || ch == '\t') &&
+	       ferry_rd_u8(&rd, &ch) == 0)
+		;
+	while (ferry_rd_peek(&rd, &ch) == 0 && ch >= '0' && ch <= '9' &&
+	       n < FERRY_EST_MAX_RETRY && ferry_rd_u8(&rd, &ch) == 0)
+		out[n++] = (char)ch;
+	/* Then only white space and the line end. */
+	while (n > 0 && ferry_rd_u8(&rd, &ch) == 0)
+		if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+			n = 0;
+	out[n] = '\0';
+	return n > 0 ? 0 : FERRY_E_PROTO;
 }

@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -2857,4 +2858,38 @@ ferry_crls_pem(STACK_OF(X509_CRL) * crls, char **out, size_t *outlen)
 			return ferry__crypto_fail("cannot encode the CRLs");
 		}
 	return bio_string(bio, out, outlen);
+}
+
+/*
+ * PBKDF2 rounds for the key and certificate bags, and the MAC's: some
+ * 0.1 s each here, a cost paid once per export and once per import.
+ */
+#define P12_ITER 200000
+
+int
+ferry_p12_write(const char *path, EVP_PKEY *key, X509 *cert,
+    STACK_OF(X509) * cas, const char *name, const char *pw, int replace)
+{
+	unsigned char *der = NULL;
+	PKCS12 *p12 = NULL;
+	int len = 0, r;
+
+	if (X509_check_private_key(cert, key) != 1) {
+		ERR_clear_error();
+		return ferry_errf(
+		    FERRY_E_CERT, "the key does not belong to the certificate");
+	}
+	/* AES-256-CBC with PBKDF2 (HMAC-SHA-256) for both bags; MAC below. */
+	p12 = PKCS12_create_ex((char *)pw, name, key, cert, cas,
+	    NID_aes_256_cbc, NID_aes_256_cbc, P12_ITER, -1, 0, NULL, NULL);
+	if (p12 == NULL ||
+	    PKCS12_set_mac(p12, pw, -1, NULL, 0, P12_ITER, EVP_sha256()) != 1 ||
+	    (len = i2d_PKCS12(p12, &der)) <= 0) {
+		PKCS12_free(p12);
+		return ferry__crypto_fail("cannot make the PKCS#12 file");
+	}
+	r = write_file(path, der, (size_t)len, 0600, !replace);
+	OPENSSL_clear_free(der, (size_t)len);
+	PKCS12_free(p12);
+	return r;
 }

@@ -18,6 +18,7 @@
 #include "ferry/admit.h"
 #include "ferry/log.h"
 #include "ferry/net.h"
+#include "ferry/notify.h"
 
 #include "daemon.h"
 
@@ -227,7 +228,10 @@ static struct kid {
 	pid_t pid;
 	int slot;
 	int killed; /* by us: evicted or out of grace */
+	char host[64]; /* for the handshake pool */
+	double since;
 } * kids;
+/* maxkids: the limit now (max_conns, admit); nslots: room for any. */
 static int nkids, maxkids;
 
 static void
@@ -361,6 +365,71 @@ reload(struct daemon_cfg *cfg)
 		    cfg->name, ferry_tls_self_id(cfg->tls));
 }
 
+/*
+ * A new handshake policy: a new pool holding the handshakes under way
+ * (those it has no room for stay outside it, bounded by their grace).
+ */
+static void
+pool_rebuild(struct daemon_cfg *cfg)
+{
+	struct ferry_admit *np;
+	int r;
+
+	if ((r = ferry_admit_new(&cfg->admit, &np)) != 0) {
+		ferry_warn_r(
+		    r, "%s: reload: keeping the handshake policy", cfg->name);
+		cfg->admit = *ferry_admit_policy(dpool);
+		return;
+	}
+	pool_sync();
+	for (int i = 0; i < nkids; i++)
+		if (__atomic_load_n(&slots[kids[i].slot], __ATOMIC_SEQ_CST) ==
+		        SLOT_HANDSHAKE &&
+		    !kids[i].killed &&
+		    ferry_admit_add(np, (uint64_t)kids[i].pid, kids[i].host,
+		        kids[i].since) != 0)
+			ferry_debug("%s: handshake %d left out of the new pool",
+			    cfg->name, (int)kids[i].pid);
+	ferry_admit_free(dpool);
+	dpool = cfg->pool = np;
+}
+
+static void
+say_ready(const char *bound)
+{
+	char status[FERRY_MAX_HOST + 64];
+
+	snprintf(status, sizeof(status), "listening on %s", bound);
+	ferry_notify_ready(status);
+}
+
+/*
+ * SIGHUP: the command's reload (its configuration file), then the
+ * identity; systemd hears RELOADING=1 before and READY=1 after.
+ */
+static void
+hangup(struct daemon_cfg *cfg, const char *bound)
+{
+	struct ferry_admit_policy before = cfg->admit;
+	int conns = cfg->max_conns;
+
+	ferry_notify_reloading();
+	if (cfg->reload != NULL)
+		cfg->reload(cfg);
+	else
+		ferry_info(
+		    "%s: SIGHUP: checking the identity files", cfg->name);
+	if (cfg->max_conns < 1 || cfg->max_conns > DAEMON_MAX_CONNS)
+		cfg->max_conns = conns;
+	if (memcmp(&before, &cfg->admit, sizeof(before)) != 0)
+		pool_rebuild(cfg);
+	maxkids = cfg->max_conns + 2 * ferry_admit_policy(dpool)->full;
+	if (maxkids > nslots)
+		maxkids = nslots;
+	reload(cfg);
+	say_ready(bound);
+}
+
 /* A free shared slot; there is one since nkids < maxkids. */
 static int
 free_slot(void)
@@ -408,8 +477,9 @@ take(struct daemon_cfg *cfg, int lfd)
 		close(lfd);
 		child(cfg, fd, peer, slot);
 	}
-	kids[nkids++] = (struct kid){.pid = pid, .slot = slot};
 	ferry_admit_host(peer, host, sizeof(host));
+	kids[nkids] = (struct kid){.pid = pid, .slot = slot, .since = now_s()};
+	snprintf(kids[nkids++].host, sizeof(kids[0].host), "%s", host);
 	if (ferry_admit_add(dpool, (uint64_t)pid, host, now_s()) != 0)
 		ferry_debug("%s: not entered in the handshake pool", peer);
 	close(fd);
@@ -427,8 +497,11 @@ setup(struct daemon_cfg *cfg)
 	p = ferry_admit_policy(dpool);
 	/* Sessions, handshakes, and as many again answering BUSY. */
 	maxkids = cfg->max_conns + 2 * p->full;
-	nslots = maxkids;
-	if ((kids = calloc((size_t)maxkids, sizeof(*kids))) == NULL)
+	/* Room for the most a reload can allow: slots cannot move. */
+	nslots = DAEMON_MAX_CONNS + 2 * FERRY_ADMIT_MAX_FULL;
+	if (maxkids > nslots)
+		maxkids = nslots;
+	if ((kids = calloc((size_t)nslots, sizeof(*kids))) == NULL)
 		return FERRY_E_NOMEM;
 	slots = mmap(NULL, (size_t)nslots * sizeof(*slots),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -483,6 +556,7 @@ daemon_run(struct daemon_cfg *cfg)
 	set_handler(SIGINT, on_signal);
 	set_handler(SIGHUP, on_signal);
 	ferry_info("%s: listening on %s", cfg->name, bound);
+	say_ready(bound);
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
 	while (!got_stop) {
@@ -500,12 +574,9 @@ daemon_run(struct daemon_cfg *cfg)
 			got_child = 0;
 			reap();
 		}
-		if (got_hup) {
+		if (got_hup && !got_stop) {
 			got_hup = 0;
-			ferry_info(
-			    "%s: SIGHUP: nothing to do; identity files are "
-			    "re-read before every connection",
-			    cfg->name);
+			hangup(cfg, bound);
 		}
 		if (!got_stop && (pfd.revents & POLLIN) != 0)
 			take(cfg, lfd);
@@ -514,6 +585,7 @@ daemon_run(struct daemon_cfg *cfg)
 	if (got_stop) {
 		double deadline = now_s() + 5;
 
+		ferry_notify_stopping();
 		ferry_info("%s: shutting down (%d connection%s open)",
 		    cfg->name, nkids, nkids == 1 ? "" : "s");
 		signal_children(SIGTERM);

@@ -25,6 +25,13 @@ struct daemon_cfg {
 	 * is busy with that many. May be NULL (the connection just closes).
 	 */
 	void (*busy)(struct ferry_conn *c, void *arg, int sessions);
+	/*
+	 * Runs in the parent on SIGHUP, before the identity is checked: may
+	 * change timeout_ms, max_conns, admit and what arg points to; new
+	 * connections get the new values, running ones keep theirs. NULL:
+	 * SIGHUP only re-checks the identity.
+	 */
+	void (*reload)(struct daemon_cfg *cfg);
 	void *arg;
 	/*
 	 * Least privilege (sandbox.h), both may be NULL. confine runs in the
@@ -38,12 +45,17 @@ struct daemon_cfg {
 	int (*confine_child)(void);
 };
 
+/* The largest max_conns (--max-conns' bound): a reload may raise it. */
+#define DAEMON_MAX_CONNS 10000
+
 /*
  * Listens and serves until SIGINT or SIGTERM, then stops accepting, asks
  * running connections to finish (SIGTERM) and returns 0. Errors setting up
  * the listener are returned as FERRY_E_*. Connections still in their
  * handshake are admitted by cfg->admit (admit.h): a pool of their own, a
  * cap per address and a grace time; sessions count against max_conns.
+ * SIGHUP runs cfg->reload. systemd is told READY=1 once listening,
+ * RELOADING=1 then READY=1 around a SIGHUP, and STOPPING=1 (notify.h).
  */
 int daemon_run(struct daemon_cfg *cfg);
 

@@ -116,7 +116,7 @@ test_refused(void **state)
 {
 	(void)state;
 	refused("address = h\n",
-	    "cfg:1: a setting before any [peer NAME] or [serve]");
+	    "cfg:1: a setting before any [peer NAME], [serve] or [authd]");
 	refused("[peer a]\naddress = h\n[peer a]\naddress = g\n",
 	    "cfg:3: peer 'a' already defined on line 1");
 	refused("[peer a\n", "cfg:1: missing ']'");
@@ -386,12 +386,48 @@ test_serve(void **state)
 	ferry_config_free(c);
 }
 
+/* Daemon options: kept in order for the command, which knows its options. */
+static void
+test_daemon_opts(void **state)
+{
+	struct ferry_config *c;
+	const struct ferry_config_opt *o;
+
+	(void)state;
+	c = parse_ok("[serve]\nlisten = 127.0.0.1:7443\nmembers = a\n"
+	             "allowed = b\n[authd]\ncert-days = 3\n"
+	             "allow-dns = a.example\nallow-dns = b.example\n");
+	o = ferry_config_opt(c, "serve", 0);
+	assert_non_null(o);
+	assert_string_equal(o->key, "listen");
+	assert_string_equal(o->value, "127.0.0.1:7443");
+	assert_int_equal(o->line, 2);
+	/* members is an access key: in ferry_config_serve(), not here. */
+	o = ferry_config_opt(c, "serve", 1);
+	assert_non_null(o);
+	assert_string_equal(o->key, "allowed");
+	assert_int_equal(o->line, 4);
+	assert_null(ferry_config_opt(c, "serve", 2));
+	o = ferry_config_opt(c, "authd", 0);
+	assert_string_equal(o->key, "cert-days");
+	assert_string_equal(o->value, "3");
+	assert_int_equal(o->line, 6);
+	o = ferry_config_opt(c, "authd", 2);
+	assert_string_equal(o->key, "allow-dns");
+	assert_string_equal(o->value, "b.example");
+	assert_int_equal(o->line, 8);
+	assert_null(ferry_config_opt(c, "authd", 3));
+	assert_null(ferry_config_opt(c, "peer", 0));
+	ferry_config_free(c);
+	assert_null(ferry_config_opt(NULL, "serve", 0));
+}
+
 static void
 test_serve_refused(void **state)
 {
 	(void)state;
-	refused("[serve]\nallowed = a\n",
-	    "cfg:2: unknown key 'allowed' in [serve]");
+	refused("[serve]\nAllowed = a\n", "cfg:2: 'Allowed' is not a key");
+	refused("[serve]\nlisten =\n", "cfg:2: 'listen' has no value");
 	refused("[serve]\nmembers = a\nmembers = b\n",
 	    "cfg:3: 'members' given twice");
 	refused("[serve]\nmembers =\n", "cfg:2: 'members' has no value");
@@ -418,7 +454,13 @@ test_serve_refused(void **state)
 	    "[read a]\nallow = *\nallow = b\n", "cfg:3: 'allow' given twice");
 	refused("[read a]\nmembers = b\n",
 	    "cfg:2: unknown key 'members' in [read PATH]");
-	refused("[serve]\naddress = h\n", "cfg:2: unknown key 'address'");
+	refused(
+	    "[authd]\n\n[authd]\n", "cfg:3: [authd] already given on line 1");
+	refused("[authd x]\n", "cfg:1: [authd] takes no name");
+	refused("[authd]\n-v = yes\n", "cfg:2: '-v' is not a key");
+	refused("[authd]\nx_y = 1\n", "cfg:2: 'x_y' is not a key");
+	refused("[authd]\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa = 1\n",
+	    "cfg:2: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is not a key");
 	refused(
 	    "[peer a]\naddress = h\nallow = b\n", "cfg:3: unknown key 'allow'");
 }
@@ -433,6 +475,7 @@ main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_serve),
 	    cmocka_unit_test(test_serve_refused),
+	    cmocka_unit_test(test_daemon_opts),
 	    cmocka_unit_test(test_blanks),
 	    cmocka_unit_test(test_nul),
 	    cmocka_unit_test(test_limits),

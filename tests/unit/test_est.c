@@ -262,6 +262,39 @@ test_basic(void **state)
 	ferry_buf_free(&hdr);
 }
 
+/* Retry-After header lines: delay-seconds only, every other line refused. */
+static void
+test_retry_after(void **state)
+{
+	static const char *const bad[] = {"Retry-After: Fri, 31 Dec 1999 "
+	                                  "23:59:59 GMT\r\n",
+	    "Retry-After:\r\n", "Retry-After: 12x\r\n",
+	    "Retry-After: 1234567890\r\n", "Retry-Afte: 5\r\n",
+	    "Content-Length: 5\r\n", "Retry-After", "", "Retry-After: -5\r\n",
+	    "Retry-After: 5 6\r\n"};
+	char out[FERRY_EST_MAX_RETRY + 1];
+
+	(void)state;
+	assert_int_equal(
+	    ferry_est_retry_after("Retry-After: 30\r\n", 17, out), 0);
+	assert_string_equal(out, "30");
+	assert_int_equal(
+	    ferry_est_retry_after("rEtRy-aFtEr:\t7  \r\n", 18, out), 0);
+	assert_string_equal(out, "7");
+	assert_int_equal(
+	    ferry_est_retry_after("Retry-After:123456789", 21, out), 0);
+	assert_string_equal(out, "123456789");
+	/* Bounded by len, not by a NUL. */
+	assert_int_equal(ferry_est_retry_after("Retry-After: 45", 14, out), 0);
+	assert_string_equal(out, "4");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		    ferry_est_retry_after(bad[i], strlen(bad[i]), out),
+		    FERRY_E_PROTO);
+		assert_string_equal(out, "");
+	}
+}
+
 int
 main(void)
 {
@@ -272,6 +305,7 @@ main(void)
 	    cmocka_unit_test(test_key_policy),
 	    cmocka_unit_test(test_certs),
 	    cmocka_unit_test(test_basic),
+	    cmocka_unit_test(test_retry_after),
 	};
 
 	ferry_log_set(NULL, FERRY_LOG_ERROR, NULL);
