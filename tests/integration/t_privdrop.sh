@@ -117,6 +117,16 @@ err_has "leads outside the shared directory"
 grep -q 'died of signal' "$SERVE_LOG" && fail "a child of serve was killed: $(grep 'died of' "$SERVE_LOG")"
 stop_pid "$SERVE_PID"
 
+# --- the same from serve.conf: user = NAME is a [serve] key ------------------
+mkdir -m 755 "$T/etc"
+printf '[serve]\nuser = %s\nidentity = %s\nlisten = 127.0.0.1:0\nshare = %s\ninbox = %s\n' \
+	"$U" "$T/bob" "$T/share" "$T/inbox" >"$T/etc/serve.conf"
+chmod 644 "$T/etc/serve.conf"
+start_daemon conf serve "$FERRY" serve --config "$T/etc/serve.conf"
+ids_are "$DAEMON_PID" "$UID_U" "$GID_U" || fail "serve --config (user = $U) runs as: $(status_of "$DAEMON_PID")"
+expect_exit 0 "$FERRY" ls -i "$T/alice" "bob@127.0.0.1:$PORT"
+stop_pid "$DAEMON_PID"
+
 # --- the kernel alone: a build without the user-space check -------------------
 SRC=${FERRY_SRC:-$LIB_DIR/../..}
 UB=$(dirname "$FERRY")/unconfined
