@@ -133,11 +133,11 @@ UB=$(dirname "$FERRY")/unconfined
 if [[ ! -x $UB/ferry || $FERRY -nt $UB/ferry ]]; then
 	note "building the unconfined test variant in $UB"
 	t0=$SECONDS
-	cmake -S "$SRC" -B "$UB" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-		-DFERRY_TEST_UNCONFINED_PATHS=ON -DFERRY_INTEGRATION=OFF \
-		>"$T/unconfined-build.log" 2>&1 &&
-		timeout 300 ninja -C "$UB" ferry >>"$T/unconfined-build.log" 2>&1 ||
+	if ! { cmake -S "$SRC" -B "$UB" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+		-DFERRY_TEST_UNCONFINED_PATHS=ON -DFERRY_INTEGRATION=OFF &&
+		timeout 300 ninja -C "$UB" ferry; } >"$T/unconfined-build.log" 2>&1; then
 		fail "cannot build the unconfined variant: $(tail -n 20 "$T/unconfined-build.log")"
+	fi
 	note "built in $((SECONDS - t0)) s"
 fi
 start_serve_as unconfined "$UB/ferry"
