@@ -64,6 +64,10 @@ _ferry()
 			return
 		fi ;;
 	esac
+	if [[ ${COMP_WORDS[COMP_CWORD - 1]} == --log ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "auto stderr journal syslog" -- "$cur")
+		return
+	fi
 	if [[ $cur == -* ]]; then
 		# Every command lists its options in its --help text.
 		local words args=("$cmd")

@@ -399,6 +399,32 @@ sanitize(char *s)
 			*s = '?';
 }
 
+/*
+ * One line per request, with journal fields (log.md): USER is the account
+ * the request names, MEMBER the same once it answered 2xx, as in serve's
+ * transfer lines.
+ */
+static void
+reply_log(const struct call *c, int code, const char *note)
+{
+	const char *user = c->user[0] != '\0' ? c->user : NULL;
+	char status[16];
+	struct ferry_log_field f[] = {{"USER", user},
+	    {"MEMBER", code / 100 == 2 ? user : NULL}, {"PEER", c->addr},
+	    {"REQUEST", c->path}, {"STATUS", status},
+	    {"RESULT", code / 100 == 2   ? "ok"
+	               : code / 100 == 4 ? "refused"
+	                                 : "error"}};
+
+	snprintf(status, sizeof(status), "%d", code);
+	ferry_log_event(FERRY_LOG_INFO, f, sizeof(f) / sizeof(f[0]),
+	    "authd: %s: %s %s -> %d%s%s%s%s", c->addr,
+	    evhttp_request_get_command(c->req) == EVHTTP_REQ_POST ? "POST"
+	                                                          : "GET",
+	    c->path, code, user != NULL ? " user=" : "", c->user,
+	    note != NULL ? ": " : "", note != NULL ? note : "");
+}
+
 static void
 reply(struct call *c, int code, const char *reason, const char *ctype,
     const void *body, size_t len, const char *note)
@@ -413,11 +439,7 @@ reply(struct call *c, int code, const char *reason, const char *ctype,
 	if (len > 0)
 		evbuffer_add(out, body, len);
 	evhttp_send_reply(c->req, code, reason, NULL);
-	ferry_info("authd: %s: %s %s -> %d%s%s%s%s", c->addr,
-	    evhttp_request_get_command(c->req) == EVHTTP_REQ_POST ? "POST"
-	                                                          : "GET",
-	    c->path, code, c->user[0] != '\0' ? " user=" : "", c->user,
-	    note != NULL ? ": " : "", note != NULL ? note : "");
+	reply_log(c, code, note);
 }
 
 /* A text/plain error: one line saying what was wrong. */

@@ -28,6 +28,7 @@ static const char authd_usage[] =
     "[-v]\n"
     "                   [--max-startups START:RATE:FULL] [--per-source N]\n"
     "                   [--login-grace SECS] [--user NAME] [--allow-root]\n"
+    "                   [--log auto|stderr|journal|syslog]\n"
     "\n"
     "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
     "Members log in with their account (ferry user) and get a certificate\n"
@@ -60,6 +61,8 @@ static const char authd_usage[] =
     "  --login-grace SECS time to finish the handshake (default 10)\n"
     "  --user NAME        started as root: switch to NAME once listening\n"
     "  --allow-root       run on as root (refused without this or --user)\n"
+    "  --log DEST         auto (journald's when started by systemd, else\n"
+    "                     stderr), stderr, journal or syslog\n"
     "  -v, --verbose      debug logging\n";
 
 enum {
@@ -79,6 +82,7 @@ enum {
 	OPT_CONFIG,
 	OPT_USER,
 	OPT_ALLOW_ROOT,
+	OPT_LOG,
 };
 
 /* The handshake pool's options: 0 taken, 1 not one of them, else EXIT_USAGE. */
@@ -248,6 +252,7 @@ static const struct option authd_opts[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"user", required_argument, NULL, OPT_USER},
     {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+    {"log", required_argument, NULL, OPT_LOG},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -262,6 +267,7 @@ struct authd_args {
 	size_t cap;
 	const char *listen, *config;
 	int verbose;
+	enum ferry_log_dest log; /* --log */
 	int from_file; /* options now come from the configuration file */
 	int names_from_file, allow_from_file; /* the lists are the file's */
 	char dbpath[PATH_MAX], hostport[FERRY_MAX_HOST + 16];
@@ -341,6 +347,8 @@ authd_opt(void *arg, int c)
 		return int_opt("authd: --timeout", 3600, &a->cfg.timeout_s);
 	case OPT_MAX_CONNS:
 		return int_opt("authd: --max-conns", 100000, &a->cfg.max_conns);
+	case OPT_LOG:
+		return cli_log_opt("authd", optarg, &a->log);
 	case 'v':
 		a->verbose = 1;
 		return 0;
@@ -494,7 +502,7 @@ authd_reload(struct authd_cfg *next, char *why, size_t len)
 	cli_capture(NULL, 0);
 	if (code != 0)
 		return -1;
-	cli_log_setup(ast.next.verbose, 1);
+	cli_log_daemon(ast.next.verbose, ast.next.log);
 	*next = ast.next.cfg;
 	return 0;
 }
@@ -513,7 +521,7 @@ cmd_authd(int argc, char **argv)
 	    (code = authd_parse(argc, argv, &ast.first)) == 0 &&
 	    (code = authd_load(argc, argv, &ast.first, &a, &cfg)) == 0 &&
 	    (code = check_root("authd", &a.cfg)) == 0) {
-		cli_log_setup(a.verbose, 1);
+		cli_log_daemon(a.verbose, a.log);
 		a.cfg.config = ast.first.config;
 		a.cfg.reload = authd_reload;
 		if ((r = authd_run(&a.cfg)) != 0)

@@ -20,11 +20,28 @@ static char where[FERRY_CONFIG_MAX_LINE];
 static char *captured;
 static size_t captured_len;
 
-static void vline(const char *kind, const char *fmt, va_list ap,
-    const char *tail) FERRY_PRINTF(2, 0);
+/*
+ * "<N>", the sd-daemon(3) priority of a line, when stderr is journald's
+ * stream (a command run by a systemd service, such as the renew timer's
+ * `ferry renew`), else "": what journalctl -p warning selects.
+ */
+static const char *
+prio(enum ferry_log_level level)
+{
+	static const char *p[] = {"<3>", "<4>", "<6>", "<7>"};
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = ferry_log_journal_stream(STDERR_FILENO);
+	return journal ? p[level] : "";
+}
+
+static void vline(enum ferry_log_level level, const char *kind, const char *fmt,
+    va_list ap, const char *tail) FERRY_PRINTF(3, 0);
 
 static void
-vline(const char *kind, const char *fmt, va_list ap, const char *tail)
+vline(enum ferry_log_level level, const char *kind, const char *fmt, va_list ap,
+    const char *tail)
 {
 	char msg[1024], why[1024];
 
@@ -43,7 +60,7 @@ vline(const char *kind, const char *fmt, va_list ap, const char *tail)
 			    kind, msg, tail != NULL ? ": " : "", why);
 		return;
 	}
-	fprintf(stderr, "ferry: %s%s%s%s%s\n", where, kind, msg,
+	fprintf(stderr, "%sferry: %s%s%s%s%s\n", prio(level), where, kind, msg,
 	    tail != NULL ? ": " : "", why);
 }
 
@@ -62,7 +79,7 @@ cli_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap, NULL);
+	vline(FERRY_LOG_ERROR, "", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -72,7 +89,7 @@ cli_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("warning: ", fmt, ap, NULL);
+	vline(FERRY_LOG_WARN, "warning: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -112,7 +129,7 @@ cli_fail(int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap, ferry_err_detail(r));
+	vline(FERRY_LOG_ERROR, "", fmt, ap, ferry_err_detail(r));
 	va_end(ap);
 	return cli_exit_code(r);
 }
@@ -251,6 +268,8 @@ cli_common_opt(struct cli_common *o, int ch, char **argv)
 			return EXIT_USAGE;
 		o->admit.grace_s = (int)v;
 		return 0;
+	case CLI_OPT_LOG:
+		return cli_log_opt(o->cmd, optarg, &o->log);
 	case 'h':
 		printf("usage: ferry %s\n", o->usage);
 		exit(EXIT_OK);
@@ -476,30 +495,60 @@ cli_data_dir(const char *leaf)
 
 static void
 cli_log(enum ferry_log_level level, const char *file, int line,
-    const char *func, const char *msg, void *arg)
+    const char *func, const char *msg, const struct ferry_log_field *fields,
+    size_t n, void *arg)
 {
-	if (arg != NULL) { /* a daemon: timestamps, pid */
-		ferry_log_stderr(level, file, line, func, msg, arg);
-		return;
-	}
+	(void)func, (void)fields, (void)n, (void)arg;
 	if (level == FERRY_LOG_DEBUG)
-		fprintf(stderr, "ferry: debug: %s (%s:%d)\n", msg, file, line);
+		fprintf(stderr, "%sferry: debug: %s (%s:%d)\n", prio(level),
+		    msg, file, line);
 	else if (level == FERRY_LOG_INFO)
-		fprintf(stderr, "ferry: %s\n", msg);
+		fprintf(stderr, "%sferry: %s\n", prio(level), msg);
 	else
-		fprintf(stderr, "ferry: %s: %s\n",
+		fprintf(stderr, "%sferry: %s: %s\n", prio(level),
 		    level == FERRY_LOG_ERROR ? "error" : "warning", msg);
 }
 
 void
 cli_log_setup(int verbose, int daemon)
 {
-	static int daemon_tag = 1;
+	if (daemon)
+		cli_log_daemon(verbose, FERRY_LOG_TO_AUTO);
+	else
+		ferry_log_set(
+		    cli_log, verbose ? FERRY_LOG_DEBUG : FERRY_LOG_WARN, NULL);
+}
 
-	ferry_log_set(cli_log,
-	    verbose ? FERRY_LOG_DEBUG
-	            : (daemon ? FERRY_LOG_INFO : FERRY_LOG_WARN),
-	    daemon ? &daemon_tag : NULL);
+void
+cli_log_daemon(int verbose, enum ferry_log_dest dest)
+{
+	enum ferry_log_level max = verbose ? FERRY_LOG_DEBUG : FERRY_LOG_INFO;
+
+	switch (ferry_log_dest_resolve(dest)) {
+	case FERRY_LOG_TO_JOURNAL:
+		/* Without it, lines with fields go to stderr like the rest. */
+		(void)ferry_log_journal_open();
+		ferry_log_set(ferry_log_journal, max, NULL);
+		break;
+	case FERRY_LOG_TO_SYSLOG:
+		ferry_log_syslog_open();
+		ferry_log_set(ferry_log_syslog, max, NULL);
+		break;
+	default:
+		ferry_log_set(ferry_log_stderr, max, NULL);
+	}
+}
+
+int
+cli_log_opt(const char *cmd, const char *arg, enum ferry_log_dest *out)
+{
+	int r = ferry_log_dest_parse(arg, out);
+
+	if (r != 0) {
+		cli_fail(r, "%s: --log", cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 void

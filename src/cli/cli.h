@@ -9,6 +9,7 @@
 
 #include "ferry/admit.h"
 #include "ferry/err.h"
+#include "ferry/log.h"
 
 /* Exit codes, documented in docs/ferry.1 (EXIT STATUS). */
 enum cli_exit {
@@ -63,6 +64,7 @@ enum cli_opt {
 	CLI_OPT_LIMIT_RATE,
 	CLI_OPT_NO_RESUME,
 	CLI_OPT_LINKS,
+	CLI_OPT_LOG,
 };
 /* clang-format off */
 #define CLI_LONGOPTS_COMMON                                                    \
@@ -75,6 +77,7 @@ enum cli_opt {
 	{"max-startups", required_argument, NULL, CLI_OPT_MAX_STARTUPS},       \
 	{"per-source", required_argument, NULL, CLI_OPT_PER_SOURCE},           \
 	{"login-grace", required_argument, NULL, CLI_OPT_LOGIN_GRACE},         \
+	{"log", required_argument, NULL, CLI_OPT_LOG},                         \
 	{"verbose", no_argument, NULL, 'v'}
 #define CLI_LONGOPTS_XFER                                                      \
 	{"force", no_argument, NULL, 'f'},                                     \
@@ -111,6 +114,7 @@ struct cli_common {
 	int max_conns;
 	/* --max-startups, --per-source, --login-grace; 0: admit.h defaults */
 	struct ferry_admit_policy admit;
+	enum ferry_log_dest log; /* --log; daemons */
 };
 
 /*
@@ -176,8 +180,18 @@ void cli_iso_time(time_t t, char out[32]);
  */
 time_t cli_renew_at(time_t not_before, time_t not_after);
 
-/* Installs the stderr log handler; verbose raises the level to debug. */
+/*
+ * Installs the stderr log handler; verbose raises the level to debug. A
+ * daemon logs at info, as cli_log_daemon(verbose, FERRY_LOG_TO_AUTO).
+ */
 void cli_log_setup(int verbose, int daemon);
+/*
+ * A daemon's logging (--log): timestamped lines on stderr, "<N>" lines and
+ * native journal entries under journald, or syslog(3).
+ */
+void cli_log_daemon(int verbose, enum ferry_log_dest dest);
+/* Parses --log's value for cmd; prints one line and returns EXIT_USAGE. */
+int cli_log_opt(const char *cmd, const char *arg, enum ferry_log_dest *out);
 
 /*
  * Reads a password: from the terminal without echo (asking twice when

@@ -14,8 +14,8 @@
 
 static const char server_usage[] =
     "echo-server [-i IDDIR] [--listen HOST:PORT] [--upper]\n"
-    "             [--require-client-cert] [--timeout SECS] [--max-conns N] "
-    "[-v]";
+    "             [--require-client-cert] [--timeout SECS] [--max-conns N]\n"
+    "             [--log auto|stderr|journal|syslog] [-v]";
 static const char client_usage[] = "echo [-i IDDIR] [--timeout SECS] "
                                    "[ID@]HOST[:PORT]";
 
@@ -88,7 +88,7 @@ cmd_echo_server(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_extra_arg("echo-server", argv[optind]);
-	cli_log_setup(o.verbose, 1);
+	cli_log_daemon(o.verbose, o.log);
 	if ((code = cli_tls("echo-server", o.identity, &topts, &dcfg.tls)) != 0)
 		return code;
 	dcfg.listen = o.listen;

@@ -24,6 +24,7 @@ static const char usage[] =
     "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
     "             [--max-startups START:RATE:FULL] [--per-source N]\n"
     "             [--login-grace SECS] [--user NAME] [--allow-root]\n"
+    "             [--log auto|stderr|journal|syslog]\n"
     "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
     "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
     "[-v]";
@@ -445,7 +446,7 @@ serve_reload(struct daemon_cfg *dcfg)
 	dcfg->timeout_ms = b.o.timeout_ms;
 	dcfg->max_conns = b.o.max_conns;
 	dcfg->admit = b.o.admit;
-	cli_log_setup(b.o.verbose, 1);
+	cli_log_daemon(b.o.verbose, b.o.log);
 	ferry_info("serve: reload: %s applied to new connections", path);
 	free(path);
 }
@@ -536,7 +537,7 @@ serve_run(void)
 	char self[FERRY_MAX_ID + 1];
 	int code, r;
 
-	cli_log_setup(st.cur.o.verbose, 1);
+	cli_log_daemon(st.cur.o.verbose, st.cur.o.log);
 	st.scfg = &scfg;
 	if ((code = serve_start(&scfg, &dcfg)) != 0)
 		goto out;

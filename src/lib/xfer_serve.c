@@ -27,6 +27,7 @@ struct session {
 	const struct ferry_serve_cfg *cfg;
 	struct ferry_serve_stats *stats;
 	const char *who; /* "alice@127.0.0.1:5555", for logs */
+	char req[FERRY_MAX_PATH + 1]; /* the request's path, for log fields */
 	int sender_fd; /* INBOX/<peer id>, opened on the first PUT */
 	uint8_t *frame; /* GET reads the file into it */
 	struct ferry_sink *sink; /* hashes (and for PUT writes) file data */
@@ -64,6 +65,35 @@ struct blocked {
  */
 #define PARTIAL_IDLE_MS 2000
 
+/*
+ * The journal fields of a transfer line (log.md): who, which file, how
+ * big, its SHA-256 and how it ended. size < 0 and hex NULL leave those
+ * out; f holds 6, sz 24 bytes.
+ */
+static void
+xfer_fields(const struct session *s, struct ferry_log_field *f, char *sz,
+    const char *file, int64_t size, const char *hex, const char *result)
+{
+	if (size >= 0)
+		snprintf(sz, 24, "%lld", (long long)size);
+	f[0] = (struct ferry_log_field){"MEMBER", s->member.id};
+	f[1] = (struct ferry_log_field){"PEER", ferry_conn_peer_addr(s->c)};
+	f[2] = (struct ferry_log_field){
+	    "FILE", file != NULL && *file != '\0' ? file : NULL};
+	f[3] = (struct ferry_log_field){"SIZE", size >= 0 ? sz : NULL};
+	f[4] = (struct ferry_log_field){"SHA256", hex};
+	f[5] = (struct ferry_log_field){"RESULT", result};
+}
+
+/* A transfer line with its fields; the text is what every log shows. */
+#define XFER_LOG(lvl, s, file, size, hex, result, ...)            \
+	do {                                                      \
+		struct ferry_log_field f_[6];                     \
+		char sz_[24];                                     \
+		xfer_fields(s, f_, sz_, file, size, hex, result); \
+		ferry_log_event(lvl, f_, 6, __VA_ARGS__);         \
+	} while (0)
+
 static int
 send_err(struct session *s, uint32_t id, int r, const char *text)
 {
@@ -85,7 +115,8 @@ refuse(struct session *s, uint32_t id, const char *what, int r)
 {
 	const char *detail = ferry_err_detail(r);
 
-	ferry_info("%s: %s refused: %s", s->who, what, detail);
+	XFER_LOG(FERRY_LOG_INFO, s, s->req, -1, NULL, "refused",
+	    "%s: %s refused: %s", s->who, what, detail);
 	return send_err(s, id, r, detail);
 }
 
@@ -100,7 +131,8 @@ deny(struct session *s, uint32_t id, const char *what, int r)
 	const char *detail = ferry_err_detail(r);
 
 	if (++s->denied <= DENY_LOG_MAX)
-		ferry_info("%s: %s refused: %s%s", s->who, what, detail,
+		XFER_LOG(FERRY_LOG_INFO, s, s->req, -1, NULL, "refused",
+		    "%s: %s refused: %s%s", s->who, what, detail,
 		    s->denied == DENY_LOG_MAX
 		        ? " (further refusals of this session not logged)"
 		        : "");
@@ -385,8 +417,10 @@ blocked_report(struct session *s)
 
 		s->stats->refused++;
 		if (++s->denied <= DENY_LOG_MAX)
-			ferry_info("%s: push refused: %s in the inbox is %s "
-			           "(not replaced without --force)",
+			XFER_LOG(FERRY_LOG_INFO, s, s->blocked[i].path, -1,
+			    NULL, "refused",
+			    "%s: push refused: %s in the inbox is %s "
+			    "(not replaced without --force)",
 			    s->who, s->blocked[i].path,
 			    k == FERRY_KIND_LINK   ? "a symbolic link"
 			    : k == FERRY_KIND_DIR  ? "a directory"
@@ -473,7 +507,8 @@ commit_file(struct session *s, const struct upload *u,
 	ferry_partial_remove(tmp->dirfd, leaf);
 	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
 	ferry_sha256_hex(digest, hex);
-	ferry_info("%s: received %s (%llu bytes, sha256 %s)", s->who, name,
+	XFER_LOG(FERRY_LOG_INFO, s, name, (int64_t)size, hex, "ok",
+	    "%s: received %s (%llu bytes, sha256 %s)", s->who, name,
 	    (unsigned long long)size, hex);
 	s->stats->files_in++;
 	s->stats->bytes_in += size - u->offset;
@@ -535,6 +570,7 @@ receive_same(
 	struct timespec ts[2] = {{.tv_sec = (time_t)u->mtime, .tv_nsec = 0},
 	    {.tv_sec = (time_t)u->mtime, .tv_nsec = 0}};
 	struct stat st;
+	char hex[65];
 	int fd, r;
 
 	if ((r = ferry_conn_read(s->c, &m, 1)) != 0)
@@ -565,6 +601,10 @@ receive_same(
 		return refuse(s, u->id, "push", r);
 	ok.size = u->size;
 	memcpy(ok.sha256, digest, FERRY_SHA256_LEN);
+	ferry_sha256_hex(digest, hex);
+	XFER_LOG(FERRY_LOG_INFO, s, u->path, (int64_t)u->size, hex, "uptodate",
+	    "%s: %s is up to date in the inbox (sha256 %s)", s->who, u->path,
+	    hex);
 	return ferry_conn_send(s->c, &ok);
 }
 
@@ -694,7 +734,8 @@ receive_file(struct session *s, const struct upload *u)
 		if (m.type == FERRY_F_END)
 			break;
 		if (m.type == FERRY_F_ABORT) {
-			ferry_info("%s: push of %s aborted by the sender",
+			XFER_LOG(FERRY_LOG_INFO, s, name, (int64_t)size, NULL,
+			    "aborted", "%s: push of %s aborted by the sender",
 			    s->who, name);
 			r = send_err(
 			    s, u->id, FERRY_E_REFUSED, "aborted by sender");
@@ -743,7 +784,8 @@ receive_file(struct session *s, const struct upload *u)
 		                   "not saved"
 		                 : "%s: SHA-256 mismatch; not saved",
 		    name, (unsigned long long)done, (unsigned long long)size);
-		ferry_warn("%s: %s", s->who, ferry_err_detail(r));
+		XFER_LOG(FERRY_LOG_WARN, s, name, (int64_t)size, NULL, "error",
+		    "%s: %s", s->who, ferry_err_detail(r));
 		r = send_err(s, u->id, r, ferry_err_detail(r));
 		goto out;
 	}
@@ -1114,7 +1156,9 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 			        "file changed on the server while being sent"};
 
 			ab.text_len = strlen(ab.text);
-			ferry_warn("%s: get %s: %s", s->who, path, ab.text);
+			XFER_LOG(FERRY_LOG_WARN, s, path, (int64_t)file.size,
+			    NULL, "error", "%s: get %s: %s", s->who, path,
+			    ab.text);
 			r = ferry_conn_send(s->c, &ab);
 			goto out;
 		}
@@ -1133,19 +1177,24 @@ send_file(struct session *s, const struct ferry_msg *get, int at)
 
 		ferry_sha256_hex(end.sha256, hex);
 		if (same)
-			ferry_info("%s: %s is up to date (sha256 %s)", s->who,
-			    path, hex);
+			XFER_LOG(FERRY_LOG_INFO, s, path, (int64_t)done, hex,
+			    "uptodate", "%s: %s is up to date (sha256 %s)",
+			    s->who, path, hex);
 		/*
 		 * Handed to TCP is all we know: GET has no receipt, and the
 		 * client may yet fail to store it (its disk, its hash check).
 		 */
 		else if (file.offset == 0)
-			ferry_info("%s: sent %s (%llu bytes, sha256 %s) (not "
-			           "confirmed: handed to TCP)",
+			XFER_LOG(FERRY_LOG_INFO, s, path, (int64_t)done, hex,
+			    "ok",
+			    "%s: sent %s (%llu bytes, sha256 %s) (not "
+			    "confirmed: handed to TCP)",
 			    s->who, path, (unsigned long long)done, hex);
 		else
-			ferry_info("%s: sent %s (%llu bytes from byte %llu, "
-			           "sha256 %s) (not confirmed: handed to TCP)",
+			XFER_LOG(FERRY_LOG_INFO, s, path, (int64_t)done, hex,
+			    "ok",
+			    "%s: sent %s (%llu bytes from byte %llu, "
+			    "sha256 %s) (not confirmed: handed to TCP)",
 			    s->who, path,
 			    (unsigned long long)(done - file.offset),
 			    (unsigned long long)file.offset, hex);
@@ -1562,7 +1611,8 @@ admit(struct session *s)
 		    "it are refused while read rules apply",
 		    s->who);
 	if (r != 0) {
-		ferry_info("%s: refused: %s", s->who, ferry_err_detail(r));
+		XFER_LOG(FERRY_LOG_INFO, s, NULL, -1, NULL, "refused",
+		    "%s: refused: %s", s->who, ferry_err_detail(r));
 		if (send_err(s, 0, r, ferry_err_detail(r)) == 0 &&
 		    ferry_conn_flush(s->c) != 0)
 			ferry_debug("could not deliver the ERR frame");
@@ -1651,6 +1701,11 @@ ferry_xfer_serve(struct ferry_conn *c, const struct ferry_serve_cfg *cfg,
 				ferry_debug("could not deliver the ERR frame");
 			goto out;
 		}
+		/* The path every request carries, for its log fields. */
+		snprintf(s.req, sizeof(s.req), "%.*s",
+		    (int)(m.text_len < FERRY_MAX_PATH ? m.text_len
+		                                      : FERRY_MAX_PATH),
+		    m.text != NULL ? m.text : "");
 		if ((r = h->run(&s, &m)) != 0) {
 			/* Tell a peer that broke the protocol why we hang up. */
 			if (ferry_errgroup(r) == FERRY_G_PROTO &&
