@@ -501,7 +501,7 @@ sc_arg_rules(scmp_filter_ctx f)
 	r |= seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* Local sockets only (a log daemon), no network. */
 	r |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	r |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
 	/* A terminal test on stderr says "not one" instead of dying. */
 	r |= seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
