@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 FERRY=$(realpath "${FERRY:-build/ferry}")
+# serve and authd refuse to run as root unless told to (--user or --allow-root).
+ALLOW_ROOT=()
+[ "$(id -u)" -ne 0 ] || ALLOW_ROOT=(--allow-root)
 ALLOW=${ALLOW:-$root/audit/allowlist.txt}
 TESTSSL=$(command -v testssl || command -v testssl.sh || true)
 [ -n "$TESTSSL" ] || { echo "audit: testssl.sh not installed (scripts/deps.sh audit)" >&2; exit 2; }
@@ -47,9 +50,9 @@ start() {
 	PORT=$(sed -n "s/.*$what: listening on .*:\([0-9][0-9]*\)\$/\1/p" "$name.log" | head -n1)
 	[ -n "$PORT" ] || { cat "$name.log" >&2; echo "audit: $name did not start" >&2; exit 1; }
 }
-start serve serve "$FERRY" serve -i bob --listen 127.0.0.1:0 --share share --inbox inbox
+start serve serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i bob --listen 127.0.0.1:0 --share share --inbox inbox
 serve_port=$PORT
-start authd authd "$FERRY" authd --ca-dir ca --listen 127.0.0.1:0 --timeout 30
+start authd authd "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir ca --listen 127.0.0.1:0 --timeout 30
 authd_port=$PORT
 start echo echo-server "$FERRY" echo-server -i bob --listen 127.0.0.1:0 --timeout 30
 echo_port=$PORT

@@ -8,6 +8,9 @@
 # the transfers.
 set -euo pipefail
 FERRY=$(realpath "${FERRY:-build/ferry}")
+# serve and authd refuse to run as root unless told to (--user or --allow-root).
+ALLOW_ROOT=()
+[ "$(id -u)" -ne 0 ] || ALLOW_ROOT=(--allow-root)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-capture.XXXXXX")
 pids=()
 cap_pid=
@@ -53,9 +56,9 @@ start() {
 mkdir -p bob-share/docs bob-inbox alice-files alice-downloads
 printf '%s: minutes of the meeting\n' "$content_marker" >"bob-share/docs/$name_marker-minutes.txt"
 { printf '%s\n' "$content_marker"; head -c $((3 * 1024 * 1024)) /dev/urandom; } >"bob-share/$name_marker-dataset.bin"
-start serve serve "$FERRY" serve -i bob --listen 127.0.0.1:0 --share bob-share --inbox bob-inbox
+start serve serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i bob --listen 127.0.0.1:0 --share bob-share --inbox bob-inbox
 sport=$PORT
-start authd authd "$FERRY" authd --ca-dir ca --listen 127.0.0.1:0
+start authd authd "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir ca --listen 127.0.0.1:0
 aport=$PORT
 echo "ferry serve (bob) on 127.0.0.1:$sport, ferry authd on 127.0.0.1:$aport"
 

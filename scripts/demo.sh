@@ -5,6 +5,9 @@
 set -euo pipefail
 FERRY=${FERRY:-build/ferry}
 FERRY=$(realpath "$FERRY")
+# serve and authd refuse to run as root unless told to (--user or --allow-root).
+ALLOW_ROOT=()
+[ "$(id -u)" -ne 0 ] || ALLOW_ROOT=(--allow-root)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-demo.XXXXXX")
 serve_pid=
 cleanup() {
@@ -25,7 +28,7 @@ step "bob serves his share on loopback"
 mkdir -p bob-share/docs bob-inbox alice-files alice-downloads
 printf 'Minutes of the demo meeting\n' >bob-share/docs/minutes.txt
 head -c $((3 * 1024 * 1024 + 17)) /dev/urandom >bob-share/dataset.bin
-"$FERRY" serve -i bob --listen 127.0.0.1:0 --share bob-share --inbox bob-inbox \
+"$FERRY" serve "${ALLOW_ROOT[@]}" -i bob --listen 127.0.0.1:0 --share bob-share --inbox bob-inbox \
 	2>serve.log &
 serve_pid=$!
 for _ in $(seq 50); do

@@ -144,6 +144,14 @@ int ferry_identity_write(
  */
 int ferry_cert_load(const char *path, X509 **out) FERRY_MUST_CHECK;
 int ferry_key_load(const char *path, EVP_PKEY **out) FERRY_MUST_CHECK;
+/*
+ * A private key's permissions, as ssh checks them: FERRY_E_ACCESS when
+ * path is readable, writable or executable by its group or others, the
+ * detail naming the mode and the fix ("chmod 600 PATH"). 0 otherwise, also
+ * when path cannot be looked at (the read that follows says why).
+ * ferry_key_load checks this first.
+ */
+int ferry_key_check_mode(const char *path) FERRY_MUST_CHECK;
 /* "SHA256:<64 hex>" of the DER certificate, into out (at least 72 bytes). */
 int ferry_cert_fingerprint(
     X509 *cert, char *out, size_t outlen) FERRY_MUST_CHECK;

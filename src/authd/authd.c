@@ -1361,14 +1361,21 @@ authd_run(const struct authd_cfg *cfg)
 		r = ferry_errf(FERRY_E_CRYPTO, "cannot set up TLS");
 		goto out;
 	}
+	/*
+	 * Root's part: the CA's key and the socket. Then the user switch and
+	 * Landlock, before anything is written (authd_confine).
+	 */
 	if ((r = ferry_ca_load(cfg->ca_dir, &a.ca)) != 0 ||
+	    (r = ferry_ca_root_crl(a.ca, &root_crl)) != 0 ||
+	    (r = ferry_net_listen(cfg->listen, &fd, bound, sizeof(bound))) !=
+	        0 ||
+	    (r = authd_confine(cfg)) != 0 ||
 	    (r = ferry_store_open(cfg->db_path, 1, &a.st)) != 0)
 		goto out;
 	/* RFC 7030 4.1.3: the issuing CA and the root it chains to. */
 	ca_certs[0] = ferry_ca_cert(a.ca);
 	ca_certs[1] = ferry_ca_root(a.ca);
-	if ((r = ferry_ca_root_crl(a.ca, &root_crl)) != 0 ||
-	    (r = ferry_est_certs_encode(ca_certs, ca_certs[1] != NULL ? 2 : 1,
+	if ((r = ferry_est_certs_encode(ca_certs, ca_certs[1] != NULL ? 2 : 1,
 	         &a.cacerts, &a.cacerts_len)) != 0 ||
 	    (r = tls_setup(&a)) != 0 || (r = own_names(&a)) != 0 ||
 	    (r = server_identity(&a)) != 0 || (r = crl_refresh(&a)) != 0)
@@ -1392,15 +1399,13 @@ authd_run(const struct authd_cfg *cfg)
 	evhttp_set_timeout(a.http, cfg->timeout_s);
 	evhttp_set_allowed_methods(a.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_default_content_type(a.http, "text/plain; charset=utf-8");
-	if ((r = ferry_net_listen(cfg->listen, &fd, bound, sizeof(bound))) != 0)
-		goto out;
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    (bound_sock = evhttp_accept_socket_with_handle(a.http, fd)) ==
 	        NULL) {
 		r = ferry_errf(FERRY_E_IO, "%s: cannot serve HTTP", bound);
-		close(fd);
 		goto out;
 	}
+	fd = -1; /* evhttp's now */
 	a.listener = evhttp_bound_socket_get_listener(bound_sock);
 	if ((sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a)) == NULL ||
 	    (sigint = evsignal_new(a.base, SIGINT, on_signal, &a)) == NULL ||
@@ -1426,6 +1431,8 @@ authd_run(const struct authd_cfg *cfg)
 	}
 	r = 0;
 out:
+	if (fd >= 0)
+		close(fd);
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)

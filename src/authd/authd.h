@@ -29,6 +29,8 @@ struct authd_cfg {
 	size_t n_names;
 	const char *const *allow_dns; /* DNS suffixes CSRs may ask for */
 	size_t n_allow_dns;
+	const char *user; /* --user: switched to once listening; NULL: none */
+	int allow_root; /* --allow-root */
 	const char *config; /* --config FILE, for log lines; NULL: none */
 	/*
 	 * On SIGHUP: fills *next with the settings now (the file, the
@@ -38,6 +40,13 @@ struct authd_cfg {
 	 */
 	int (*reload)(struct authd_cfg *next, char *why, size_t len);
 };
+
+/*
+ * Listening, with the CA and the database open: switches to cfg->user and
+ * confines file access to the CA directory and the database's directory
+ * (sandbox.h). 0 or FERRY_E_*.
+ */
+int authd_confine(const struct authd_cfg *cfg);
 
 /* What one certificate authd issues will name besides the member (grant.c). */
 struct grant {

@@ -2,16 +2,19 @@
  * Parses options into a struct authd_cfg and hands over to authd_run. */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ferry/config.h"
 #include "ferry/log.h"
 #include "ferry/net.h"
 #include "ferry/pki.h"
+#include "ferry/sandbox.h"
 
 #include "authd.h"
 #include "cli.h"
@@ -24,7 +27,7 @@ static const char authd_usage[] =
     "                   [--allow-tls12] [--timeout SECS] [--max-conns N] "
     "[-v]\n"
     "                   [--max-startups START:RATE:FULL] [--per-source N]\n"
-    "                   [--login-grace SECS]\n"
+    "                   [--login-grace SECS] [--user NAME] [--allow-root]\n"
     "                   [--log auto|stderr|journal|syslog]\n"
     "\n"
     "The organization's enrollment server: EST (RFC 7030) over HTTPS.\n"
@@ -56,6 +59,8 @@ static const char authd_usage[] =
     "                     (default 10:30:60; see ferry(1) serve)\n"
     "  --per-source N     handshakes under way from one address (10)\n"
     "  --login-grace SECS time to finish the handshake (default 10)\n"
+    "  --user NAME        started as root: switch to NAME once listening\n"
+    "  --allow-root       run on as root (refused without this or --user)\n"
     "  --log DEST         auto (journald's when started by systemd, else\n"
     "                     stderr), stderr, journal or syslog\n"
     "  -v, --verbose      debug logging\n";
@@ -75,6 +80,8 @@ enum {
 	OPT_PER_SOURCE,
 	OPT_LOGIN_GRACE,
 	OPT_CONFIG,
+	OPT_USER,
+	OPT_ALLOW_ROOT,
 	OPT_LOG,
 };
 
@@ -106,6 +113,46 @@ admit_opt(int c, const char *arg, struct ferry_admit_policy *p)
 		return 0;
 	}
 	return 1;
+}
+
+/* Root goes on only with --user or --allow-root: 0 or EXIT_USAGE. */
+static int
+check_root(const char *cmd, const struct authd_cfg *cfg)
+{
+	int r = ferry_priv_check(cfg->user, cfg->allow_root);
+
+	return r != 0 ? cli_fail(r, "%s", cmd) : 0;
+}
+
+int
+authd_confine(const struct authd_cfg *cfg)
+{
+	char *db = strdup(cfg->db_path),
+	     *conf = cfg->config != NULL ? strdup(cfg->config) : NULL;
+	struct ferry_fs_rule rules[4] = {
+	    {cfg->ca_dir, FERRY_FS_WRITE, "--ca-dir"},
+	    /* SQLite's -wal and -shm files live next to the database. */
+	    {db != NULL ? dirname(db) : NULL, FERRY_FS_WRITE, "--db directory"},
+	};
+	size_t n = 2;
+	int r;
+
+	if (db == NULL || (cfg->config != NULL && conf == NULL)) {
+		free(db);
+		return ferry_errf(FERRY_E_NOMEM, "out of memory");
+	}
+	/* The file's directory, read again on SIGHUP (editors replace it). */
+	if (conf != NULL)
+		rules[n++] = (struct ferry_fs_rule){
+		    dirname(conf), FERRY_FS_READ, "--config"};
+	/* A database not made yet is created by the user, in its directory. */
+	if (access(cfg->db_path, F_OK) == 0)
+		rules[n++] = (struct ferry_fs_rule){
+		    cfg->db_path, FERRY_FS_WRITE, "--db"};
+	r = ferry_sandbox_enter(cfg->user, rules, n);
+	free(db);
+	free(conf);
+	return r;
 }
 
 /*
@@ -203,6 +250,8 @@ static const struct option authd_opts[] = {
     {"per-source", required_argument, NULL, OPT_PER_SOURCE},
     {"login-grace", required_argument, NULL, OPT_LOGIN_GRACE},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"user", required_argument, NULL, OPT_USER},
+    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
     {"log", required_argument, NULL, OPT_LOG},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -287,6 +336,12 @@ authd_opt(void *arg, int c)
 		    &a->allow_from_file, optarg);
 	case OPT_ALLOW_TLS12:
 		a->cfg.allow_tls12 = 1;
+		return 0;
+	case OPT_USER:
+		a->cfg.user = optarg;
+		return 0;
+	case OPT_ALLOW_ROOT:
+		a->cfg.allow_root = 1;
 		return 0;
 	case OPT_TIMEOUT:
 		return int_opt("authd: --timeout", 3600, &a->cfg.timeout_s);
@@ -464,7 +519,8 @@ cmd_authd(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if ((code = authd_args_init(&ast.first, argc)) == 0 &&
 	    (code = authd_parse(argc, argv, &ast.first)) == 0 &&
-	    (code = authd_load(argc, argv, &ast.first, &a, &cfg)) == 0) {
+	    (code = authd_load(argc, argv, &ast.first, &a, &cfg)) == 0 &&
+	    (code = check_root("authd", &a.cfg)) == 0) {
 		cli_log_daemon(a.verbose, a.log);
 		a.cfg.config = ast.first.config;
 		a.cfg.reload = authd_reload;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "ferry/config.h"
 #include "ferry/limits.h"
 #include "ferry/log.h"
+#include "ferry/sandbox.h"
 #include "ferry/xfer.h"
 
 #include "cli.h"
@@ -21,7 +23,8 @@ static const char usage[] =
     "serve [-i IDDIR] [--listen HOST:PORT] [--share DIR] [--inbox DIR]\n"
     "             [--timeout SECS] [--max-conns N] [--config FILE]\n"
     "             [--max-startups START:RATE:FULL] [--per-source N]\n"
-    "             [--login-grace SECS] [--log auto|stderr|journal|syslog]\n"
+    "             [--login-grace SECS] [--user NAME] [--allow-root]\n"
+    "             [--log auto|stderr|journal|syslog]\n"
     "             [--members LIST] [--allow-read [PATH=]LIST]...\n"
     "             [--allow-push LIST] [--inbox-quota SIZE] [--inbox-files N] "
     "[-v]";
@@ -35,6 +38,8 @@ enum {
 	OPT_ALLOW_PUSH,
 	OPT_QUOTA,
 	OPT_FILES,
+	OPT_USER,
+	OPT_ALLOW_ROOT,
 };
 
 /* Everything the command line can say. */
@@ -48,6 +53,8 @@ struct serve_args {
 	size_t cap_allow_read;
 	int from_file; /* options now come from the configuration file */
 	int allow_read_from_file; /* the --allow-read list is the file's */
+	const char *user; /* --user: switched to once listening */
+	int allow_root;
 };
 
 /* mkdir -p with 0700 for what it creates. */
@@ -140,6 +147,8 @@ static const struct option serve_opts[] = {
     {"allow-push", required_argument, NULL, OPT_ALLOW_PUSH},
     {"inbox-quota", required_argument, NULL, OPT_QUOTA},
     {"inbox-files", required_argument, NULL, OPT_FILES},
+    {"user", required_argument, NULL, OPT_USER},
+    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
     {NULL, 0, NULL, 0},
 };
 /* Options that may be given more than once: the command line's list
@@ -185,6 +194,12 @@ serve_opt(void *arg, int ch)
 		        &files) != 0)
 			return EXIT_USAGE;
 		a->files = optarg;
+		return 0;
+	case OPT_USER:
+		a->user = optarg;
+		return 0;
+	case OPT_ALLOW_ROOT:
+		a->allow_root = 1;
 		return 0;
 	}
 	return cli_common_opt(&a->o, ch, NULL);
@@ -436,6 +451,51 @@ serve_reload(struct daemon_cfg *dcfg)
 	free(path);
 }
 
+/* The directory path is in, allocated. */
+static char *
+parent_dir(const char *path)
+{
+	char *t = strdup(path), *d = t != NULL ? strdup(dirname(t)) : NULL;
+
+	free(t);
+	return d;
+}
+
+/*
+ * The parent, listening and holding its keys: switches to --user, then
+ * Landlock lets it read the identity (reloaded when renewed), the share
+ * and the configuration file's directory (read again on SIGHUP), and
+ * write the inbox; nothing else.
+ */
+static int
+serve_confine(void *arg)
+{
+	char *iddir = cli_identity_dir(st.identity),
+	     *confdir = st.path != NULL ? parent_dir(st.path) : NULL;
+	struct ferry_fs_rule rules[] = {
+	    {iddir, FERRY_FS_READ, "--identity"},
+	    {st.share, FERRY_FS_READ, "--share"},
+	    {st.inbox, FERRY_FS_WRITE, "--inbox"},
+	    {confdir, FERRY_FS_READ, "--config"},
+	};
+	int r;
+
+	(void)arg;
+	if (iddir == NULL || confdir == NULL)
+		r = ferry_errf(FERRY_E_NOMEM, "out of memory");
+	else
+		r = ferry_sandbox_enter(st.cur.user, rules, 4);
+	free(iddir);
+	free(confdir);
+	return r;
+}
+
+static int
+serve_confine_child(void)
+{
+	return ferry_seccomp_apply_child();
+}
+
 /* The start: directories, identity; the fixed values kept for reloads. */
 static int
 serve_start(struct ferry_serve_cfg *scfg, struct daemon_cfg *dcfg)
@@ -471,7 +531,9 @@ serve_run(void)
 	    .session = session,
 	    .busy = serve_busy,
 	    .reload = serve_reload,
-	    .arg = &scfg};
+	    .arg = &scfg,
+	    .confine = serve_confine,
+	    .confine_child = serve_confine_child};
 	char self[FERRY_MAX_ID + 1];
 	int code, r;
 
@@ -508,7 +570,10 @@ cmd_serve(int argc, char **argv)
 	if ((code = serve_args_init(&st.first, argc)) == 0 &&
 	    (code = serve_parse(argc, argv, &st.first)) == 0 &&
 	    (code = serve_load(
-	         argc, argv, &st.first, &st.cur, &st.cfg, &st.path)) == 0)
+	         argc, argv, &st.first, &st.cur, &st.cfg, &st.path)) == 0 &&
+	    (code = ferry_priv_check(st.cur.user, st.cur.allow_root)) != 0)
+		code = cli_fail(code, "serve");
+	else if (code == 0)
 		code = serve_run();
 	free(st.first.allow_read);
 	free(st.cur.allow_read);

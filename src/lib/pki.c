@@ -1061,7 +1061,6 @@ ferry_ca_load(const char *dir, struct ferry_ca **out)
 {
 	char key_path[PATH_MAX], cert_path[PATH_MAX];
 	struct ferry_ca *ca = NULL;
-	struct stat st;
 	int r = FERRY_E_INTERNAL;
 
 	*out = NULL;
@@ -1078,10 +1077,6 @@ ferry_ca_load(const char *dir, struct ferry_ca **out)
 	if ((r = ferry_cert_load(cert_path, &ca->cert)) != 0 ||
 	    (r = ferry_key_load(key_path, &ca->key)) != 0)
 		goto out;
-	if (stat(key_path, &st) == 0 && (st.st_mode & 077) != 0)
-		ferry_warn("%s is readable by others (mode %03o); "
-		           "chmod 600 it",
-		    key_path, (unsigned)(st.st_mode & 0777));
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		ferry_log_openssl();
 		r = ferry_errf(FERRY_E_CERT, "%s does not belong to %s",
@@ -1647,6 +1642,27 @@ no_passphrase(char *buf, int size, int rwflag, void *arg)
 }
 
 int
+ferry_key_check_mode(const char *path)
+{
+	struct stat st;
+	mode_t m;
+	const char *how;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) == 0)
+		return 0;
+	m = st.st_mode;
+	how = (m & 004)   ? "readable by others"
+	      : (m & 040) ? "readable by its group"
+	      : (m & 002) ? "writable by others"
+	      : (m & 020) ? "writable by its group"
+	                  : "open to its group or others";
+	return ferry_errf(FERRY_E_ACCESS,
+	    "%s: %s (mode %04o); fix with: chmod 600 %s", path, how,
+	    (unsigned)(m & 07777), path);
+}
+
+int
 ferry_key_load(const char *path, EVP_PKEY **out)
 {
 	unsigned char *buf = NULL;
@@ -1656,7 +1672,8 @@ ferry_key_load(const char *path, EVP_PKEY **out)
 	int asked = 0, r = FERRY_E_INTERNAL;
 
 	*out = NULL;
-	if ((r = read_file(path, "private key", &buf, &len)) != 0)
+	if ((r = ferry_key_check_mode(path)) != 0 ||
+	    (r = read_file(path, "private key", &buf, &len)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		r = ferry__crypto_fail("cannot read a private key");

@@ -206,11 +206,12 @@ ferry_store_open(const char *path, int create, struct ferry_store **out)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_MS);
 	/* WAL: authd reads while the CLI writes; FULL sync: an issued
-	 * certificate's record survives a power cut. */
+	 * certificate's record survives a power cut. Temporary tables in
+	 * memory: under Landlock authd may write only next to the database. */
 	if ((r = exec(st, "PRAGMA journal_mode=WAL", "cannot use WAL")) != 0 ||
 	    (r = exec(st,
 	         "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-	         "PRAGMA secure_delete=ON",
+	         "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY",
 	         "cannot configure")) != 0 ||
 	    (r = prepare(st, "PRAGMA user_version", &s)) != 0)
 		goto out;

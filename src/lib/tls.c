@@ -253,11 +253,7 @@ check_key_mode(const char *path)
 		return ferry_errf_errno(
 		    ferry_err_from_errno(errno), errno, "%s", path);
 	/* Like ssh: a private key others can read is refused, not used. */
-	if ((st.st_mode & 077) != 0)
-		return ferry_errf(FERRY_E_ACCESS,
-		    "%s is accessible by others (mode %03o); run chmod 600 %s",
-		    path, (unsigned)(st.st_mode & 0777), path);
-	return 0;
+	return ferry_key_check_mode(path);
 }
 
 /*

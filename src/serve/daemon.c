@@ -142,6 +142,11 @@ child(const struct daemon_cfg *cfg, int fd, const char *peer, int slot)
 		say_failed(peer, r);
 		_exit(1);
 	}
+	if (cfg->confine_child != NULL && (r = cfg->confine_child()) != 0) {
+		ferry_error_r(r, "%s: cannot confine the connection", peer);
+		ferry_conn_free(c);
+		_exit(1);
+	}
 	ferry_conn_set_timeout(c, cfg->timeout_ms);
 	if ((busy = claim_session(cfg, slot)) > 0) {
 		ferry_info("%s%s%s: turned away: %d sessions already "
@@ -536,6 +541,9 @@ daemon_run(struct daemon_cfg *cfg)
 		r = ferry_errf_errno(FERRY_E_IO, errno, "listening socket");
 		goto out;
 	}
+	/* Bound and holding its keys: now the user switch and Landlock. */
+	if (cfg->confine != NULL && (r = cfg->confine(cfg->confine_arg)) != 0)
+		goto out;
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);

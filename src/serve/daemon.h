@@ -33,6 +33,16 @@ struct daemon_cfg {
 	 */
 	void (*reload)(struct daemon_cfg *cfg);
 	void *arg;
+	/*
+	 * Least privilege (sandbox.h), both may be NULL. confine runs in the
+	 * parent once it listens, before the first connection (the user
+	 * switch and Landlock); its failure stops the daemon. confine_child
+	 * runs in the child right after a verified handshake, before any
+	 * request is read (seccomp); its failure ends the connection.
+	 */
+	int (*confine)(void *confine_arg);
+	void *confine_arg;
+	int (*confine_child)(void);
 };
 
 /* The largest max_conns (--max-conns' bound): a reload may raise it. */

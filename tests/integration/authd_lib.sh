@@ -28,8 +28,8 @@ authd_org() {
 }
 
 start_authd() {
-	start_daemon authd authd "$FERRY" authd --ca-dir "$T/ca" \
-		--listen 127.0.0.1:0 "$@"
+	start_daemon authd authd "$FERRY" authd "${ALLOW_ROOT[@]}" \
+		--ca-dir "$T/ca" --listen 127.0.0.1:0 "$@"
 	APORT=$PORT
 	AUTHD_PID=$DAEMON_PID
 	AUTHD_LOG=$T/authd.log

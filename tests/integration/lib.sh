@@ -20,6 +20,9 @@
 #                 $SERVE_ID, $SHARE, $INBOX (default bob, share, inbox);
 #                 the log is $T/${SERVE_NAME:-serve}.log.
 #   start_daemon NAME WHAT CMD...  any daemon that logs "WHAT: listening on"
+#   ALLOW_ROOT    (--allow-root) when the tests run as root, else (): serve
+#                 and authd refuse root without it or --user; start_serve
+#                 and start_authd pass it, a test starting one itself too
 #   stop_pid PID [SIG] [SECS]  signal a background process and wait for it;
 #                 its exit status in $WAIT_RC
 #   bg NAME CMD...  a background process (own process group, output in
@@ -82,6 +85,10 @@ note() {
 FERRY=$(realpath "$FERRY")
 command -v timeout >/dev/null || skip "no timeout command"
 command -v sha256sum >/dev/null || skip "no sha256sum command"
+
+# serve and authd refuse to run as root unless told (--user or --allow-root).
+ALLOW_ROOT=()
+[[ $(id -u) == 0 ]] && ALLOW_ROOT=(--allow-root)
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WIRE="$LIB_DIR/ferrywire.py"
@@ -237,8 +244,8 @@ start_daemon() {
 # $INBOX --listen 127.0.0.1:0 ARGS. Sets PORT, SERVE_PID, SERVE_LOG.
 start_serve() {
 	local name=${SERVE_NAME:-serve}
-	start_daemon "$name" serve "$FERRY" serve -i "${SERVE_ID:-$T/bob}" \
-		--listen 127.0.0.1:0 --share "${SHARE:-$T/share}" \
+	start_daemon "$name" serve "$FERRY" serve "${ALLOW_ROOT[@]}" \
+		-i "${SERVE_ID:-$T/bob}" --listen 127.0.0.1:0 --share "${SHARE:-$T/share}" \
 		--inbox "${INBOX:-$T/inbox}" "$@"
 	SERVE_PID=$DAEMON_PID
 	SERVE_LOG=$T/$name.log

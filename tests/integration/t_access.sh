@@ -155,7 +155,7 @@ done
 bad_config() {
 	local want=$1
 	printf '%b' "$2" >"$T/bad.conf"
-	expect_exit 2 "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --config "$T/bad.conf" \
+	expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.1:0 --config "$T/bad.conf" \
 		--share "$T/share" --inbox "$T/inbox"
 	expect_one_line_err "serve --config ($2)"
 	err_has "$T/bad.conf:$want" "serve --config ($2)"
@@ -168,9 +168,9 @@ bad_config "1: read rule path '../x'" '[read ../x]\nallow = *\n'
 bad_config "2: inbox-quota: '10 GB' is not a size" '[serve]\ninbox-quota = 10 GB\n'
 bad_config "2: members: an empty entry" '[serve]\nmembers = alice,,bob\n'
 bad_config "3: 'members' given twice" '[serve]\nmembers = alice\nmembers = bob\n'
-expect_exit 6 "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --config "$T/missing.conf"
+expect_exit 6 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.1:0 --config "$T/missing.conf"
 expect_one_line_err "serve --config missing"
-expect_exit 2 "$FERRY" serve -i "$T/bob" --members 'alice,group:fi n'
+expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --members 'alice,group:fi n'
 expect_one_line_err "serve --members bad"
 
 finish

@@ -31,7 +31,7 @@ done
 cp -a "$T/bob" "$T/bob-fifo"
 rm -f "$T/bob-fifo/ca.pem"
 mkfifo -m 600 "$T/bob-fifo/ca.pem"
-run "$FERRY" serve -i "$T/bob-fifo" --listen 127.0.0.1:0 --share "$SHARE" --inbox "$INBOX"
+run "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob-fifo" --listen 127.0.0.1:0 --share "$SHARE" --inbox "$INBOX"
 [[ $RC != 124 && $RC != 137 && $RC != 0 ]] || fail "serve with a FIFO ca.pem: exit $RC"
 err_has "ca.pem: not a regular file"
 

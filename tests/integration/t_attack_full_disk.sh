@@ -15,7 +15,7 @@ org_init
 mkdir -p "$T/small"
 SERVE_LOG=$T/serve.log
 start_daemon serve serve unshare -m sh -c \
-	'mount -t tmpfs -o size=2m tmpfs "$1" && exec "$2" serve -i "$3" --listen 127.0.0.1:0 --share "$4" --inbox "$1"' \
+	'mount -t tmpfs -o size=2m tmpfs "$1" && exec "$2" serve --allow-root -i "$3" --listen 127.0.0.1:0 --share "$4" --inbox "$1"' \
 	sh "$T/small" "$FERRY" "$T/bob" "$SHARE"
 SERVE_PID=$DAEMON_PID
 P=bob@127.0.0.1:$PORT

@@ -41,14 +41,14 @@ enroll_as() {
 
 # A second authd with flags over the file: --cert-days wins.
 write_conf "cert-days = 3"
-start_daemon authd2 authd "$FERRY" authd --config "$conf" --cert-days 5
+start_daemon authd2 authd "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$conf" --cert-days 5
 URL=https://127.0.0.1:$PORT
 enroll_as bob bob
 [[ $(days "$T/bob") == 5 ]] || fail "--cert-days 5 over the file's 3: $(days "$T/bob") days"
 stop_pid "$DAEMON_PID"
 
 # Keys from the file take effect: ca-dir, listen, cert-days.
-start_daemon authd authd "$FERRY" authd --config "$conf"
+start_daemon authd authd "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$conf"
 APORT=$PORT
 AUTHD_PID=$DAEMON_PID
 AUTHD_LOG=$T/authd.log
@@ -60,7 +60,7 @@ enroll_as alice alice
 bad_start() {
 	local want=$1
 	printf '%b' "$2" >"$T/bad.conf"
-	expect_exit 2 "$FERRY" authd --ca-dir "$T/ca" --listen 127.0.0.1:0 --config "$T/bad.conf"
+	expect_exit 2 "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir "$T/ca" --listen 127.0.0.1:0 --config "$T/bad.conf"
 	expect_one_line_err "authd --config ($2)"
 	err_has "$T/bad.conf:$want" "authd --config ($2)"
 }
@@ -71,18 +71,18 @@ bad_start "2: unknown key 'config'" '[authd]\nconfig = x\n'
 bad_start "3: 'cert-days' given twice" '[authd]\ncert-days = 1\ncert-days = 2\n'
 bad_start "2: authd: --allow-dns '.example.com'" '[authd]\nallow-dns = .example.com\n'
 bad_start "1: \[authd\] takes no name" '[authd x]\n'
-expect_exit 6 "$FERRY" authd --config "$T/nowhere.conf"
+expect_exit 6 "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$T/nowhere.conf"
 expect_one_line_err "authd --config missing"
 # Without --ca-dir anywhere: the usual error.
 printf '[authd]\ncert-days = 2\n' >"$T/noca.conf"
-expect_exit 2 "$FERRY" authd --config "$T/noca.conf"
+expect_exit 2 "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$T/noca.conf"
 err_has "--ca-dir is required"
 
 # Repeated keys: the command line's list replaces the file's.
 printf '[authd]\nca-dir = %s\nlisten = 127.0.0.1:0\nallow-dns = a.example\nallow-dns = b.example\n' "$T/ca" >"$T/dns.conf"
 expect_exit 0 "$FERRY" user dns --db "$T/ca/ferry.db" carol --add host.b.example
 expect_exit 0 "$FERRY" user dns --db "$T/ca/ferry.db" carol --add host.c.example
-start_daemon authd3 authd "$FERRY" authd --config "$T/dns.conf" --allow-dns c.example
+start_daemon authd3 authd "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$T/dns.conf" --allow-dns c.example
 URL=https://127.0.0.1:$PORT
 run "$FERRY" enroll "$URL" --user carol -i "$T/carol-b" --fingerprint "$FP" \
 	--dns host.b.example --password-stdin <<<"carol-secret-pw"
@@ -156,7 +156,7 @@ for k in ca-dir db listen cert-days name allow-dns allow-tls12 verbose; do
 	grep -q "^$k = " "$T/example.conf" || fail "example: $k not uncommented: $(cat "$T/example.conf")"
 done
 grep -q '^cert-days = 7$' "$T/example.conf" || fail "example not uncommented: $(cat "$T/example.conf")"
-start_daemon example authd "$FERRY" authd --config "$T/example.conf" \
+start_daemon example authd "$FERRY" authd "${ALLOW_ROOT[@]}" --config "$T/example.conf" \
 	--ca-dir "$T/ca" --db "$T/ca/ferry.db" --listen 127.0.0.1:0 --name localhost
 stop_pid "$DAEMON_PID"
 

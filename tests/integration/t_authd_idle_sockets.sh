@@ -15,7 +15,7 @@ FLOOD=$(dirname "$0")/flood.py
 start_named() {
 	local name=$1
 	shift
-	start_daemon "$name" authd "$FERRY" authd --ca-dir "$T/ca" \
+	start_daemon "$name" authd "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir "$T/ca" \
 		--listen 127.0.0.1:0 "$@"
 	APORT=$PORT
 	AUTHD_PID=$DAEMON_PID

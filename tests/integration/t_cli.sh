@@ -72,7 +72,7 @@ RC=0
 FERRY_HOME=$T/home-id timeout 10 "$FERRY" ls 127.0.0.1:1 >"$OUT" 2>"$ERR" || RC=$?
 [[ $RC != 0 ]] || fail "ls with a missing \$FERRY_HOME identity succeeded"
 err_has "$T/home-id" "missing \$FERRY_HOME identity"
-run "$FERRY" serve -i "$T/nope" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
+run "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/nope" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
 [[ $RC != 0 ]] || fail "serve with a missing identity dir exited 0"
 err_has "$T/nope" "serve with a missing identity dir"
 
@@ -85,7 +85,7 @@ expect_one_line_err "key.pem 0644"
 err_has "chmod 600 $T/lax/key.pem" "key.pem 0644"
 cp -a "$T/bob" "$T/laxbob"
 chmod 640 "$T/laxbob/key.pem"
-run "$FERRY" serve -i "$T/laxbob" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
+run "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/laxbob" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
 [[ $RC != 0 ]] || fail "serve with key.pem 0640 started"
 err_has "chmod 600 $T/laxbob/key.pem" "serve with key.pem 0640"
 grep -q 'listening on' "$ERR" && fail "serve with key.pem 0640 listened"

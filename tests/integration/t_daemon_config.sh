@@ -35,7 +35,7 @@ send() {
 
 # Keys from the file take effect: listen, identity, share, inbox, members.
 write_conf "members = alice"
-start_daemon serve serve "$FERRY" serve --config "$conf"
+start_daemon serve serve "$FERRY" serve "${ALLOW_ROOT[@]}" --config "$conf"
 SERVE_PID=$DAEMON_PID
 SERVE_LOG=$T/serve.log
 send alice
@@ -46,7 +46,7 @@ send carol
 log_has "sharing $T/share, receiving into $T/inbox"
 
 # Flags win over the file: --members replaces the file's members.
-SERVE_NAME=serve2 start_daemon serve2 serve "$FERRY" serve --config "$conf" --members carol
+SERVE_NAME=serve2 start_daemon serve2 serve "$FERRY" serve "${ALLOW_ROOT[@]}" --config "$conf" --members carol
 port1=$PORT
 run "$FERRY" send -i "$T/carol" --force "$T/hello.txt" "bob@127.0.0.1:$port1"
 [[ $RC == 0 ]] || fail "--members carol over the file: carol got exit $RC: $(cat "$ERR")"
@@ -59,7 +59,7 @@ PORT=$(sed -n 's/.*serve: listening on .*:\([0-9][0-9]*\)$/\1/p' "$SERVE_LOG" | 
 bad_start() {
 	local want=$1
 	printf '%b' "$2" >"$T/bad.conf"
-	expect_exit 2 "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 \
+	expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.1:0 \
 		--share "$T/share" --inbox "$T/inbox" --config "$T/bad.conf"
 	expect_one_line_err "serve --config ($2)"
 	err_has "$T/bad.conf:$want" "serve --config ($2)"
@@ -76,10 +76,10 @@ bad_start "2: 'Listen' is not a key" '[serve]\nListen = 127.0.0.1:1\n'
 bad_start "2: 'timeout' has no value" '[serve]\ntimeout =\n'
 bad_start "1: a setting before any" 'timeout = 5\n'
 # A flag's bad value is the flag's error, the file is not read after it.
-expect_exit 2 "$FERRY" serve --config "$conf" --max-conns 0
+expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" --config "$conf" --max-conns 0
 expect_one_line_err "serve --max-conns 0"
 # A missing file named with --config is an error.
-expect_exit 6 "$FERRY" serve --config "$T/nowhere.conf"
+expect_exit 6 "$FERRY" serve "${ALLOW_ROOT[@]}" --config "$T/nowhere.conf"
 expect_one_line_err "serve --config missing"
 err_has "$T/nowhere.conf"
 

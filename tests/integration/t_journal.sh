@@ -65,14 +65,14 @@ kill -HUP "$SERVE_PID"
 wait_log "${STAMP}info: serve: reload: .*serve.conf applied"
 stop_pid "$SERVE_PID"
 printf '[serve]\nlog = loud\n' >"$T/bad.conf"
-expect_exit 2 "$FERRY" serve -i "$T/bob" --config "$T/bad.conf"
+expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --config "$T/bad.conf"
 expect_one_line_err "serve with log = loud"
 err_has "bad.conf:2: serve: --log: 'loud' is not a log destination"
 
-expect_exit 2 "$FERRY" serve -i "$T/bob" --log journald
+expect_exit 2 "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --log journald
 expect_one_line_err "serve --log journald"
 err_has "serve: --log: 'journald' is not a log destination"
-expect_exit 2 "$FERRY" authd --ca-dir "$T/ca" --log loud
+expect_exit 2 "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir "$T/ca" --log loud
 expect_one_line_err "authd --log loud"
 expect_exit 2 "$FERRY" echo-server -i "$T/bob" --log ""
 expect_one_line_err "echo-server --log ''"
@@ -130,7 +130,7 @@ jd_serve() {
 		shift
 	done
 	shift
-	jd_start "$name" "$file" serve "${jd[@]}" -- "$FERRY" serve -i "$T/bob" \
+	jd_start "$name" "$file" serve "${jd[@]}" -- "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" \
 		--listen 127.0.0.1:0 --share "$SHARE" --inbox "$INBOX" "$@"
 }
 
@@ -235,7 +235,7 @@ printf 'carol-secret-pw\n' | "$FERRY" user add --db "$T/ca/ferry.db" \
 	--password-stdin carol >"$T/user-carol.out" 2>&1 || fail "user add carol"
 FP=$(cut -d' ' -f1 "$T/ca-init.out")
 jd_start authd stream.log authd --native /run/systemd/journal/socket -- \
-	"$FERRY" authd --ca-dir "$T/ca" --listen 127.0.0.1:0
+	"$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir "$T/ca" --listen 127.0.0.1:0
 run "$FERRY" enroll "https://127.0.0.1:$PORT" --user carol -i "$T/carol-enrolled" \
 	--fingerprint "$FP" --password-stdin <<<"wrong-secret-pw"
 [[ $RC == 4 ]] || fail "enroll with a wrong password: exit $RC: $(cat "$ERR")"

@@ -78,13 +78,13 @@ san=$(openssl x509 -in "$T/carol/cert.pem" -noout -ext subjectAltName)
 # --- a client dialling a bare host name accepts bob's serve, refuses alice's -------
 mkdir -p "$T/share" "$T/inbox" "$T/ashare" "$T/ainbox"
 echo hello >"$T/f.txt"
-start_daemon bob-lo serve "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
+start_daemon bob-lo serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.1:0 --share "$T/share" --inbox "$T/inbox"
 BOB_LO=$PORT
-start_daemon bob-ip serve "$FERRY" serve -i "$T/bob" --listen 127.0.0.2:0 --share "$T/share" --inbox "$T/inbox"
+start_daemon bob-ip serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.2:0 --share "$T/share" --inbox "$T/inbox"
 BOB_IP=$PORT
-start_daemon alice-lo serve "$FERRY" serve -i "$T/alice" --listen 127.0.0.1:0 --share "$T/ashare" --inbox "$T/ainbox"
+start_daemon alice-lo serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/alice" --listen 127.0.0.1:0 --share "$T/ashare" --inbox "$T/ainbox"
 ALICE_LO=$PORT
-start_daemon alice-ip serve "$FERRY" serve -i "$T/alice" --listen 127.0.0.2:0 --share "$T/ashare" --inbox "$T/ainbox"
+start_daemon alice-ip serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/alice" --listen 127.0.0.2:0 --share "$T/ashare" --inbox "$T/ainbox"
 ALICE_IP=$PORT
 expect_exit 0 "$FERRY" send -q -i "$T/carol" "$T/f.txt" "localhost:$BOB_LO"
 expect_exit 0 "$FERRY" send -q -f -i "$T/carol" "$T/f.txt" "127.0.0.2:$BOB_IP"
@@ -97,7 +97,7 @@ done
 
 # The account's group, carried in the certificate authd issued, is what
 # serve's rules see: carol (finance) is a member here, alice is not.
-start_daemon bob-fin serve "$FERRY" serve -i "$T/bob" --listen 127.0.0.1:0 --share "$T/share" \
+start_daemon bob-fin serve "$FERRY" serve "${ALLOW_ROOT[@]}" -i "$T/bob" --listen 127.0.0.1:0 --share "$T/share" \
 	--inbox "$T/inbox" --members group:finance
 expect_exit 0 "$FERRY" ls -i "$T/carol" "bob@127.0.0.1:$PORT"
 run "$FERRY" ls -i "$T/alice" "bob@127.0.0.1:$PORT"
@@ -204,7 +204,7 @@ err_has "the account 'carol' is disabled"
 
 # --- --allow-dns: a guard on top of the bindings; no leading dot -------------------
 stop_pid "$AUTHD_PID"
-run "$FERRY" authd --ca-dir "$T/ca" --listen 127.0.0.1:0 --allow-dns .example.internal
+run "$FERRY" authd "${ALLOW_ROOT[@]}" --ca-dir "$T/ca" --listen 127.0.0.1:0 --allow-dns .example.internal
 [[ $RC == 2 ]] || fail "--allow-dns with a leading dot: exit $RC"
 expect_one_line_err "--allow-dns .example.internal"
 err_has "without the leading dot"

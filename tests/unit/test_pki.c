@@ -1042,6 +1042,12 @@ test_load_errors(void **state)
 	assert_non_null(fp = fopen(p, "w"));
 	fputs("-----BEGIN CERTIFICATE-----\nnot base64\n", fp);
 	fclose(fp);
+	/* A key open to others is refused before it is read. */
+	assert_int_equal(chmod(p, 0640), 0);
+	assert_int_equal(ferry_key_load(p, &key), FERRY_E_ACCESS);
+	assert_detail(FERRY_E_ACCESS, "readable by its group (mode 0640); "
+	                              "fix with: chmod 600");
+	assert_int_equal(chmod(p, 0600), 0);
 	assert_int_equal(ferry_cert_load(p, &cert), FERRY_E_CERT);
 	assert_detail(FERRY_E_CERT, p);
 	assert_null(cert);
@@ -1057,6 +1063,7 @@ test_load_errors(void **state)
 	                     "secret", 6, NULL, NULL),
 	    1);
 	fclose(fp);
+	assert_int_equal(chmod(p, 0600), 0);
 	assert_int_equal(ferry_key_load(p, &key), FERRY_E_CERT);
 	assert_detail(FERRY_E_CERT, "encrypted");
 
@@ -1068,6 +1075,12 @@ test_load_errors(void **state)
 	assert_int_equal(
 	    PEM_write_PrivateKey(fp, k2, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(fp);
+	/* The CA's key readable by others: refused, with the fix. */
+	assert_int_equal(chmod(q, 0644), 0);
+	assert_int_equal(ferry_ca_load(f->ca, &ca), FERRY_E_ACCESS);
+	assert_detail(FERRY_E_ACCESS, "readable by others (mode 0644)");
+	assert_null(ca);
+	assert_int_equal(chmod(q, 0600), 0);
 	assert_int_equal(ferry_ca_load(f->ca, &ca), FERRY_E_CERT);
 	assert_detail(FERRY_E_CERT, "does not belong");
 	assert_null(ca);
@@ -1152,8 +1165,7 @@ test_host_normalize(void **state)
 	};
 	static const char *const bad[] = {"", "*.example.internal",
 	    "a.*.example", ".example.internal", "a..example", "a.example..",
-	    "xn--80ak6aa92e.com", "bob.xn--p1ai",
-	    "b\xc3\xb6\x62.example",
+	    "xn--80ak6aa92e.com", "bob.xn--p1ai", "b\xc3\xb6\x62.example",
 	    "bob laptop", "bob\tlaptop", "-bob.example", "bob-.example",
 	    "10.0.0.1.", "1.2.3.04", "a.123", "bob_laptop.example", "[::1]"};
 	char out[FERRY_MAX_HOSTNAME + 1], longname[400];
