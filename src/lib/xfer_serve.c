@@ -608,6 +608,260 @@ receive_same(
 	return ferry_conn_send(s->c, &ok);
 }
 
+/* One upload on its way in: what receive_file's steps share. */
+struct recv_file {
+	const struct upload *u;
+	const char *name, *leaf; /* as the peer named it; the name in dirfd */
+	struct ferry_tmpfile tmp;
+	struct ferry_msg m; /* the last frame read */
+	struct stat st; /* the final name before (was) */
+	uint64_t size, done, have, checked;
+	int dirfd, was, sinking;
+	int over; /* answered already: nothing more to do */
+	int refuse; /* r is to be answered as a refusal (recv_refuse) */
+	int denied; /* ... by a rule or a quota, not by the disk */
+	int keep; /* what arrived is kept for a resume */
+};
+
+/* The refusal's r, "NAME: detail". */
+static int
+recv_refusing(struct recv_file *f, int r)
+{
+	f->refuse = r != 0;
+	return r == 0 ? 0
+	              : ferry_errf(r, "%s: %s", f->name, ferry_err_detail(r));
+}
+
+/* What PUT/PUTAT said, the rules, and the name it gets in the inbox. */
+static int
+recv_start(struct session *s, struct recv_file *f)
+{
+	const struct upload *u = f->u;
+	/* SAME: in a PUTAT (it has a prefix), when both announced it. */
+	uint32_t known = FERRY_PUT_FLAGS_KNOWN |
+	                 (u->prefix != NULL && (ferry_conn_features(s->c) &
+	                                           FERRY_FEATURE_SAME) != 0
+	                         ? FERRY_PUT_SAME
+	                         : 0);
+	int r;
+
+	f->refuse = 1;
+	if ((u->flags & ~known) != 0 || u->size > FERRY_MAX_FILE_SIZE ||
+	    u->offset > u->size ||
+	    ((u->flags & FERRY_PUT_SAME) != 0 && u->offset != u->size))
+		return ferry_errf(FERRY_E_USAGE,
+		    "%s: unknown flags, bad size or offset", f->name);
+	f->done = u->offset;
+	if ((r = push_check(s)) != 0) {
+		f->denied = 1;
+		return r;
+	}
+	if ((r = inbox_parent(s, f->name, &f->dirfd, &f->leaf)) != 0)
+		return r;
+	f->was = fstatat(f->dirfd, f->leaf, &f->st, AT_SYMLINK_NOFOLLOW) == 0;
+	if ((u->flags & FERRY_PUT_SAME) != 0) {
+		f->refuse = 0;
+		f->over = 1;
+		return receive_same(s, u, f->dirfd, f->leaf);
+	}
+	/* Say so now, not after the whole file has crossed the network. */
+	if ((u->flags & FERRY_PUT_FORCE) == 0 && f->was)
+		return ferry_errf(FERRY_E_EXIST,
+		    "%s already exists in the inbox (use --force to replace "
+		    "it)",
+		    f->name);
+	f->refuse = 0;
+	return 0;
+}
+
+/*
+ * The file it is written to: a new temporary one, or the kept partial a
+ * PUTAT resumes once its prefix is checked, handed to the sink.
+ */
+static int
+recv_target(struct session *s, struct recv_file *f)
+{
+	const struct upload *u = f->u;
+	uint8_t pre[FERRY_SHA256_LEN];
+	int r = open_target(s, u, f->dirfd, f->leaf, &f->tmp, &f->have);
+
+	if (f->tmp.note[0] != '\0')
+		ferry_warn("%s: %s: %s", s->who, f->name, f->tmp.note);
+	if (r != 0)
+		return recv_refusing(f, r);
+	/* Refused early if it cannot fit; a kept partial stays kept. */
+	if ((r = quota_check(s, &f->tmp, f->name, f->size)) != 0) {
+		f->refuse = f->denied = 1;
+		f->keep = f->have > 0;
+		return r;
+	}
+	if (u->offset > 0) {
+		/* PROTOCOL.md 5.12: the claimed prefix is checked, not trusted. */
+		f->refuse = 1;
+		if (!f->tmp.resumable || f->have < u->offset)
+			return ferry_errf(FERRY_E_MISMATCH,
+			    "%s: no partial file of %llu bytes to resume",
+			    f->name, (unsigned long long)u->offset);
+		if ((r = ferry_sink_begin_prefix(
+		         s->sink, f->tmp.fd, f->tmp.fd, u->offset, pre)) != 0)
+			return recv_refusing(f, r);
+		f->sinking = 1;
+		if (CRYPTO_memcmp(pre, u->prefix, FERRY_SHA256_LEN) != 0)
+			return ferry_errf(FERRY_E_MISMATCH,
+			    "%s: the partial file differs from the sender's "
+			    "first %llu bytes",
+			    f->name, (unsigned long long)u->offset);
+		f->refuse = 0;
+	} else
+		ferry_sink_begin(s->sink, f->tmp.fd);
+	f->sinking = 1;
+	if (ftruncate(f->tmp.fd, (off_t)u->offset) != 0 ||
+	    lseek(f->tmp.fd, (off_t)u->offset, SEEK_SET) < 0) {
+		f->refuse = 1;
+		return ferry_errf_errno(FERRY_E_IO, errno, "%s", f->name);
+	}
+	if (u->offset > 0)
+		ferry_info("%s: resuming %s at byte %llu", s->who, f->name,
+		    (unsigned long long)u->offset);
+	return 0;
+}
+
+/* The stream was cut: what arrived is kept for a resume (PROTOCOL.md 7.4). */
+static void
+recv_cut(struct session *s, struct recv_file *f)
+{
+	/* Whatever arrived is on disk before we keep it. */
+	ferry_sink_abandon(s->sink);
+	f->sinking = 0;
+	if (superseded(f->dirfd, f->leaf, f->was, &f->st))
+		ferry_info("%s: %s arrived meanwhile; its partial file is "
+		           "removed",
+		    s->who, f->name);
+	else
+		ferry_tmpfile_keep(&f->tmp, f->size);
+}
+
+/* One DATA frame to the sink; the quota looked at again now and then. */
+static int
+recv_data(struct session *s, struct recv_file *f)
+{
+	int r;
+
+	/* PROTOCOL.md 5.3: never more bytes than the PUT announced. */
+	if (f->m.data_len > f->size - f->done)
+		return ferry_errf(FERRY_E_PROTO,
+		    "%s: more data than the announced %llu bytes", f->name,
+		    (unsigned long long)f->size);
+	/* The payload goes to the hashing/writing thread, uncopied. */
+	ferry_conn_swap_frame(s->c, &s->spare);
+	f->done += f->m.data_len;
+	if ((r = ferry_sink_push(s->sink, &s->spare, f->m.data_len)) != 0)
+		return recv_refusing(f, r);
+	/* Other sessions of this sender may have filled the inbox. */
+	if (f->done - f->checked >= FERRY_QUOTA_RECHECK) {
+		f->checked = f->done;
+		if ((r = quota_check(s, &f->tmp, f->name, f->size)) != 0) {
+			f->refuse = f->denied = f->keep = 1;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* DATA frames up to END: 0 at END, else what ends or refuses the upload. */
+static int
+recv_stream(struct session *s, struct recv_file *f)
+{
+	int r;
+
+	for (;;) {
+		r = ferry_conn_read(s->c, &f->m, 1);
+		/* A sender that closes mid-stream stopped, like one cut off. */
+		if (r == 0 && f->m.type == FERRY_F_EOF)
+			r = ferry_errf(FERRY_E_CLOSED,
+			    "the sender closed the connection in the middle of "
+			    "%s",
+			    f->name);
+		if (r != 0) {
+			if (ferry__stream_cut(r))
+				recv_cut(s, f);
+			return r;
+		}
+		if (f->m.type == FERRY_F_END)
+			return 0;
+		if (f->m.type == FERRY_F_ABORT) {
+			XFER_LOG(FERRY_LOG_INFO, s, f->name, (int64_t)f->size,
+			    NULL, "aborted",
+			    "%s: push of %s aborted by the sender", s->who,
+			    f->name);
+			f->over = 1;
+			return send_err(
+			    s, f->u->id, FERRY_E_REFUSED, "aborted by sender");
+		}
+		if (f->m.type != FERRY_F_DATA)
+			return ferry_errf(FERRY_E_PROTO,
+			    "%s frame inside an upload",
+			    ferry_frame_name(f->m.type));
+		if ((r = recv_data(s, f)) != 0)
+			return r;
+	}
+}
+
+/* After END: size and SHA-256 must both match before the file is kept. */
+static int
+recv_verify(struct session *s, struct recv_file *f)
+{
+	uint8_t digest[FERRY_SHA256_LEN];
+	int r;
+
+	f->sinking = 0;
+	if ((r = ferry_sink_end(s->sink, digest)) != 0)
+		return recv_refusing(f, r);
+	/* PROTOCOL.md 5.4: commit only when size and SHA-256 both match. */
+	if (f->done != f->size ||
+	    CRYPTO_memcmp(digest, f->m.sha256, FERRY_SHA256_LEN) != 0) {
+		r = ferry_errf(FERRY_E_INTEGRITY,
+		    f->done != f->size
+		        ? "%s: %llu bytes received, %llu announced; not saved"
+		        : "%s: SHA-256 mismatch; not saved",
+		    f->name, (unsigned long long)f->done,
+		    (unsigned long long)f->size);
+		XFER_LOG(FERRY_LOG_WARN, s, f->name, (int64_t)f->size, NULL,
+		    "error", "%s: %s", s->who, ferry_err_detail(r));
+		return send_err(s, f->u->id, r, ferry_err_detail(r));
+	}
+	return commit_file(s, f->u, &f->tmp, f->leaf, f->size, digest);
+}
+
+/*
+ * The upload is refused for r: answered (deny or refuse), and the DATA
+ * already in flight for it read and dropped, so the session goes on.
+ */
+static int
+recv_refuse(struct session *s, struct recv_file *f, int r)
+{
+	char why[FERRY_MAX_TEXT + 1];
+
+	/* The disk, not a quota (denied): say whose and which file. */
+	if (!f->denied)
+		r = disk_full(s, f->name, r);
+	/* abandon clears the error detail; r's must survive it. */
+	snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
+	if (f->sinking)
+		ferry_sink_abandon(s->sink);
+	f->sinking = 0;
+	r = ferry_errf(r, "%s", why);
+	/* Over the quota: what arrived is kept for a resume (PROTOCOL.md 7.4). */
+	if (f->keep)
+		ferry_tmpfile_keep(&f->tmp, f->size);
+	ferry_tmpfile_discard(&f->tmp);
+	if ((r = (f->denied ? deny : refuse)(s, f->u->id, "push", r)) != 0)
+		return r;
+	return f->done == f->u->offset || f->m.type == FERRY_F_DATA
+	           ? skip_upload(s, f->size - f->done)
+	           : 0;
+}
+
 /*
  * Receives one file: the stream of a PUT or PUTAT, into a temporary or
  * kept partial file beside the final name, committed only once verified
@@ -616,210 +870,33 @@ receive_same(
 static int
 receive_file(struct session *s, const struct upload *u)
 {
-	uint8_t digest[FERRY_SHA256_LEN], pre[FERRY_SHA256_LEN];
-	struct ferry_tmpfile tmp = {.fd = -1};
-	struct ferry_msg m = {.type = FERRY_F_NONE};
-	const char *name = u->path, *leaf;
-	uint64_t size = u->size, done = 0, have = 0, checked = 0;
-	int replace = (u->flags & FERRY_PUT_FORCE) != 0, denied = 0, keep = 0;
-	int dirfd = -1, sinking = 0, was, r;
-	char why[FERRY_MAX_TEXT + 1];
-	/* SAME: in a PUTAT (it has a prefix), when both announced it. */
-	uint32_t known = FERRY_PUT_FLAGS_KNOWN |
-	                 (u->prefix != NULL && (ferry_conn_features(s->c) &
-	                                           FERRY_FEATURE_SAME) != 0
-	                         ? FERRY_PUT_SAME
-	                         : 0);
-	struct stat st;
+	struct recv_file f = {.u = u,
+	    .name = u->path,
+	    .tmp = {.fd = -1},
+	    .m = {.type = FERRY_F_NONE},
+	    /* A bigger one is refused; this bounds what is skipped. */
+	    .size =
+	        u->size > FERRY_MAX_FILE_SIZE ? FERRY_MAX_FILE_SIZE : u->size,
+	    .dirfd = -1};
+	int r;
 
-	blocked_drop(s, name);
-	if (size > FERRY_MAX_FILE_SIZE)
-		size = FERRY_MAX_FILE_SIZE; /* refused below; bounds the skip */
-	if ((u->flags & ~known) != 0 || u->size > FERRY_MAX_FILE_SIZE ||
-	    u->offset > u->size ||
-	    ((u->flags & FERRY_PUT_SAME) != 0 && u->offset != u->size)) {
-		r = ferry_errf(FERRY_E_USAGE,
-		    "%s: unknown flags, bad size or offset", name);
-		goto refused;
-	}
-	done = u->offset;
-	if ((r = push_check(s)) != 0) {
-		denied = 1;
-		goto refused;
-	}
-	if ((r = inbox_parent(s, name, &dirfd, &leaf)) != 0)
-		goto refused;
-	was = fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if ((u->flags & FERRY_PUT_SAME) != 0) {
-		r = receive_same(s, u, dirfd, leaf);
-		close(dirfd);
-		return r;
-	}
-	/* Say so now, not after the whole file has crossed the network. */
-	if (!replace && was) {
-		r = ferry_errf(FERRY_E_EXIST,
-		    "%s already exists in the inbox (use --force to replace "
-		    "it)",
-		    name);
-		goto refused;
-	}
-	r = open_target(s, u, dirfd, leaf, &tmp, &have);
-	if (tmp.note[0] != '\0')
-		ferry_warn("%s: %s: %s", s->who, name, tmp.note);
-	if (r != 0) {
-		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		goto refused;
-	}
-	/* Refused early if it cannot fit; a kept partial stays kept. */
-	if ((r = quota_check(s, &tmp, name, size)) != 0) {
-		denied = 1;
-		keep = have > 0;
-		goto refused;
-	}
-	if (u->offset > 0) {
-		/* PROTOCOL.md 5.12: the claimed prefix is checked, not trusted. */
-		if (!tmp.resumable || have < u->offset) {
-			r = ferry_errf(FERRY_E_MISMATCH,
-			    "%s: no partial file of %llu bytes to resume", name,
-			    (unsigned long long)u->offset);
-			goto refused;
-		}
-		if ((r = ferry_sink_begin_prefix(
-		         s->sink, tmp.fd, tmp.fd, u->offset, pre)) != 0) {
-			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-			goto refused;
-		}
-		sinking = 1;
-		if (CRYPTO_memcmp(pre, u->prefix, FERRY_SHA256_LEN) != 0) {
-			r = ferry_errf(FERRY_E_MISMATCH,
-			    "%s: the partial file differs from the sender's "
-			    "first %llu bytes",
-			    name, (unsigned long long)u->offset);
-			goto refused;
-		}
-	} else
-		ferry_sink_begin(s->sink, tmp.fd);
-	sinking = 1;
-	if (ftruncate(tmp.fd, (off_t)u->offset) != 0 ||
-	    lseek(tmp.fd, (off_t)u->offset, SEEK_SET) < 0) {
-		r = ferry_errf_errno(FERRY_E_IO, errno, "%s", name);
-		goto refused;
-	}
-	if (u->offset > 0)
-		ferry_info("%s: resuming %s at byte %llu", s->who, name,
-		    (unsigned long long)u->offset);
-	for (;;) {
-		r = ferry_conn_read(s->c, &m, 1);
-		/* A sender that closes mid-stream stopped, like one cut off. */
-		if (r == 0 && m.type == FERRY_F_EOF)
-			r = ferry_errf(FERRY_E_CLOSED,
-			    "the sender closed the connection in the middle of "
-			    "%s",
-			    name);
-		if (r != 0) {
-			if (ferry__stream_cut(r)) {
-				/* Whatever arrived is on disk before we keep it. */
-				ferry_sink_abandon(s->sink);
-				sinking = 0;
-				if (superseded(dirfd, leaf, was, &st))
-					ferry_info(
-					    "%s: %s arrived meanwhile; "
-					    "its partial file is removed",
-					    s->who, name);
-				else
-					ferry_tmpfile_keep(&tmp, size);
-			}
-			goto out;
-		}
-		if (m.type == FERRY_F_END)
-			break;
-		if (m.type == FERRY_F_ABORT) {
-			XFER_LOG(FERRY_LOG_INFO, s, name, (int64_t)size, NULL,
-			    "aborted", "%s: push of %s aborted by the sender",
-			    s->who, name);
-			r = send_err(
-			    s, u->id, FERRY_E_REFUSED, "aborted by sender");
-			goto out;
-		}
-		if (m.type != FERRY_F_DATA) {
-			r = ferry_errf(FERRY_E_PROTO,
-			    "%s frame inside an upload",
-			    ferry_frame_name(m.type));
-			goto out;
-		}
-		/* PROTOCOL.md 5.3: never more bytes than the PUT announced. */
-		if (m.data_len > size - done) {
-			r = ferry_errf(FERRY_E_PROTO,
-			    "%s: more data than the announced %llu bytes", name,
-			    (unsigned long long)size);
-			goto out;
-		}
-		/* The payload goes to the hashing/writing thread, uncopied. */
-		ferry_conn_swap_frame(s->c, &s->spare);
-		done += m.data_len;
-		if ((r = ferry_sink_push(s->sink, &s->spare, m.data_len)) !=
-		    0) {
-			r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-			goto refused;
-		}
-		/* Other sessions of this sender may have filled the inbox. */
-		if (done - checked >= FERRY_QUOTA_RECHECK) {
-			checked = done;
-			if ((r = quota_check(s, &tmp, name, size)) != 0) {
-				denied = keep = 1;
-				goto refused;
-			}
-		}
-	}
-	sinking = 0;
-	if ((r = ferry_sink_end(s->sink, digest)) != 0) {
-		r = ferry_errf(r, "%s: %s", name, ferry_err_detail(r));
-		goto refused;
-	}
-	/* PROTOCOL.md 5.4: commit only when size and SHA-256 both match. */
-	if (done != size ||
-	    CRYPTO_memcmp(digest, m.sha256, FERRY_SHA256_LEN) != 0) {
-		r = ferry_errf(FERRY_E_INTEGRITY,
-		    done != size ? "%s: %llu bytes received, %llu announced; "
-		                   "not saved"
-		                 : "%s: SHA-256 mismatch; not saved",
-		    name, (unsigned long long)done, (unsigned long long)size);
-		XFER_LOG(FERRY_LOG_WARN, s, name, (int64_t)size, NULL, "error",
-		    "%s: %s", s->who, ferry_err_detail(r));
-		r = send_err(s, u->id, r, ferry_err_detail(r));
-		goto out;
-	}
-	r = commit_file(s, u, &tmp, leaf, size, digest);
-out:
+	blocked_drop(s, f.name);
+	r = recv_start(s, &f);
+	if (r == 0 && !f.over)
+		r = recv_target(s, &f);
+	if (r == 0 && !f.over)
+		r = recv_stream(s, &f);
+	if (r == 0 && !f.over)
+		r = recv_verify(s, &f);
+	if (f.refuse)
+		r = recv_refuse(s, &f, r);
 	/* The worker must be done with tmp.fd before it is closed. */
-	if (sinking)
+	if (f.sinking)
 		ferry_sink_abandon(s->sink);
-	ferry_tmpfile_discard(&tmp);
-	if (dirfd >= 0)
-		close(dirfd);
+	ferry_tmpfile_discard(&f.tmp);
+	if (f.dirfd >= 0)
+		close(f.dirfd);
 	return r;
-refused:
-	/* The disk, not a quota (denied): say whose and which file. */
-	if (!denied)
-		r = disk_full(s, name, r);
-	/* abandon clears the error detail; r's must survive it. */
-	snprintf(why, sizeof(why), "%s", ferry_err_detail(r));
-	if (sinking)
-		ferry_sink_abandon(s->sink);
-	sinking = 0;
-	r = ferry_errf(r, "%s", why);
-	/* Over the quota: what arrived is kept for a resume (PROTOCOL.md 7.4). */
-	if (keep)
-		ferry_tmpfile_keep(&tmp, size);
-	ferry_tmpfile_discard(&tmp);
-	if (dirfd >= 0)
-		close(dirfd);
-	if ((r = (denied ? deny : refuse)(s, u->id, "push", r)) != 0)
-		return r;
-	/* The DATA already in flight for this file is read and dropped. */
-	return done == u->offset || m.type == FERRY_F_DATA
-	           ? skip_upload(s, size - done)
-	           : 0;
 }
 
 static int
